@@ -1,0 +1,225 @@
+"""The gateway's one TOML configuration file, read into typed dataclasses and validated.
+
+Validation is strict on purpose: a typo in a key on a remote base would otherwise silently
+disable a link. Every error names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from gateway.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
+LANGUAGES = ("fr", "sw", "en")
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    id: str
+    name: str
+    language: Literal["fr", "sw", "en"] = "fr"
+    country_code: str = "+243"
+    timezone: str = "Africa/Lubumbashi"
+
+    def check(self) -> list[tuple[str, str]]:
+        problems = []
+        if not re.fullmatch(r"[A-Z0-9]{2,8}", self.id):
+            problems.append(("id", "2 to 8 capital letters or digits, such as 'KWJ'"))
+        if not re.fullmatch(r"\+[1-9][0-9]{0,3}", self.country_code):
+            problems.append(("country_code", "a country calling code such as '+243'"))
+        return problems
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class GsmConfig:
+    port: str
+    baudrate: int = 115200
+    pin: str | None = None
+    sweep_interval: float = 30.0
+    multipart_timeout: float = 600.0
+    command_timeout: float = 10.0
+
+    def check(self) -> list[tuple[str, str]]:
+        problems = []
+        if self.pin is not None and not re.fullmatch(r"[0-9]{4,8}", self.pin):
+            problems.append(("pin", "4 to 8 digits"))
+        if self.sweep_interval < 1:
+            problems.append(("sweep_interval", "at least 1 (seconds)"))
+        return problems
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password_file: Path | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    topic_prefix: str = "can/v1"
+    client_id: str | None = None
+    keepalive: int = 60
+    status_interval: float = 60.0
+
+    def check(self) -> list[tuple[str, str]]:
+        problems = []
+        if not 0 < self.port < 65536:
+            problems.append(("port", "a TCP port between 1 and 65535"))
+        if re.search(r"[#+\s]", self.topic_prefix) or self.topic_prefix.endswith("/"):
+            problems.append(("topic_prefix", "topic levels without '#', '+', spaces or a trailing '/'"))
+        return problems
+
+    def password(self) -> str | None:
+        """Read the broker password from its file; the password itself is never logged."""
+        if self.password_file is None:
+            return None
+        return self.password_file.read_text(encoding="utf-8").strip()
+
+
+@dataclass(frozen=True)
+class CodesConfig:
+    file: Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. An absent optional section means that link is not started."""
+
+    source: Path
+    base: BaseConfig
+    store: StoreConfig
+    gsm: GsmConfig | None = None
+    mqtt: MqttConfig | None = None
+    codes: CodesConfig | None = None
+
+
+SECTIONS: dict[str, tuple[type, bool]] = {
+    "base": (BaseConfig, True),
+    "store": (StoreConfig, True),
+    "gsm": (GsmConfig, False),
+    "mqtt": (MqttConfig, False),
+    "codes": (CodesConfig, False),
+}
+
+
+def config_path(explicit: str | os.PathLike | None) -> Path:
+    """The config file to use: the one given, else $CANGW_CONFIG, else /etc/cangw/gateway.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("CANGW_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read and validate a configuration file, raising ConfigError with a precise message."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    """Validate an already-parsed TOML document; relative paths are taken from the file's folder."""
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section [{unknown[0]}]; expected one of "
+            + ", ".join(f"[{name}]" for name in SECTIONS)
+        )
+    sections: dict[str, Any] = {}
+    for name, (cls, required) in SECTIONS.items():
+        if name not in raw:
+            if required:
+                raise ConfigError(f"{path}: missing section [{name}]")
+            continue
+        if not isinstance(raw[name], dict):
+            raise ConfigError(f"{path}: [{name}] must be a table (a [{name}] section)")
+        sections[name] = _build_section(cls, name, raw[name], path)
+    return Config(source=path, **sections)
+
+
+def _build_section(cls: type, name: str, values: dict[str, Any], path: Path) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key in values:
+        if key not in fields:
+            raise ConfigError(
+                f"{path}: [{name}] {key}: unknown key; expected one of {', '.join(fields)}"
+            )
+    kwargs = {}
+    for key, fld in fields.items():
+        if key not in values:
+            if fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{path}: [{name}] {key}: missing required value")
+            continue
+        kwargs[key] = _coerce(values[key], hints[key], f"{path}: [{name}] {key}", path.parent)
+    section = cls(**kwargs)
+    for key, expected in getattr(section, "check", lambda: [])():
+        raise ConfigError(
+            f"{path}: [{name}] {key}: expected {expected}, got {getattr(section, key)!r}"
+        )
+    return section
+
+
+def _coerce(value: Any, hint: Any, where: str, folder: Path) -> Any:
+    options = _union_members(hint)
+    if options is not None:
+        options = [option for option in options if option is not type(None)]
+        if len(options) == 1:
+            return _coerce(value, options[0], where, folder)
+    if typing.get_origin(hint) is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise ConfigError(
+                f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}"
+            )
+        return value
+    if hint is Path:
+        _expect(value, str, "a path (a string)", where)
+        candidate = Path(value).expanduser()
+        return candidate if candidate.is_absolute() else folder / candidate
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
+        return float(value)
+    names = {str: "a string", int: "an integer", bool: "true or false"}
+    _expect(value, hint, names.get(hint, str(hint)), where)
+    return value
+
+
+def _union_members(hint: Any) -> tuple | None:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return typing.get_args(hint)
+    return None
+
+
+def _expect(value: Any, kind: type, expected: str, where: str) -> None:
+    wrong_bool = kind is int and isinstance(value, bool)
+    if wrong_bool or not isinstance(value, kind):
+        raise ConfigError(f"{where}: expected {expected}, got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    kinds = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+             list: "a list", dict: "a table"}
+    return f"{value!r} ({kinds.get(type(value), type(value).__name__)})"

@@ -1,0 +1,244 @@
+"""An AT-command channel over one serial port: commands and their replies, unsolicited codes aside.
+
+Why our own engine rather than python-gsmmodem-new's `GsmModem`: its reader thread dies on one
+non-UTF-8 byte, it swallows a +CMTI that arrives during a command, handles only the first of a
+burst, and lets another thread's command land between the two writes of an SMS send. Here the
+reader never dies (bytes are decoded as latin-1, every exception is logged and survived), an
+unsolicited code is routed to the URC queue whether or not a command is waiting, and the
+prompt-and-payload of AT+CMGS happens under one lock. The library's PDU codec is still used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+import serial
+
+from gateway.errors import CommandError, LinkError, ModemTimeout
+
+log = logging.getLogger(__name__)
+wire = logging.getLogger("gateway.wire")
+
+FINAL_OK = "OK"
+FINAL_ERRORS = ("ERROR", "+CME ERROR", "+CMS ERROR")
+CALL_FINALS = ("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "CONNECT")
+URC_PREFIXES = ("+CMTI:", "+CDSI:", "RING", "+CRING:", "+CLIP:", "+CUSD:", "NO CARRIER",
+                "+CMT:", "+CDS:", "^SMMEMFULL", "+DTMF:", "+QTONEDET:", "+CIEV:", "^RSSI:",
+                "+CFUN:", "+CPIN: NOT READY", "Call Ready", "SMS Ready", "RDY")
+PROMPT = "> "
+
+
+@dataclass
+class _Pending:
+    command: str
+    expect: str | None
+    wants_prompt: bool = False
+    lines: list[str] = field(default_factory=list)
+    final: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    prompt: threading.Event = field(default_factory=threading.Event)
+
+
+class AtChannel:
+    """One serial port speaking AT commands. `urcs` receives every unsolicited line."""
+
+    def __init__(self, url: str, baudrate: int = 115200, default_timeout: float = 10.0):
+        self.url = url
+        self.baudrate = baudrate
+        self.default_timeout = default_timeout
+        self.urcs: queue.Queue[tuple[float, str]] = queue.Queue()
+        self._serial: serial.SerialBase | None = None
+        self._reader: threading.Thread | None = None
+        self._command_lock = threading.RLock()
+        self._pending: _Pending | None = None
+        self._closing = threading.Event()
+        self._failure: BaseException | None = None
+        self.last_rx = 0.0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def open(self) -> None:
+        try:
+            self._serial = serial.serial_for_url(
+                self.url, baudrate=self.baudrate, timeout=0.2, write_timeout=5,
+                rtscts=False, dsrdtr=False)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise LinkError(f"cannot open {self.url}: {exc}") from exc
+        self._closing.clear()
+        self._failure = None
+        self._reader = threading.Thread(target=self._read_loop, name="at-reader", daemon=True)
+        self._reader.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        port, self._serial = self._serial, None
+        if port is not None:
+            with contextlib.suppress(serial.SerialException, OSError):
+                port.close()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=2)
+        self._fail_pending("channel closed")
+
+    @property
+    def alive(self) -> bool:
+        """True while the port is open and the reader thread runs."""
+        return self._serial is not None and self._reader is not None and self._reader.is_alive()
+
+    # -- commands -----------------------------------------------------------------------------
+    def command(self, command: str, expect: str | None = None,
+                timeout: float | None = None) -> list[str]:
+        """Send one command and return its reply lines (without the final OK)."""
+        with self._command_lock:
+            pending = self._start(command, expect, wants_prompt=False)
+            self._write(command + "\r")
+            return self._finish(pending, timeout)
+
+    def command_with_prompt(self, command: str, payload: str, expect: str | None = None,
+                            timeout: float = 60.0) -> list[str]:
+        """A command that answers '> ' and then takes a payload ended by Ctrl-Z (AT+CMGS)."""
+        with self._command_lock:
+            pending = self._start(command, expect, wants_prompt=True)
+            self._write(command + "\r")
+            deadline = time.monotonic() + min(timeout, 10.0)
+            while not pending.prompt.wait(0.05):
+                if pending.done.is_set():
+                    return self._finish(pending, 0)
+                if time.monotonic() > deadline:
+                    self._write("\x1b")  # ESC cancels, so the modem does not eat the next command
+                    self._abandon(pending)
+                    raise ModemTimeout(f"no '> ' prompt after {command!r}")
+            self._write(payload + "\x1a")
+            return self._finish(pending, timeout)
+
+    def _start(self, command: str, expect: str | None, wants_prompt: bool) -> _Pending:
+        self._check_usable()
+        pending = _Pending(command, expect, wants_prompt)
+        self._pending = pending
+        return pending
+
+    def _finish(self, pending: _Pending, timeout: float | None) -> list[str]:
+        wait = self.default_timeout if timeout is None else timeout
+        if not pending.done.wait(wait):
+            self._abandon(pending)
+            raise ModemTimeout(f"no reply to {pending.command!r} within {wait:.0f} s")
+        self._pending = None
+        final = pending.final or ""
+        if final == FINAL_OK or final.startswith(CALL_FINALS):
+            return pending.lines
+        if final.startswith(FINAL_ERRORS):
+            raise CommandError(pending.command, final)
+        raise LinkError(f"{pending.command!r}: {final}")
+
+    def _abandon(self, pending: _Pending) -> None:
+        if self._pending is pending:
+            self._pending = None
+
+    def _check_usable(self) -> None:
+        if self._failure is not None:
+            raise LinkError(f"{self.url}: {self._failure}")
+        if not self.alive:
+            raise LinkError(f"{self.url}: not open")
+
+    def _write(self, text: str) -> None:
+        port = self._serial
+        if port is None:
+            raise LinkError(f"{self.url}: not open")
+        wire.debug("-> %s", redact_wire(text))
+        try:
+            port.write(text.encode("latin-1", errors="replace"))
+        except (serial.SerialException, OSError) as exc:
+            self._failure = exc
+            raise LinkError(f"{self.url}: write failed: {exc}") from exc
+
+    def _fail_pending(self, reason: str) -> None:
+        pending = self._pending
+        if pending is not None and not pending.done.is_set():
+            pending.final = reason
+            pending.done.set()
+
+    # -- reader -------------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        buffer = ""
+        while not self._closing.is_set():
+            port = self._serial
+            if port is None:
+                break
+            try:
+                data = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                if not self._closing.is_set():
+                    log.warning("serial link %s lost: %s", self.url, exc)
+                    self._failure = exc
+                self._fail_pending(f"serial link lost: {exc}")
+                break
+            if not data:
+                continue
+            self.last_rx = time.monotonic()
+            buffer += data.decode("latin-1")
+            try:
+                buffer = self._consume(buffer)
+            except Exception:  # the reader must never die on what a modem sends
+                log.exception("unexpected error while reading from %s; continuing", self.url)
+                buffer = ""
+
+    def _consume(self, buffer: str) -> str:
+        while True:
+            pending = self._pending
+            if pending and pending.wants_prompt and not pending.prompt.is_set():
+                stripped = buffer.lstrip("\r\n")
+                if stripped.startswith(">"):
+                    wire.debug("<- >")
+                    pending.prompt.set()
+                    buffer = stripped[1:].lstrip(" ")
+                    continue
+            newline = buffer.find("\n")
+            if newline < 0:
+                return buffer
+            line, buffer = buffer[:newline].strip("\r "), buffer[newline + 1:]
+            if line:
+                self._handle_line(line)
+
+    def _handle_line(self, line: str) -> None:
+        wire.debug("<- %s", redact_wire(line))
+        pending = self._pending
+        if pending is not None and not pending.done.is_set():
+            if line == pending.command or line == pending.command.strip():
+                return  # echo
+            if self._is_final(line, pending):
+                pending.final = line
+                pending.done.set()
+                return
+            expected = pending.expect and line.startswith(pending.expect)
+            if not expected and line.startswith(URC_PREFIXES):
+                self.urcs.put((time.monotonic(), line))
+                return
+            pending.lines.append(line)
+            return
+        if line.startswith(URC_PREFIXES):
+            self.urcs.put((time.monotonic(), line))
+        else:
+            log.debug("unsolicited line ignored (late reply?): %s", redact_wire(line))
+
+    @staticmethod
+    def _is_final(line: str, pending: _Pending) -> bool:
+        if line == FINAL_OK or line.startswith(FINAL_ERRORS):
+            return True
+        dialling = pending.command.upper().startswith(("ATD", "ATA"))
+        return dialling and line.startswith(CALL_FINALS)
+
+
+_HEX_LINE = re.compile(r"^[0-9A-Fa-f]{20,}\x1a?$")
+_DIGITS = re.compile(r"\+?\d{6,}")
+
+
+def redact_wire(text: str) -> str:
+    """A wire line safe for logs: PDUs and phone numbers are replaced by their length."""
+    text = text.strip("\r\n")
+    if _HEX_LINE.match(text):
+        return f"<pdu {len(text) // 2} bytes>"
+    return _DIGITS.sub(lambda m: f"<{len(m.group())} digits>", text)

@@ -1,0 +1,53 @@
+"""Plain records passed between the links, the parser and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Village:
+    number: int
+    name: str
+    alt_names: tuple[str, ...] = ()
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class FocalPoint:
+    phone: str
+    name: str
+    village: int | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedAlert:
+    """What the parser understood. `code` is None for an unparsed report."""
+
+    code: str | None
+    language: str | None = None
+    village: Village | None = None
+    count: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SmsPart:
+    """One SMS as read from the modem: a whole message, or one part of a concatenated one."""
+
+    fingerprint: str
+    sender: str | None
+    text: str
+    modem_time: str | None = None
+    concat_ref: int | None = None
+    concat_total: int = 1
+    concat_seq: int = 1
+    decode_error: str | None = None
+    raw_pdu: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_fragment(self) -> bool:
+        return self.concat_ref is not None and self.concat_total > 1

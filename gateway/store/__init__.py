@@ -1,0 +1,103 @@
+"""The SQLite store: the single source of truth, shared by the daemon and the CLI.
+
+WAL lets the CLI read while the daemon writes; `synchronous=FULL` makes a commit survive a
+power cut, which is the promise behind every acknowledgement. Each thread opens its own Store
+(SQLite connections are not shared between threads).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from gateway.errors import StoreError
+from gateway.pseudonym import Pseudonymiser, new_secret
+from gateway.store.schema import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Store:
+    def __init__(self, db: Database, path: Path):
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, migrate: bool = True) -> Store:
+        """Open (and on first use create) the store, applying pending migrations."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
+            db = Database(conn)
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            db.enable_wal()
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, path)
+            if migrate:
+                migrations.apply(db)
+                store._ensure_identity()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """A write transaction taken up front (BEGIN IMMEDIATE), so it never dead-locks on upgrade."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self.db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def bump_meta_counter(self, key: str) -> None:
+        self.set_meta(key, str(int(self.meta(key, "0")) + 1))
+
+    def _ensure_identity(self) -> None:
+        with self.transaction():
+            if self.meta("pseudonym_secret") is None:
+                self.set_meta("pseudonym_secret", new_secret())
+            if self.meta("instance") is None:
+                self.set_meta("instance", new_secret()[:4])
+            if self.meta("created_at") is None:
+                self.set_meta("created_at", repr(time.time()))
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        return Pseudonymiser(self.meta("pseudonym_secret") or "")
+
+    @property
+    def instance(self) -> str:
+        return self.meta("instance") or "0000"
+
+    def schema_version(self) -> list[str]:
+        return [m.name for m in migrations.applied(self.db)]

@@ -1,0 +1,125 @@
+"""The store's schema as forward-only migrations (sqlite-utils Migrations).
+
+A migration is never edited once released: a base in the field upgrades by applying the ones it
+has not seen, in order, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("cangw")
+
+
+def _run(db: Database, script: str) -> None:
+    """Run each statement in the migration's transaction (executescript would commit early)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE villages (
+            number INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            alt_names TEXT NOT NULL DEFAULT '[]',
+            lat REAL,
+            lon REAL
+        );
+
+        CREATE TABLE focal_points (
+            phone TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            village INTEGER,
+            language TEXT,
+            added_at REAL NOT NULL
+        );
+
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            sender TEXT,
+            text TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            modem_time TEXT,
+            parts INTEGER NOT NULL DEFAULT 1,
+            partial INTEGER NOT NULL DEFAULT 0,
+            fingerprint TEXT UNIQUE,
+            raw TEXT,
+            decode_error TEXT
+        );
+
+        CREATE TABLE sms_parts (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,
+            sender TEXT,
+            concat_ref INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            modem_time TEXT,
+            received_at REAL NOT NULL,
+            message_id INTEGER REFERENCES messages(id)
+        );
+        CREATE INDEX sms_parts_open ON sms_parts(sender, concat_ref, total)
+            WHERE message_id IS NULL;
+
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            seq INTEGER NOT NULL UNIQUE,
+            ref TEXT NOT NULL,
+            message_id INTEGER REFERENCES messages(id),
+            channel TEXT NOT NULL,
+            code TEXT,
+            category TEXT,
+            severity TEXT NOT NULL,
+            urgency TEXT NOT NULL,
+            village_number INTEGER,
+            village_name TEXT,
+            count INTEGER,
+            text TEXT NOT NULL,
+            sender TEXT,
+            registered INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            parts INTEGER NOT NULL DEFAULT 1,
+            repeats INTEGER NOT NULL DEFAULT 1,
+            partial INTEGER NOT NULL DEFAULT 0,
+            received_at REAL NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX alerts_received ON alerts(received_at);
+        CREATE INDEX alerts_message ON alerts(message_id);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,
+            alert_id INTEGER REFERENCES alerts(id),
+            recipient TEXT,
+            body TEXT,
+            priority INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            created_at REAL NOT NULL,
+            done_at REAL,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_due ON outbox(destination, state, priority, id);
+        CREATE INDEX outbox_alert ON outbox(alert_id);
+
+        CREATE TABLE link_status (
+            link TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            updated_at REAL NOT NULL
+        );
+        """
+    )

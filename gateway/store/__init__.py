@@ -51,6 +51,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         """A write transaction taken up front (BEGIN IMMEDIATE), so it never dead-locks on upgrade."""

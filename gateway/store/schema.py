@@ -114,6 +114,7 @@ def m001_initial(db: Database) -> None:
         );
         CREATE INDEX outbox_due ON outbox(destination, state, priority, id);
         CREATE INDEX outbox_alert ON outbox(alert_id);
+        CREATE INDEX outbox_state ON outbox(state, destination);
 
         CREATE TABLE link_status (
             link TEXT PRIMARY KEY,

@@ -1,0 +1,66 @@
+"""What every command shares: the configuration, the store, and table-or-JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+import click
+
+from gateway.config import Config, config_path, load_config
+from gateway.errors import GatewayError
+from gateway.store import Store
+
+
+class CliContext:
+    def __init__(self, config_file: str | None):
+        self.config_file = config_path(config_file)
+
+    @cached_property
+    def config(self) -> Config:
+        try:
+            return load_config(self.config_file)
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    def store(self) -> Store:
+        try:
+            return Store.open(self.config.store.path)
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+pass_context = click.make_pass_decorator(CliContext)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def local_time(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def emit(rows: Sequence[dict], columns: Iterable[str], as_json: bool) -> None:
+    """Print rows as an aligned table, or as JSON for scripts."""
+    if as_json:
+        click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str))
+        return
+    columns = list(columns)
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,104 @@
+"""`cangw village ...` and `cangw focal ...`: who may warn the base, and from where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gateway.cli.common import CliContext, emit, json_option, pass_context
+from gateway.phone import normalise_phone
+from gateway.store import registry as reg
+from gateway.store.registry import ImportReport
+
+
+@click.group()
+def village() -> None:
+    """Villages: numbers and names (with other spellings) that alerts may name."""
+
+
+@village.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def village_import(ctx: CliContext, csv_file: Path) -> None:
+    """Import villages from CSV: number,name[,alt_names][,lat][,lon] (alt_names split by ';')."""
+    with ctx.store() as store:
+        _report(reg.import_villages(store, csv_file), "village")
+
+
+@village.command("list")
+@json_option
+@pass_context
+def village_list(ctx: CliContext, as_json: bool) -> None:
+    """List villages."""
+    with ctx.store() as store:
+        rows = [{"number": v.number, "name": v.name, "alt_names": ";".join(v.alt_names),
+                 "lat": v.lat, "lon": v.lon} for v in reg.villages(store)]
+    emit(rows, ["number", "name", "alt_names", "lat", "lon"], as_json)
+
+
+@click.group()
+def focal() -> None:
+    """Focal points: registered senders, their village and language."""
+
+
+@focal.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def focal_import(ctx: CliContext, csv_file: Path) -> None:
+    """Import focal points from CSV: phone,name[,village][,language]. Bad rows are reported
+    by line number; good rows are imported."""
+    with ctx.store() as store:
+        _report(reg.import_focal_points(store, csv_file, ctx.config.base.country_code),
+                "focal point")
+
+
+@focal.command("add")
+@click.argument("phone")
+@click.argument("name")
+@click.option("--village", "village_ref", help="Village number or name.")
+@click.option("--language", type=click.Choice(["fr", "sw", "en"]), help="Acknowledgement language.")
+@pass_context
+def focal_add(ctx: CliContext, phone: str, name: str, village_ref: str | None,
+              language: str | None) -> None:
+    """Register (or update) a focal point."""
+    with ctx.store() as store:
+        try:
+            point = reg.make_focal_point(store, phone, name, village_ref, language,
+                                         ctx.config.base.country_code)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        reg.save_focal_point(store, point)
+    click.echo(f"registered {point.name} ({point.phone})")
+
+
+@focal.command("list")
+@json_option
+@pass_context
+def focal_list(ctx: CliContext, as_json: bool) -> None:
+    """List focal points (this shows phone numbers: it is for the base only)."""
+    with ctx.store() as store:
+        names = {v.number: v.name for v in reg.villages(store)}
+        rows = [{"phone": p.phone, "name": p.name, "village": names.get(p.village, p.village),
+                 "language": p.language} for p in reg.focal_points(store)]
+    emit(rows, ["phone", "name", "village", "language"], as_json)
+
+
+@focal.command("remove")
+@click.argument("phone")
+@pass_context
+def focal_remove(ctx: CliContext, phone: str) -> None:
+    """Remove a focal point (their past alerts stay)."""
+    number = normalise_phone(phone, ctx.config.base.country_code) or phone
+    with ctx.store() as store:
+        if not reg.remove_focal_point(store, number):
+            raise click.ClickException(f"no focal point with number {number}")
+    click.echo(f"removed {number}")
+
+
+def _report(report: ImportReport, noun: str) -> None:
+    for line, reason in report.errors:
+        click.echo(f"line {line}: {reason}", err=True)
+    click.echo(f"imported {report.imported} {noun}(s), {len(report.errors)} row(s) rejected")
+    if report.errors and not report.imported:
+        raise SystemExit(1)

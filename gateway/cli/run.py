@@ -1,0 +1,25 @@
+"""`cangw run`: the base-station daemon."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from gateway.cli.common import CliContext, pass_context
+from gateway.daemon import Daemon
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Logging level (DEBUG includes redacted wire traces).")
+@pass_context
+def run(ctx: CliContext, log_level: str) -> None:
+    """Run the gateway until SIGTERM or SIGINT."""
+    config = ctx.config
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    sys.exit(Daemon(config).run())

@@ -1,0 +1,33 @@
+"""`cangw status`: the gateway's health as the store knows it."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gateway.cli.common import CliContext, json_option, pass_context
+from gateway.status import collect
+
+
+@click.command()
+@json_option
+@pass_context
+def status(ctx: CliContext, as_json: bool) -> None:
+    """Links, queues and last activity (works while the daemon runs)."""
+    with ctx.store() as store:
+        report = collect(store, ctx.config)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"base {report['base']} ({report['name']}), cangw {report['version']}")
+    for name, info in report["links"].items():
+        details = ", ".join(f"{k}={v}" for k, v in info.items()
+                            if k not in ("state", "updated_at") and v is not None)
+        click.echo(f"  {name:<6} {info['state']:<11} {details} (as of {info['updated_at']})")
+    if not report["links"]:
+        click.echo("  no link has reported yet (is the daemon running?)")
+    for destination, counts in report["queue"].items():
+        click.echo(f"  queue {destination}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    click.echo(f"  oldest undelivered: {report['oldest_undelivered_at'] or '-'}")
+    click.echo(f"  last alert: {report['last_alert_at'] or '-'}")

@@ -1,0 +1,217 @@
+"""The worker that owns the GSM modem: receive, commit, delete, acknowledge.
+
+The order that loses nothing: read the SMS -> commit it (with its alert and acknowledgement)
+-> only then delete it from the SIM. Storage is swept with AT+CMGL at start and periodically,
+so a missed +CMTI never strands a message; incoming messages go before outgoing ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import sqlite3
+import time
+
+from gateway.codes import CodeBook
+from gateway.config import Config
+from gateway.errors import CommandError, LinkError, StoreError
+from gateway.links.gsm import GsmModem, NetworkState, StoredSms
+from gateway.links.sms_pdu import decode_deliver
+from gateway.pipeline import Pipeline
+from gateway.store import Store, outbox
+from gateway.store import links as link_status
+from gateway.workers import Notifier, Worker
+
+log = logging.getLogger(__name__)
+
+CMTI = re.compile(r'\+CMTI:\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
+PROBE_INTERVAL = 30.0
+FLUSH_INTERVAL = 30.0
+IDLE_WAIT = 1.0
+
+
+class GsmService(Worker):
+    def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
+        super().__init__("gsm")
+        assert config.gsm is not None
+        self.config = config
+        self.gsm = config.gsm
+        self.codebook = codebook
+        self.notifier = notifier
+        self.modem: GsmModem | None = None
+        self.store: Store | None = None
+        self.pipeline: Pipeline | None = None
+        self.network: NetworkState | None = None
+        self._next_sweep = self._next_probe = self._next_flush = 0.0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def loop(self) -> None:
+        if self.store is None:
+            self.store = Store.open(self.config.store.path, migrate=False)
+            self.pipeline = Pipeline(self.store, self.config, self.codebook, self.notifier)
+        try:
+            self._connect()
+            while not self.stopping.is_set():
+                self.beat()
+                self._step()
+        except LinkError as exc:
+            self._record("down", error=str(exc))
+            raise
+        finally:
+            self._disconnect()
+
+    def cleanup(self) -> None:
+        self._disconnect()
+        if self.store is not None:
+            self._record("stopped")
+            self.store.close()
+            self.store = None
+
+    def _connect(self) -> None:
+        modem = GsmModem(self.gsm)
+        modem.open()
+        self.modem = modem
+        log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
+        self._probe()
+        self._sweep()
+
+    def _disconnect(self) -> None:
+        if self.modem is not None:
+            self.modem.close()
+            self.modem = None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def _step(self) -> None:
+        modem = self._modem()
+        try:
+            item = modem.urcs.get(timeout=self._wait_time())
+        except queue.Empty:
+            item = None
+        while item is not None:
+            self._on_urc(item[1])
+            item = _next_nowait(modem.urcs)
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep()
+        if now >= self._next_probe:
+            self._probe()
+        if now >= self._next_flush:
+            self._pipeline().flush_stale_parts(self.gsm.multipart_timeout)
+            self._next_flush = now + FLUSH_INTERVAL
+        self._send_due()
+        if not modem.at.alive:
+            raise LinkError(f"{self.gsm.port}: serial link lost")
+
+    def _wait_time(self) -> float:
+        soonest = min(self._next_sweep, self._next_probe, self._next_flush)
+        return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
+
+    def _on_urc(self, line: str) -> None:
+        match = CMTI.match(line)
+        if match is None:
+            log.debug("unsolicited %s ignored", line.split(":")[0])
+            return
+        memory, index = match.group(1), int(match.group(2))
+        modem = self._modem()
+        modem.use_storage(memory)
+        stored = modem.read(index)
+        if stored is not None:
+            self._take(stored)
+
+    def _sweep(self) -> None:
+        """Read everything in SIM storage: messages that arrived while we were down, or whose
+        notification was lost."""
+        for stored in self._modem().list_stored():
+            self._take(stored)
+        self._next_sweep = time.monotonic() + self.gsm.sweep_interval
+
+    def _take(self, stored: StoredSms) -> None:
+        part = decode_deliver(stored.pdu)
+        if part.decode_error:
+            log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
+                        stored.index, part.decode_error)
+        try:
+            result = self._pipeline().ingest_sms(part)
+        except (sqlite3.Error, StoreError, OSError) as exc:
+            log.error("cannot store the SMS in SIM slot %d (%s); it stays on the SIM and will be "
+                      "read again", stored.index, exc)
+            self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
+            return
+        if result.duplicate:
+            log.info("SIM slot %d was already stored before a restart; deleting it", stored.index)
+        self._modem().delete(stored.index)
+
+    # -- acknowledgements ---------------------------------------------------------------------
+    def _send_due(self) -> None:
+        if self.network is not None and not self.network.registered:
+            return  # no network: acknowledgements wait, receiving goes on
+        db = self._store().db
+        modem = self._modem()
+        while not self.stopping.is_set() and modem.urcs.empty():
+            rows = outbox.due(db, "sms", time.time())
+            if not rows:
+                return
+            self._send(rows[0])
+
+    def _send(self, row: outbox.OutboxRow) -> None:
+        store = self._store()
+        try:
+            self._modem().send_sms(row.recipient or "", row.body or "")
+        except CommandError as exc:
+            with store.transaction() as db:
+                state = outbox.mark_attempt_failed(db, row.id, exc.response, time.time())
+            log.warning("acknowledgement %d to %s failed (%s); %s", row.id,
+                        self._pipeline().pseudonym(row.recipient), exc.response,
+                        "giving up" if state == outbox.FAILED else "will retry")
+            return
+        except LinkError as exc:
+            with store.transaction() as db:
+                outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
+                                           time.time())
+            raise
+        with store.transaction() as db:
+            outbox.mark_done(db, row.id, time.time())
+        log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),
+                 row.id)
+
+    # -- status -------------------------------------------------------------------------------
+    def _probe(self) -> None:
+        modem = self._modem()
+        self.network = modem.network()
+        use = modem.storage_use()
+        self._record("up" if self.network.registered else "no_network",
+                     signal=self.network.signal, signal_dbm=self.network.signal_dbm,
+                     registration=self.network.registration, operator=self.network.operator,
+                     storage_used=use[0] if use else None, storage_total=use[1] if use else None)
+        self._next_probe = time.monotonic() + PROBE_INTERVAL
+
+    def _record(self, state: str, **detail: object) -> None:
+        if self.store is None:
+            return
+        try:
+            with self.store.transaction() as db:
+                link_status.record(db, "gsm", state, port=self.gsm.port, **detail)
+        except sqlite3.Error as exc:
+            log.warning("cannot record the GSM link state: %s", exc)
+        self.notifier("status")
+
+    def _modem(self) -> GsmModem:
+        if self.modem is None:
+            raise LinkError("modem not open")
+        return self.modem
+
+    def _store(self) -> Store:
+        assert self.store is not None
+        return self.store
+
+    def _pipeline(self) -> Pipeline:
+        assert self.pipeline is not None
+        return self.pipeline
+
+
+def _next_nowait(urcs: queue.Queue) -> tuple[float, str] | None:
+    try:
+        return urcs.get_nowait()
+    except queue.Empty:
+        return None

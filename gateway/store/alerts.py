@@ -1,0 +1,85 @@
+"""Alerts: what each message was understood to mean, with a reference the caller is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    uid: str
+    seq: int
+    ref: str
+    message_id: int | None
+    channel: str
+    code: str | None
+    category: str | None
+    severity: str
+    urgency: str
+    village_number: int | None
+    village_name: str | None
+    count: int | None
+    text: str
+    sender: str | None
+    registered: bool
+    language: str
+    parts: int
+    repeats: int
+    partial: bool
+    received_at: float
+    created_at: float
+
+
+COLUMNS = ("id, uid, seq, ref, message_id, channel, code, category, severity, urgency,"
+           " village_number, village_name, count, text, sender, registered, language, parts,"
+           " repeats, partial, received_at, created_at")
+
+
+def next_seq(db: Database) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts").fetchone()[0])
+
+
+def insert(db: Database, **values: object) -> int:
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor = db.execute(f"INSERT INTO alerts ({names}) VALUES ({marks})", list(values.values()))
+    return int(cursor.lastrowid)
+
+
+def get(db: Database, alert_id: int) -> AlertRow | None:
+    row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
+    return _row(row)
+
+
+def by_ref(db: Database, ref: str) -> AlertRow | None:
+    row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE ref = ? OR uid = ? ORDER BY id DESC",
+                     [ref.upper(), ref]).fetchone()
+    return _row(row)
+
+
+def recent(db: Database, since: float | None = None, code: str | None = None,
+           limit: int = 50) -> list[AlertRow]:
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("received_at >= ?")
+        params.append(since)
+    if code is not None:
+        clauses.append("code IS ?" if code == "" else "code = ?")
+        params.append(None if code == "" else code)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM alerts {where} ORDER BY received_at DESC, id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [AlertRow(*row) for row in rows]
+
+
+def last_received_at(db: Database) -> float | None:
+    return db.execute("SELECT MAX(received_at) FROM alerts").fetchone()[0]
+
+
+def _row(row: tuple | None) -> AlertRow | None:
+    return AlertRow(*row) if row else None

@@ -1,0 +1,95 @@
+"""Inbound messages as received, and the parts of concatenated SMS waiting for their siblings.
+
+Every message is kept raw before anything else happens to it. A fingerprint (a hash of the PDU)
+makes re-reading the same SMS from the SIM after a crash harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from gateway.model import SmsPart
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    channel: str
+    sender: str | None
+    text: str
+    received_at: float
+    modem_time: str | None = None
+    parts: int = 1
+    partial: bool = False
+    fingerprint: str | None = None
+    raw: str | None = None
+    decode_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PartRow:
+    id: int
+    seq: int
+    text: str
+    modem_time: str | None
+    received_at: float
+
+
+def is_known(db: Database, fingerprint: str) -> bool:
+    """True when this exact SMS (or part) was already committed."""
+    return bool(
+        db.execute("SELECT 1 FROM messages WHERE fingerprint = ?", [fingerprint]).fetchone()
+        or db.execute("SELECT 1 FROM sms_parts WHERE fingerprint = ?", [fingerprint]).fetchone()
+    )
+
+
+def insert_message(db: Database, message: NewMessage) -> int:
+    cursor = db.execute(
+        "INSERT INTO messages (channel, sender, text, received_at, modem_time, parts, partial,"
+        " fingerprint, raw, decode_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [message.channel, message.sender, message.text, message.received_at, message.modem_time,
+         message.parts, int(message.partial), message.fingerprint, message.raw,
+         message.decode_error],
+    )
+    return int(cursor.lastrowid)
+
+
+def insert_part(db: Database, part: SmsPart, sender: str | None, received_at: float) -> None:
+    db.execute(
+        "INSERT INTO sms_parts (fingerprint, sender, concat_ref, total, seq, text, modem_time,"
+        " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [part.fingerprint, sender, part.concat_ref, part.concat_total, part.concat_seq, part.text,
+         part.modem_time, received_at],
+    )
+
+
+def open_group(db: Database, sender: str | None, ref: int, total: int) -> list[PartRow]:
+    """The parts received so far of one concatenated message, in order, one per position."""
+    rows = db.execute(
+        "SELECT id, seq, text, modem_time, received_at FROM sms_parts WHERE message_id IS NULL"
+        " AND sender IS ? AND concat_ref = ? AND total = ? ORDER BY seq, id",
+        [sender, ref, total],
+    ).fetchall()
+    by_seq: dict[int, PartRow] = {}
+    for row in rows:
+        by_seq.setdefault(row[1], PartRow(*row))
+    return list(by_seq.values())
+
+
+def stale_groups(db: Database, received_before: float) -> list[tuple[str | None, int, int]]:
+    """Groups whose first part arrived before the cut-off and are still incomplete."""
+    return db.execute(
+        "SELECT sender, concat_ref, total FROM sms_parts WHERE message_id IS NULL"
+        " GROUP BY sender, concat_ref, total HAVING MIN(received_at) < ?",
+        [received_before],
+    ).fetchall()
+
+
+def close_group(db: Database, sender: str | None, ref: int, total: int, message_id: int) -> None:
+    """Attach every open part of a group (duplicates included) to its assembled message."""
+    db.execute(
+        "UPDATE sms_parts SET message_id = ? WHERE message_id IS NULL AND sender IS ?"
+        " AND concat_ref = ? AND total = ?",
+        [message_id, sender, ref, total],
+    )

@@ -1,0 +1,117 @@
+"""The durable outbox: every acknowledgement and every delivery to headquarters is a row.
+
+A row is written in the same transaction as the alert that causes it, so a restart resumes all
+outgoing work. Rows leave in order of priority (most severe first), then age; a row is done
+only on confirmation (the modem's +CMGS, the broker's PUBACK).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+RETRY_FIRST, RETRY_CAP = 5.0, 600.0
+MAX_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    destination: str
+    alert_id: int | None
+    recipient: str | None
+    body: str | None
+    priority: int
+    attempts: int
+    created_at: float
+
+
+_COLUMNS = "id, destination, alert_id, recipient, body, priority, attempts, created_at"
+
+
+def enqueue(db: Database, destination: str, priority: int, now: float,
+            alert_id: int | None = None, recipient: str | None = None,
+            body: str | None = None) -> int:
+    cursor = db.execute(
+        "INSERT INTO outbox (destination, alert_id, recipient, body, priority, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [destination, alert_id, recipient, body, priority, now, now],
+    )
+    return int(cursor.lastrowid)
+
+
+def due(db: Database, destination: str, now: float, limit: int = 1,
+        exclude: frozenset[int] | set[int] = frozenset()) -> list[OutboxRow]:
+    """Rows ready to go, most severe first, then oldest (at most `limit`, skipping `exclude`)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE destination = ? AND state = 'pending'"
+        " AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?",
+        [destination, now, limit + len(exclude)],
+    ).fetchall()
+    return [OutboxRow(*row) for row in rows if row[0] not in exclude][:limit]
+
+
+def next_due_at(db: Database, destination: str) -> float | None:
+    row = db.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE destination = ? AND state = 'pending'",
+        [destination],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def mark_done(db: Database, row_id: int, now: float) -> None:
+    db.execute(
+        "UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1,"
+        " last_error = NULL WHERE id = ? AND state = 'pending'",
+        [now, row_id],
+    )
+
+
+def mark_attempt_failed(db: Database, row_id: int, error: str, now: float,
+                        max_attempts: int = MAX_ATTEMPTS) -> str:
+    """Count a failed attempt and schedule the next with capped exponential backoff; after
+    `max_attempts` the row is marked failed (shown in status, retryable by hand)."""
+    row = db.execute("SELECT attempts FROM outbox WHERE id = ?", [row_id]).fetchone()
+    attempts = (row[0] if row else 0) + 1
+    state = FAILED if attempts >= max_attempts else PENDING
+    delay = min(RETRY_CAP, RETRY_FIRST * 2 ** (attempts - 1))
+    db.execute(
+        "UPDATE outbox SET attempts = ?, state = ?, last_error = ?, next_attempt_at = ?"
+        " WHERE id = ?",
+        [attempts, state, error[:500], now + delay, row_id],
+    )
+    return state
+
+
+def depth(db: Database) -> dict[str, dict[str, int]]:
+    """Rows by destination and state (done rows are not counted)."""
+    result: dict[str, dict[str, int]] = {}
+    for destination, state, count in db.execute(
+        "SELECT destination, state, COUNT(*) FROM outbox WHERE state != 'done'"
+        " GROUP BY destination, state"
+    ).fetchall():
+        result.setdefault(destination, {})[state] = count
+    return result
+
+
+def oldest_pending(db: Database, destination: str) -> float | None:
+    row = db.execute(
+        "SELECT MIN(created_at) FROM outbox WHERE destination = ? AND state = 'pending'",
+        [destination],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def listing(db: Database, state: str | None = None, limit: int = 100) -> list[dict]:
+    """Outbox rows with their alert reference, newest first, for the CLI."""
+    where, params = ("WHERE o.state = ?", [state]) if state else ("WHERE o.state != 'done'", [])
+    cursor = db.execute(
+        "SELECT o.id, o.destination, a.ref, o.state, o.attempts, o.priority, o.created_at,"
+        f" o.next_attempt_at, o.last_error FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id"
+        f" {where} ORDER BY o.id DESC LIMIT ?",
+        [*params, limit],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

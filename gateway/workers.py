@@ -1,0 +1,85 @@
+"""Long-running threads that never die silently, and the wake-ups that connect them.
+
+A Worker runs `loop()` until stopped; an exception is logged and the loop restarts after a
+capped backoff. `heartbeat` is refreshed by the loop so the supervisor (and systemd's
+watchdog) can tell a live thread from a hung one.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+from collections import defaultdict
+
+from gateway.errors import LinkError
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST, BACKOFF_CAP = 1.0, 60.0
+
+
+class Worker(threading.Thread, metaclass=abc.ABCMeta):
+    def __init__(self, name: str):
+        super().__init__(name=name, daemon=True)
+        self.stopping = threading.Event()
+        self.heartbeat = time.monotonic()
+
+    @abc.abstractmethod
+    def loop(self) -> None:
+        """Do the work until `self.stopping` is set; raise to be restarted after a backoff."""
+
+    def cleanup(self) -> None:
+        """Release what the loop held; called once when the worker stops."""
+
+    def beat(self) -> None:
+        self.heartbeat = time.monotonic()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        backoff = BACKOFF_FIRST
+        try:
+            while not self.stopping.is_set():
+                started = time.monotonic()
+                try:
+                    self.loop()
+                except LinkError as exc:
+                    log.warning("%s: %s; retrying in %.0f s", self.name, exc, backoff)
+                except Exception:
+                    log.exception("%s failed; restarting in %.0f s", self.name, backoff)
+                else:
+                    continue
+                if time.monotonic() - started > 5 * BACKOFF_CAP:
+                    backoff = BACKOFF_FIRST  # it ran well for a while: start backing off afresh
+                self.beat()
+                self.stopping.wait(backoff)
+                backoff = min(BACKOFF_CAP, backoff * 2)
+        finally:
+            try:
+                self.cleanup()
+            except Exception:
+                log.exception("%s: cleanup failed", self.name)
+
+
+class Notifier:
+    """Wake-up calls between workers: 'there is new work for destination X'."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = defaultdict(threading.Event)
+        self._lock = threading.Lock()
+
+    def event(self, destination: str) -> threading.Event:
+        with self._lock:
+            return self._events[destination]
+
+    def __call__(self, destination: str) -> None:
+        self.event(destination).set()
+
+    def wait(self, destination: str, timeout: float) -> bool:
+        event = self.event(destination)
+        woken = event.wait(timeout)
+        event.clear()
+        return woken

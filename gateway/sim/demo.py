@@ -1,0 +1,251 @@
+"""The demo: the real daemon against a simulated modem, a local mosquitto, scripted focal points.
+
+Shows each message arriving, the alert it became, the acknowledgement sent back and the MQTT
+delivery, with timings; then stops the daemon and leaves the store for `cangw` to inspect.
+Run with `scripts/demo` (or `python -m gateway.sim.demo`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from gateway.sim.broker import Broker, find_mosquitto
+from gateway.sim.gsm_modem import SimulatedModem
+
+WAIT = 15.0
+
+
+@dataclass(frozen=True)
+class Scripted:
+    sender: str
+    text: str
+    note: str
+
+
+SCRIPT = [
+    Scripted("+243990000101", "alerte 2 kamango 15 hommes armés", "registered, French"),
+    Scripted("+243990000102", "HATARI 3 watoto wawili wametekwa", "registered, Swahili"),
+    Scripted("+243990000103", "A*1*204#", "registered, English keypad code"),
+    Scripted("+243997770001", "armed men near Nobili school", "unknown sender, English words"),
+    Scripted("+243990000104", "Bonjour, on entend des bruits bizarres vers la rivière cette nuit",
+             "free text: unparsed report"),
+    Scripted("+243990000101",
+             "ALERTE 4 Kamango : des maisons ont été brûlées près du marché, les familles "
+             "fuient vers Lubero. Ça continue, même l'école est touchée, ils prennent les "
+             "chèvres et le maïs. Envoyez des soldats rapidement s'il vous plaît.",
+             "multi-part with accents (UCS-2)"),
+    Scripted("+243990000102", "kodi 9 Mutwanga salama", "Swahili daily check-in"),
+]
+
+
+class MqttWatcher:
+    """Subscribes to the base's alerts and records when each reference arrives."""
+
+    def __init__(self, port: int, topic: str):
+        import paho.mqtt.client as paho
+
+        self.arrived: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="cangw-demo-hq")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, message) -> None:
+        payload = json.loads(message.payload)
+        with self._lock:
+            self.arrived.setdefault(payload["ref"], (time.time(), payload))
+
+    def get(self, ref: str) -> tuple[float, dict] | None:
+        with self._lock:
+            return self.arrived.get(ref)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("demo-run"),
+                        help="where the config, store and logs go (default: demo-run)")
+    parser.add_argument("--pace", type=float, default=1.0,
+                        help="seconds between scripted messages (default: 1)")
+    args = parser.parse_args(argv)
+    work = args.workdir.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    broker = _start_broker()
+    with SimulatedModem(link=work / "modem") as sim:
+        config = _write_config(work, sim.path, broker.port if broker else None)
+        _cangw(config, "village", "import", _sample("villages.csv"))
+        _cangw(config, "focal", "import", _sample("focal_points.csv"))
+        log_path = work / "gateway.log"
+        print(f"\n== Starting the daemon: cangw -c {config} run   (log: {log_path})")
+        with open(log_path, "w") as log_file:
+            daemon = subprocess.Popen([sys.executable, "-m", "gateway", "-c", str(config), "run"],
+                                      stdout=log_file, stderr=subprocess.STDOUT)
+        watcher = MqttWatcher(broker.port, "can/v1/KWJ/alerts") if broker else None
+        try:
+            ok = _wait_ready(work / "gateway.db", daemon)
+            for index, item in enumerate(SCRIPT, 1):
+                if not ok:
+                    break
+                ok = _play(index, item, sim, work / "gateway.db", watcher)
+                time.sleep(args.pace)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(30)
+            print(f"\n== Daemon stopped cleanly (exit {code}) after SIGTERM")
+            if watcher:
+                watcher.close()
+            if broker:
+                broker.close()
+    _summary(config, broker is not None)
+    return 0 if ok and code == 0 else 1
+
+
+def _start_broker() -> Broker | None:
+    if find_mosquitto() is None:
+        print("!! MQTT is OFF: mosquitto is not installed, so nothing is forwarded to headquarters.\n"
+              "   Turn it on with: sudo apt-get install mosquitto   (then run scripts/demo again)")
+        return None
+    broker = Broker().start()
+    print(f"== Local mosquitto broker on 127.0.0.1:{broker.port}")
+    return broker
+
+
+def _write_config(work: Path, modem: str, mqtt_port: int | None) -> Path:
+    config = work / "gateway.toml"
+    text = (
+        '[base]\nid = "KWJ"\nname = "COB Kiwanja (demo)"\nlanguage = "fr"\n\n'
+        '[store]\npath = "gateway.db"\n\n'
+        f'[gsm]\nport = "{modem}"\nbaudrate = 115200\n'
+    )
+    if mqtt_port is not None:
+        text += f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n'
+    config.write_text(text)
+    print(f"== Simulated SIM800 modem on {modem}; config written to {config}")
+    return config
+
+
+def _sample(name: str) -> str:
+    return str(resources.files("gateway.sim").joinpath("demo_data", name))
+
+
+def _cangw(config: Path, *args: str) -> None:
+    command = [sys.executable, "-m", "gateway", "-c", str(config), *args]
+    print(f"$ cangw {' '.join(args[:2])} {Path(args[2]).name}")
+    result = subprocess.run(command, capture_output=True, text=True)
+    for line in (result.stdout + result.stderr).strip().splitlines():
+        print(f"  {line}")
+
+
+def _wait_ready(db_path: Path, daemon: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            print("!! the daemon exited; see the log")
+            return False
+        state = _query(db_path, "SELECT state FROM link_status WHERE link = 'gsm'")
+        if state and state[0][0] == "up":
+            print("== GSM link up; focal points start sending\n")
+            return True
+        time.sleep(0.1)
+    print("!! the GSM link did not come up; see the log")
+    return False
+
+
+def _play(index: int, item: Scripted, sim: SimulatedModem, db_path: Path,
+          watcher: MqttWatcher | None) -> bool:
+    masked = item.sender[:7] + "****" + item.sender[-2:]
+    preview = item.text if len(item.text) <= 70 else item.text[:67] + "..."
+    print(f"[{index}/{len(SCRIPT)}] {masked} ({item.note}) sends:\n      \"{preview}\"")
+    sent_before = len(sim.sent)
+    started = time.time()
+    parts = len(sim.inject_sms(item.sender, item.text))
+    if parts > 1:
+        print(f"      arrives as {parts} SMS parts")
+    alert = _wait_for(lambda: _alert_after(db_path, started))
+    if alert is None:
+        print("      !! no alert within 15 s")
+        return False
+    ref, code, severity, village, count, text, created = alert
+    what = f"code {code} ({severity})" if code else "unparsed report, for a person to read"
+    where = f" at {village}" if village else ""
+    extra = f", count {count}" if count else ""
+    print(f"      alert  {ref}: {what}{where}{extra}{_ms(created - started)}")
+    if text:
+        print(f"             text: {text if len(text) <= 60 else text[:57] + '...'}")
+    ack = _wait_for(lambda: next((s for s in sim.sent[sent_before:] if s.number == item.sender),
+                                 None))
+    if ack is None:
+        print("      !! no acknowledgement within 15 s")
+        return False
+    print(f"      ack    \"{ack.text}\"{_ms(ack.at - started)}")
+    if watcher is None:
+        print("      MQTT   off (mosquitto not installed)")
+        return True
+    delivered = _wait_for(lambda: watcher.get(ref))
+    if delivered is None:
+        print("      !! not delivered over MQTT within 15 s")
+        return False
+    at, payload = delivered
+    print(f"      MQTT   can/v1/KWJ/alerts id={payload['id']} sender={payload['sender']}"
+          f"{_ms(at - started)}\n")
+    return True
+
+
+def _alert_after(db_path: Path, started: float) -> tuple | None:
+    rows = _query(db_path, "SELECT ref, code, severity, village_name, count, text, created_at"
+                           " FROM alerts WHERE created_at >= ? ORDER BY id DESC LIMIT 1", [started])
+    return rows[0] if rows else None
+
+
+def _wait_for(probe, timeout: float = WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found is not None:
+            return found
+        time.sleep(0.01)
+    return None
+
+
+def _query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    if not db_path.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(sql, params or []).fetchall()
+    except sqlite3.Error:
+        return []
+
+
+def _ms(seconds: float) -> str:
+    return f"   (+{seconds * 1000:.0f} ms)"
+
+
+def _summary(config: Path, mqtt_on: bool) -> None:
+    print(f"\nThe store is kept at {config.parent / 'gateway.db'}. Try:")
+    for command in ("alerts list", "alerts show KWJ-0001", "outbox list --state done", "status"):
+        print(f"  .venv/bin/cangw -c {config} {command}")
+    if not mqtt_on:
+        print("MQTT was off. Install mosquitto (sudo apt-get install mosquitto) to see deliveries.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,7 @@ CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and re
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
 Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`,
-`sent`, `stored`, `events`.
+`sent`, `stored`, `history`, `events`.
 """
 
 from __future__ import annotations
@@ -86,6 +86,12 @@ class SimulatedModem:
             return dict(self.state.storage)
 
     @property
+    def history(self) -> list[str]:
+        """Every PDU ever stored on the SIM, in order (deleted ones included)."""
+        with self._lock:
+            return list(self.state.history)
+
+    @property
     def events(self) -> list[tuple[float, str, object]]:
         """(time.time(), kind, detail) for each notification, read, delete and send."""
         with self._lock:
@@ -98,6 +104,7 @@ class SimulatedModem:
         if sender is None:
             decoded = decode_deliver(pdu)
             sender, text = decoded.sender, decoded.text
+        self.state.history.append(pdu)
         self.state.storage[index] = StoredMessage(
             pdu, sender, text, when or dt.datetime.now(dt.UTC))
         if self.state.cnmi[1] in (1, 2):

@@ -43,6 +43,7 @@ class ModemState:
     ussd_reply: str = "Votre solde est de 1250 FC."
     message_reference: int = 0
     sent: list[SentMessage] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # every PDU ever stored, in order
     events: list[tuple[float, str, object]] = field(default_factory=list)
 
     def free_index(self) -> int | None:

@@ -1,0 +1,128 @@
+"""Shared test helpers: a daemon process, an MQTT listener, config files, polling."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import paho.mqtt.client as paho
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02,
+             what: str = "condition") -> T:
+    """Poll until `probe` returns something other than None/False; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None = None,
+                 extra: str = "", base_language: str = "fr") -> Path:
+    text = (f'[base]\nid = "KWJ"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
+            f'[store]\npath = "gateway.db"\n')
+    if modem:
+        text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n'
+    if mqtt_port:
+        text += f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nstatus_interval = 5\n'
+    path = folder / "gateway.toml"
+    path.write_text(text + extra)
+    return path
+
+
+class DaemonProcess:
+    """`cangw run` in a child process, with its log captured to a file."""
+
+    def __init__(self, config: Path):
+        self.config = config
+        self.log_path = config.parent / "daemon.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> DaemonProcess:
+        self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "-c", str(self.config), "run"],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self._log.close()
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def __enter__(self) -> DaemonProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.stop()
+
+
+class MqttListener:
+    """Collects every message on a topic filter (QoS 1), from a real broker."""
+
+    def __init__(self, port: int, topic: str = "can/v1/#"):
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._lock = threading.Lock()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, message) -> None:
+        with self._lock:
+            self.messages.append((message.topic, message.payload, bool(message.retain)))
+
+    def json_on(self, suffix: str) -> list[dict]:
+        with self._lock:
+            return [json.loads(p) for t, p, _ in self.messages if t.endswith(suffix)]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def __enter__(self) -> MqttListener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Read the daemon's store from outside, as the CLI does."""
+    if not db_path.exists():
+        return []
+    with sqlite3.connect(db_path, timeout=10) as conn:
+        try:
+            return conn.execute(sql, params or []).fetchall()
+        except sqlite3.OperationalError:
+            return []

@@ -1,0 +1,91 @@
+"""Configuration validation: every error names the file, the key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import cli
+from gateway.config import load_config
+from gateway.errors import ConfigError
+
+EXAMPLE = Path(__file__).parent.parent / "firmware-config" / "gateway.example.toml"
+MINIMAL = '[base]\nid = "KWJ"\nname = "Kiwanja"\n[store]\npath = "gw.db"\n'
+
+
+def write(tmp_path, text):
+    path = tmp_path / "gateway.toml"
+    path.write_text(text)
+    return path
+
+
+def test_documented_example_is_valid():
+    config = load_config(EXAMPLE)
+    assert config.base.id and config.gsm is not None and config.mqtt is not None
+    assert config.mqtt.topic_prefix == "can/v1"
+
+
+def test_defaults_and_relative_paths(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL + '[gsm]\nport = "/dev/ttyUSB0"\n'))
+    assert config.store.path == tmp_path / "gw.db"
+    assert config.gsm.baudrate == 115200 and config.gsm.pin is None
+    assert config.base.language == "fr"
+    assert config.mqtt is None  # absent section: that link is not started
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('[gsm]\nport = "/dev/ttyUSB0"\nbaud = 9600\n', "[gsm] baud: unknown key"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\nbaudrate = "115200"\n',
+     "[gsm] baudrate: expected an integer, got '115200' (a string)"),
+    ("[gsm]\nbaudrate = 9600\n", "[gsm] port: missing required value"),
+    ('[mqtt]\nhost = "hq"\ntls = "yes"\n', "[mqtt] tls: expected true or false"),
+    ('[mqtt]\nhost = "hq"\nport = 70000\n', "[mqtt] port: expected a TCP port"),
+    ('[mqtt]\nhost = "hq"\ntopic_prefix = "can/#"\n', "[mqtt] topic_prefix: expected topic levels"),
+    ("[radio]\nport = 1\n", "unknown section [radio]"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\npin = "12ab"\n', "[gsm] pin: expected 4 to 8 digits"),
+])
+def test_errors_name_file_key_and_expectation(tmp_path, extra, message):
+    path = write(tmp_path, MINIMAL + extra)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[base]\nid = "KWJ"\nname = "x"\n', "missing section [store]"),
+    ('[base]\nid = "kwj!"\nname = "x"\n[store]\npath = "a"\n', "[base] id: expected 2 to 8 capital"),
+    ('[base]\nid = "KWJ"\nname = "x"\nlanguage = "de"\n[store]\npath = "a"\n',
+     "[base] language: expected one of 'fr', 'sw', 'en', got 'de'"),
+    ("[base\n", "not valid TOML"),
+])
+def test_whole_file_errors(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=None) as caught:
+        load_config(write(tmp_path, text))
+    assert message in str(caught.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_config_check_command(tmp_path):
+    good = write(tmp_path, MINIMAL)
+    result = CliRunner().invoke(cli, ["-c", str(good), "config", "check"])
+    assert result.exit_code == 0 and "OK (base KWJ" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MINIMAL + "[gsm]\nbaudrate = 1\n")
+    result = CliRunner().invoke(cli, ["-c", str(bad), "config", "check"])
+    assert result.exit_code == 1 and "[gsm] port: missing required value" in result.output
+
+
+def test_config_check_validates_the_code_book(tmp_path):
+    book = tmp_path / "codes.toml"
+    book.write_text('[code.1]\ncategory = "x"\nseverity = "Huge"\nurgency = "Immediate"\n'
+                    'label = { fr = "a", sw = "b", en = "c" }\n')
+    path = write(tmp_path, MINIMAL + f'[codes]\nfile = "{book}"\n')
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 1 and "severity: expected one of Extreme" in result.output

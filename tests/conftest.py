@@ -9,9 +9,9 @@ from gateway.config import load_config
 from gateway.model import Village
 from gateway.sim.broker import Broker, find_mosquitto
 from gateway.sim.gsm_modem import SimulatedModem
+from gateway.sim.harness import write_config
 from gateway.store import Store
 from gateway.store import registry as reg
-from tests.helpers import write_config
 
 
 @pytest.fixture

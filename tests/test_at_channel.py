@@ -9,8 +9,8 @@ import pytest
 
 from gateway.errors import CommandError, LinkError, ModemTimeout
 from gateway.links.at import AtChannel, redact_wire
+from gateway.sim.harness import wait_for
 from gateway.sim.pty_port import PtyPort
-from tests.helpers import wait_for
 
 
 class ScriptedPeer:

@@ -14,9 +14,9 @@ from gateway.config import load_config
 from gateway.links.sms_pdu import decode_deliver
 from gateway.pipeline import Pipeline
 from gateway.sim.deliver_pdu import build_deliver_pdus
+from gateway.sim.harness import write_config
 from gateway.store import Store
 from gateway.store import links as link_status
-from tests.helpers import write_config
 
 
 def all_commands(group: click.Group, prefix=()):

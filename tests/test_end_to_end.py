@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from gateway.sim.broker import Broker, free_port
+from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
 from gateway.store import Store
 from gateway.store import registry as reg
 from tests.conftest import VILLAGES
-from tests.helpers import DaemonProcess, MqttListener, query, wait_for, write_config
 
 PHONE_FR, PHONE_SW = "+243990000101", "+243990000102"
 UNKNOWN = "+243997770001"

@@ -10,7 +10,7 @@ from gateway.config import load_config
 from gateway.links.sms_pdu import decode_deliver
 from gateway.pipeline import Pipeline
 from gateway.sim.deliver_pdu import build_deliver_pdus
-from tests.helpers import write_config
+from gateway.sim.harness import write_config
 
 WHEN = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)
 

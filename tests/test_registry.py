@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 from gateway.phone import normalise_phone
+from gateway.sim.harness import write_config
 from gateway.store import registry as reg
-from tests.helpers import write_config
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

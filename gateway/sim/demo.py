@@ -8,13 +8,9 @@ Run with `scripts/demo` (or `python -m gateway.sim.demo`).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import signal
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +18,7 @@ from pathlib import Path
 
 from gateway.sim.broker import Broker, find_mosquitto
 from gateway.sim.gsm_modem import SimulatedModem
+from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, wait_until_gsm_up
 
 WAIT = 15.0
 
@@ -49,34 +46,6 @@ SCRIPT = [
 ]
 
 
-class MqttWatcher:
-    """Subscribes to the base's alerts and records when each reference arrives."""
-
-    def __init__(self, port: int, topic: str):
-        import paho.mqtt.client as paho
-
-        self.arrived: dict[str, tuple[float, dict]] = {}
-        self._lock = threading.Lock()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="cangw-demo-hq")
-        self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", port)
-        self.client.subscribe(topic, qos=1)
-        self.client.loop_start()
-
-    def _on_message(self, client, userdata, message) -> None:
-        payload = json.loads(message.payload)
-        with self._lock:
-            self.arrived.setdefault(payload["ref"], (time.time(), payload))
-
-    def get(self, ref: str) -> tuple[float, dict] | None:
-        with self._lock:
-            return self.arrived.get(ref)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("demo-run"),
@@ -93,12 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         config = _write_config(work, sim.path, broker.port if broker else None)
         _cangw(config, "village", "import", _sample("villages.csv"))
         _cangw(config, "focal", "import", _sample("focal_points.csv"))
-        log_path = work / "gateway.log"
-        print(f"\n== Starting the daemon: cangw -c {config} run   (log: {log_path})")
-        with open(log_path, "w") as log_file:
-            daemon = subprocess.Popen([sys.executable, "-m", "gateway", "-c", str(config), "run"],
-                                      stdout=log_file, stderr=subprocess.STDOUT)
-        watcher = MqttWatcher(broker.port, "can/v1/KWJ/alerts") if broker else None
+        daemon = DaemonProcess(config)
+        print(f"\n== Starting the daemon: cangw -c {config} run   (log: {daemon.log_path})")
+        daemon.start()
+        watcher = MqttListener(broker.port, "can/v1/KWJ/alerts", "cangw-demo-hq") if broker else None
         try:
             ok = _wait_ready(work / "gateway.db", daemon)
             for index, item in enumerate(SCRIPT, 1):
@@ -107,9 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                 ok = _play(index, item, sim, work / "gateway.db", watcher)
                 time.sleep(args.pace)
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            code = daemon.wait(30)
-            print(f"\n== Daemon stopped cleanly (exit {code}) after SIGTERM")
+            code = daemon.stop()
+            print(f"\n== Daemon stopped (exit {code}) after SIGTERM")
             if watcher:
                 watcher.close()
             if broker:
@@ -154,23 +120,18 @@ def _cangw(config: Path, *args: str) -> None:
         print(f"  {line}")
 
 
-def _wait_ready(db_path: Path, daemon: subprocess.Popen) -> bool:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if daemon.poll() is not None:
-            print("!! the daemon exited; see the log")
-            return False
-        state = _query(db_path, "SELECT state FROM link_status WHERE link = 'gsm'")
-        if state and state[0][0] == "up":
-            print("== GSM link up; focal points start sending\n")
-            return True
-        time.sleep(0.1)
-    print("!! the GSM link did not come up; see the log")
-    return False
+def _wait_ready(db_path: Path, daemon: DaemonProcess) -> bool:
+    try:
+        wait_until_gsm_up(db_path, daemon, WAIT)
+    except AssertionError as exc:
+        print(f"!! {exc}")
+        return False
+    print("== GSM link up; focal points start sending\n")
+    return True
 
 
 def _play(index: int, item: Scripted, sim: SimulatedModem, db_path: Path,
-          watcher: MqttWatcher | None) -> bool:
+          watcher: MqttListener | None) -> bool:
     masked = item.sender[:7] + "****" + item.sender[-2:]
     preview = item.text if len(item.text) <= 70 else item.text[:67] + "..."
     print(f"[{index}/{len(SCRIPT)}] {masked} ({item.note}) sends:\n      \"{preview}\"")
@@ -179,7 +140,7 @@ def _play(index: int, item: Scripted, sim: SimulatedModem, db_path: Path,
     parts = len(sim.inject_sms(item.sender, item.text))
     if parts > 1:
         print(f"      arrives as {parts} SMS parts")
-    alert = _wait_for(lambda: _alert_after(db_path, started))
+    alert = _observe(lambda: _alert_after(db_path, started))
     if alert is None:
         print("      !! no alert within 15 s")
         return False
@@ -190,7 +151,7 @@ def _play(index: int, item: Scripted, sim: SimulatedModem, db_path: Path,
     print(f"      alert  {ref}: {what}{where}{extra}{_ms(created - started)}")
     if text:
         print(f"             text: {text if len(text) <= 60 else text[:57] + '...'}")
-    ack = _wait_for(lambda: next((s for s in sim.sent[sent_before:] if s.number == item.sender),
+    ack = _observe(lambda: next((s for s in sim.sent[sent_before:] if s.number == item.sender),
                                  None))
     if ack is None:
         print("      !! no acknowledgement within 15 s")
@@ -199,40 +160,28 @@ def _play(index: int, item: Scripted, sim: SimulatedModem, db_path: Path,
     if watcher is None:
         print("      MQTT   off (mosquitto not installed)")
         return True
-    delivered = _wait_for(lambda: watcher.get(ref))
-    if delivered is None:
+    at = _observe(lambda: watcher.first_arrival("/alerts", "ref", ref))
+    if at is None:
         print("      !! not delivered over MQTT within 15 s")
         return False
-    at, payload = delivered
+    payload = next(p for p in watcher.json_on("/alerts") if p["ref"] == ref)
     print(f"      MQTT   can/v1/KWJ/alerts id={payload['id']} sender={payload['sender']}"
           f"{_ms(at - started)}\n")
     return True
 
 
 def _alert_after(db_path: Path, started: float) -> tuple | None:
-    rows = _query(db_path, "SELECT ref, code, severity, village_name, count, text, created_at"
+    rows = query(db_path, "SELECT ref, code, severity, village_name, count, text, created_at"
                            " FROM alerts WHERE created_at >= ? ORDER BY id DESC LIMIT 1", [started])
     return rows[0] if rows else None
 
 
-def _wait_for(probe, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        time.sleep(0.01)
-    return None
-
-
-def _query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    if not db_path.exists():
-        return []
+def _observe(probe):
+    """The probe's value once it has one, or None after WAIT seconds."""
     try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(sql, params or []).fetchall()
-    except sqlite3.Error:
-        return []
+        return wait_for(probe, WAIT, interval=0.01)
+    except AssertionError:
+        return None
 
 
 def _ms(seconds: float) -> str:

@@ -31,6 +31,8 @@ class PtyPort:
             link.unlink(missing_ok=True)
             link.symlink_to(self.path)
         self._line_free_at = 0.0
+        self.bytes_read = 0  # host -> device, for benchmarks of line use
+        self.bytes_written = 0  # device -> host
 
     def byte_time(self, count: int) -> float:
         """Seconds `count` bytes occupy on the line (0 when unpaced)."""
@@ -41,11 +43,13 @@ class PtyPort:
         if not ready:
             return b""
         try:
-            return os.read(self.master, 4096)
+            data = os.read(self.master, 4096)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EIO):
                 return b""
             raise
+        self.bytes_read += len(data)
+        return data
 
     def write(self, data: bytes) -> None:
         """Write at line speed; bytes nobody reads for 2 s are dropped, as a modem's would be."""
@@ -71,6 +75,7 @@ class PtyPort:
             except BlockingIOError:
                 continue
             view = view[written:]
+            self.bytes_written += written
 
     def close(self) -> None:
         for fd in (self.master, self._slave):

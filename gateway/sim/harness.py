@@ -1,4 +1,8 @@
-"""Shared test helpers: a daemon process, an MQTT listener, config files, polling."""
+"""Driving the real daemon from outside: for the demo, the tests and the benchmarks.
+
+A daemon in a child process with its log captured, a config file for a simulated base, an MQTT
+listener on a real broker, read-only queries of the store, and polling with a deadline.
+"""
 
 from __future__ import annotations
 
@@ -89,10 +93,11 @@ class DaemonProcess:
 class MqttListener:
     """Collects every message on a topic filter (QoS 1), from a real broker."""
 
-    def __init__(self, port: int, topic: str = "can/v1/#"):
+    def __init__(self, port: int, topic: str = "can/v1/#", client_id: str = ""):
         self.messages: list[tuple[str, bytes, bool]] = []
+        self._timed: list[tuple[str, bytes, bool, float]] = []
         self._lock = threading.Lock()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(topic, qos=1)
@@ -100,11 +105,21 @@ class MqttListener:
 
     def _on_message(self, client, userdata, message) -> None:
         with self._lock:
-            self.messages.append((message.topic, message.payload, bool(message.retain)))
+            entry = (message.topic, message.payload, bool(message.retain))
+            self.messages.append(entry)
+            self._timed.append((*entry, time.time()))
 
     def json_on(self, suffix: str) -> list[dict]:
         with self._lock:
             return [json.loads(p) for t, p, _ in self.messages if t.endswith(suffix)]
+
+    def first_arrival(self, suffix: str, key: str, value: object) -> float | None:
+        """When the first message on `suffix` whose JSON `key` equals `value` arrived."""
+        with self._lock:
+            for topic, payload, _, at in self._timed:
+                if topic.endswith(suffix) and json.loads(payload).get(key) == value:
+                    return at
+        return None
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -118,11 +133,20 @@ class MqttListener:
 
 
 def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    """Read the daemon's store from outside, as the CLI does."""
+    """Read the daemon's store from outside (read-only), as the CLI does."""
     if not db_path.exists():
         return []
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        try:
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
             return conn.execute(sql, params or []).fetchall()
-        except sqlite3.OperationalError:
-            return []
+    except sqlite3.Error:
+        return []
+
+
+def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.0) -> None:
+    def up():
+        if daemon.process is not None and daemon.process.poll() is not None:
+            raise AssertionError(f"the daemon exited:\n{daemon.log[-2000:]}")
+        return query(db_path, "SELECT 1 FROM link_status WHERE link = 'gsm' AND state = 'up'")
+
+    wait_for(up, timeout, what="the GSM link to come up")

@@ -108,8 +108,8 @@ class SimulatedModem:
         self.state.storage[index] = StoredMessage(
             pdu, sender, text, when or dt.datetime.now(dt.UTC))
         if self.state.cnmi[1] in (1, 2):
+            self.state.events.append((time.time(), "cmti", index))  # as it starts on the line
             self._emit(f'+CMTI: "SM",{index}')
-            self.state.events.append((time.time(), "cmti", index))
         return index
 
     # -- serving ------------------------------------------------------------------------------
@@ -138,6 +138,7 @@ class SimulatedModem:
                 if end < 0:
                     return buffer
                 body, terminator, buffer = buffer[:end], buffer[end:end + 1], buffer[end + 1:]
+                self.port.occupy(len(body) + 1)  # the PDU's own time on the line
                 self._finish_sms_input(body, cancelled=terminator == ESC)
                 continue
             cut = min((i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0),
@@ -148,7 +149,7 @@ class SimulatedModem:
             line = raw.decode("latin-1").strip()
             if not line:
                 continue
-            time.sleep(self.port.byte_time(len(raw) + 1))  # the command's own time on the line
+            self.port.occupy(len(raw) + 1)  # the command's own time on the line
             if self.state.echo:
                 self.port.write(raw + b"\r")
             with self._lock:

@@ -38,6 +38,15 @@ class PtyPort:
         """Seconds `count` bytes occupy on the line (0 when unpaced)."""
         return count * 10 / self.baudrate if self.baudrate else 0.0
 
+    def occupy(self, count: int) -> None:
+        """Hold the line while `count` bytes from the host cross it (AT is command, then reply:
+        the simulated line carries one direction at a time)."""
+        start = max(time.monotonic(), self._line_free_at)
+        self._line_free_at = start + self.byte_time(count)
+        delay = self._line_free_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
     def read(self, timeout: float) -> bytes:
         ready, _, _ = select.select([self.master], [], [], timeout)
         if not ready:

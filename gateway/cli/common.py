@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
+import os
+import syslog
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
@@ -31,6 +34,8 @@ class CliContext:
         except GatewayError as exc:
             raise click.ClickException(str(exc)) from None
 
+
+AUDIT_IDENTIFIER = "cangw-audit"
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -64,3 +69,16 @@ def _cell(value: object) -> str:
         return "-"
     text = str(value).replace("\n", " ")
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def operator() -> str:
+    """Who runs the command (the person behind sudo, if any)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+def audit(message: str) -> None:
+    """Record a technician's consequential action in the system journal (identifier
+    `cangw-audit`, which `cangw logs` shows with the daemon's lines). No phone numbers here."""
+    syslog.openlog(AUDIT_IDENTIFIER, 0, syslog.LOG_USER)
+    syslog.syslog(syslog.LOG_NOTICE, f"{message} (by {operator()})")
+    syslog.closelog()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import time
 
@@ -90,7 +91,7 @@ def toggles_since(pin, start):
 
 def on_durations(pin, start):
     changes = toggles_since(pin, start)
-    return [b[0] - a[0] for a, b in zip(changes, changes[1:], strict=False) if a[1] and not b[1]]
+    return [b[0] - a[0] for a, b in itertools.pairwise(changes) if a[1] and not b[1]]
 
 
 def test_buzzer_sounds_within_a_second_of_an_extreme_alert_and_stops_on_a_short_press(bench):
@@ -127,7 +128,7 @@ def test_severe_alert_sounds_the_slower_pattern(bench):
     beeps = on_durations(buzzer, sent)
     assert beeps and all(0.35 <= b <= 0.8 for b in beeps), beeps  # 0.5 s on, 1.5 s off
     changes = toggles_since(buzzer, sent)
-    silences = [b[0] - a[0] for a, b in zip(changes, changes[1:], strict=False)
+    silences = [b[0] - a[0] for a, b in itertools.pairwise(changes)
                 if not a[1] and b[1]]
     assert all(s >= 1.2 for s in silences), silences
 

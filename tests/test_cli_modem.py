@@ -93,3 +93,10 @@ def test_with_the_daemon_running(tmp_path, modem):
                  what="the outbox row done")
         assert daemon.stop() == 0
     assert "+243991234567" not in daemon.log and "991234567" not in daemon.log
+
+
+def test_modem_at_listens_for_a_ussd_answer(tmp_path, modem):
+    config = write_config(tmp_path, modem.path)
+    out = run(config, "modem", "at", 'AT+CUSD=1,"*100#",15', "--listen", "5")
+    assert out.splitlines()[0] == "OK"
+    assert "(unsolicited) +CUSD: 0,\"Votre solde est de 1250 FC.\",15" in out

@@ -82,8 +82,11 @@ def modem_send(ctx: CliContext, number: str, text: str) -> None:
 @click.option("--force", is_flag=True,
               help="Share the port with the running daemon (see the risk above).")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the reply.")
+@click.option("--listen", default=0.0, show_default=True,
+              help="Then wait up to this many seconds for unsolicited lines (a USSD answer, "
+                   "+CUSD, comes after the OK).")
 @pass_context
-def modem_at(ctx: CliContext, command: str, force: bool, timeout: float) -> None:
+def modem_at(ctx: CliContext, command: str, force: bool, timeout: float, listen: float) -> None:
     """Send one raw AT COMMAND (e.g. "AT+CSQ") and print the reply, for diagnosis.
 
     Refused while the daemon holds the port. With --force both read the same replies: either
@@ -111,18 +114,29 @@ def modem_at(ctx: CliContext, command: str, force: bool, timeout: float) -> None
         lines, final = [], exc.response
     except ModemTimeout:
         lines, final = [], f"(no reply within {timeout:g} s)"
-    finally:
-        channel.close()
     for line in lines:
         click.echo(line)
     click.echo(final)
-    while True:
-        try:
-            click.echo(f"(unsolicited) {channel.urcs.get_nowait()[1]}")
-        except queue.Empty:
-            break
+    try:
+        for line in _unsolicited(channel, listen):
+            click.echo(f"(unsolicited) {line}")
+    finally:
+        channel.close()
     if final != "OK":
         raise SystemExit(1)
+
+
+def _unsolicited(channel: AtChannel, listen: float) -> list[str]:
+    """Unsolicited lines already received, then those arriving within `listen` seconds (the
+    wait ends half a second after the first one: a USSD answer is one line)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + listen
+    while True:
+        try:
+            lines.append(channel.urcs.get(timeout=max(0.0, deadline - time.monotonic()))[1])
+        except queue.Empty:
+            return lines
+        deadline = min(deadline, time.monotonic() + 0.5)
 
 
 def _gsm(ctx: CliContext) -> GsmConfig:

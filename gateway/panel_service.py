@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 import queue
 import time
 from collections.abc import Callable
@@ -62,6 +63,9 @@ class PanelService(Worker):
             self.store = Store.open(self.config.store.path, migrate=False)
             self.marker = SeenMarker(self.store, self.config, self.notifier)
         if self.devices is None:
+            # lgpio (the Pi's GPIO library) makes a FIFO in its working folder, which for a
+            # service is often / and not writable; the store's folder is ours
+            os.environ.setdefault("LG_WD", str(self.config.store.path.parent))
             self.devices = PanelDevices(self.panel, self.pin_factory)
             self._wire_button()
             log.info("panel ready: %s", ", ".join(f"{name} GPIO {pin}"

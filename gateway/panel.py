@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
-from gpiozero import LED, Button, Buzzer, DigitalOutputDevice, GPIOZeroError
+from gpiozero import LED, Button, Buzzer, DigitalOutputDevice
 from gpiozero.pins import Factory
 
 from gateway.errors import LinkError
@@ -45,7 +45,7 @@ class PanelDevices:
             if panel.button is not None:
                 self.button = Button(panel.button, pull_up=True, bounce_time=BUTTON_BOUNCE,
                                      hold_time=panel.long_press, pin_factory=pin_factory)
-        except (GPIOZeroError, OSError) as exc:
+        except Exception as exc:  # gpiozero's errors, and lgpio's own for a pin another program holds
             self.close()
             raise LinkError(f"panel GPIO: {exc}") from exc
 
@@ -116,7 +116,7 @@ def open_relay(panel: PanelConfig, pin_factory: Factory | None = None) -> Digita
     try:
         return DigitalOutputDevice(panel.modem_power, active_high=panel.modem_power_active_high,
                                    initial_value=False, pin_factory=pin_factory)
-    except (GPIOZeroError, OSError) as exc:
+    except Exception as exc:  # as in PanelDevices: lgpio raises its own error for a busy pin
         raise LinkError(f"modem_power relay on GPIO {panel.modem_power}: {exc}") from exc
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -158,3 +159,15 @@ def test_outbox_drop_by_alert_reference(tmp_path):
     assert rows(db, "SELECT destination, state FROM outbox WHERE alert_id = 2 ORDER BY id") == [
         ("sms", "dropped"), ("mqtt", "dropped")]
     run(config, "outbox", "drop", "KWJ-0002", "--yes", code=1)  # nothing open is left
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_a_store_created_by_sudo_belongs_to_its_folders_owner(tmp_path):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    os.chown(folder, 4321, 4321)  # as /var/lib/cangw belongs to the cangw user
+    config = write_config(tmp_path, extra="")
+    config.write_text(config.read_text().replace('path = "gateway.db"', 'path = "state/gw.db"'))
+    run(config, "village", "list")
+    assert (folder / "gw.db").stat().st_uid == 4321
+    assert all(p.stat().st_uid == 4321 for p in folder.iterdir())

@@ -9,6 +9,7 @@ import os
 import syslog
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from pathlib import Path
 
 import click
 
@@ -29,10 +30,25 @@ class CliContext:
             raise click.ClickException(str(exc)) from None
 
     def store(self) -> Store:
+        path = self.config.store.path
+        fresh = not path.exists()
         try:
-            return Store.open(self.config.store.path)
+            store = Store.open(path)
         except GatewayError as exc:
             raise click.ClickException(str(exc)) from None
+        if fresh and os.geteuid() == 0:
+            _give_to_folder_owner(path)
+        return store
+
+
+def _give_to_folder_owner(path: Path) -> None:
+    """A store that `sudo cangw ...` creates belongs to its folder's owner (the `cangw` user on
+    a base), so that the daemon can still write it."""
+    folder = path.parent.stat()
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        candidate = path.with_name(name)
+        if candidate.exists():
+            os.chown(candidate, folder.st_uid, folder.st_gid)
 
 
 AUDIT_IDENTIFIER = "cangw-audit"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gateway.errors import ConfigError
+from gateway.panel_config import PanelConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 LANGUAGES = ("fr", "sw", "en")
@@ -105,6 +106,7 @@ class Config:
     gsm: GsmConfig | None = None
     mqtt: MqttConfig | None = None
     codes: CodesConfig | None = None
+    panel: PanelConfig | None = None
 
 
 SECTIONS: dict[str, tuple[type, bool]] = {
@@ -113,6 +115,7 @@ SECTIONS: dict[str, tuple[type, bool]] = {
     "gsm": (GsmConfig, False),
     "mqtt": (MqttConfig, False),
     "codes": (CodesConfig, False),
+    "panel": (PanelConfig, False),
 }
 
 

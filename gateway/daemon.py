@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 from gateway import __version__
 from gateway.codes import load_codebook
 from gateway.config import Config
 from gateway.gsm_service import GsmService
 from gateway.mqtt_service import MqttService
+from gateway.panel_service import PanelService
 from gateway.store import Store
 from gateway.workers import Notifier, Worker
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SUPERVISE_EVERY = 1.0
 STOP_TIMEOUT = 15.0
+STUCK_AFTER = 150.0  # a worker whose loop has not beaten for this long is stuck
 
 
 class Daemon:
@@ -36,6 +39,8 @@ class Daemon:
         workers: list[Worker] = []
         if self.config.gsm is not None:
             workers.append(GsmService(self.config, self.codebook, self.notifier))
+        if self.config.panel is not None and self.config.panel.pins():
+            workers.append(PanelService(self.config, self.codebook, self.notifier))
         if self.config.mqtt is not None:
             workers.append(MqttService(self.config, self.codebook, self.notifier))
         return workers
@@ -71,6 +76,9 @@ class Daemon:
                 replacement = type(worker)(self.config, self.codebook, self.notifier)
                 self.workers[index] = replacement
                 replacement.start()
+        now = time.monotonic()
+        if all(w.is_alive() and now - w.heartbeat < STUCK_AFTER for w in self.workers):
+            self.notifier("healthy")  # the panel's power LED blinks on this pulse
 
     def _shutdown(self) -> None:
         log.info("stopping")

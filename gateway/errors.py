@@ -21,6 +21,10 @@ class LinkError(GatewayError, OSError):
     """A device link (modem, radio, broker) failed; the owner reconnects."""
 
 
+class PortBusy(LinkError):
+    """Another process holds the serial port (the daemon locks the modem's port while it runs)."""
+
+
 class ModemTimeout(LinkError, TimeoutError):
     """The modem did not answer a command in time."""
 

@@ -43,6 +43,7 @@ class GsmService(Worker):
         self.store: Store | None = None
         self.pipeline: Pipeline | None = None
         self.network: NetworkState | None = None
+        self.identity: dict[str, str | None] = {}  # for `cangw modem info` while we hold the port
         self._next_sweep = self._next_probe = self._next_flush = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -72,6 +73,7 @@ class GsmService(Worker):
         modem = GsmModem(self.gsm)
         modem.open()
         self.modem = modem
+        self.identity = modem.identity()
         log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
         self._probe()
         self._sweep()
@@ -183,7 +185,8 @@ class GsmService(Worker):
         self._record("up" if self.network.registered else "no_network",
                      signal=self.network.signal, signal_dbm=self.network.signal_dbm,
                      registration=self.network.registration, operator=self.network.operator,
-                     storage_used=use[0] if use else None, storage_total=use[1] if use else None)
+                     storage_used=use[0] if use else None, storage_total=use[1] if use else None,
+                     **self.identity)
         self._next_probe = time.monotonic() + PROBE_INTERVAL
 
     def _record(self, state: str, **detail: object) -> None:

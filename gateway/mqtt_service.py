@@ -40,6 +40,7 @@ class MqttService(Worker):
         prefix = f"{self.mqtt.topic_prefix}/{config.base.id}"
         self.alert_topic = f"{prefix}/alerts"
         self.status_topic = f"{prefix}/status"
+        self.event_topic = f"{prefix}/events"
         self.link: MqttLink | None = None
         self.store: Store | None = None
         self.registry: RegistryCache | None = None
@@ -96,9 +97,13 @@ class MqttService(Worker):
                 with store.transaction() as db:
                     outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
                 continue
-            payload = alert_payload(alert, self.config.base.id, self.codebook,
-                                    store.pseudonymiser(), self._registry().redact)
-            info = link.publish(self.alert_topic, encode(payload))
+            if row.body is not None:  # an event about the alert (seen by the base), as written
+                topic, message = self.event_topic, row.body.encode("utf-8")
+            else:
+                topic, message = self.alert_topic, encode(alert_payload(
+                    alert, self.config.base.id, self.codebook, store.pseudonymiser(),
+                    self._registry().redact))
+            info = link.publish(topic, message)
             if info.rc != 0:
                 log.warning("MQTT publish of %s refused locally (rc %s); will retry",
                             alert.ref, info.rc)

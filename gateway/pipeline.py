@@ -155,7 +155,7 @@ class Pipeline:
         where = f" at {alert.village_name}" if alert.village_name else ""
         log.info("%s from %s (%s%s): %s%s", alert.ref, self.pseudonym(alert.sender),
                  alert.channel, "" if alert.registered else ", unverified", what, where)
-        for destination in {*ACK_DESTINATION.values(), "mqtt"}:
+        for destination in {*ACK_DESTINATION.values(), "mqtt", "panel"}:
             self.notify(destination)
 
     def _local_time(self, when: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.config import load_config
 from gateway.errors import ConfigError
+from gateway.panel_config import PanelConfig
 
 EXAMPLE = Path(__file__).parent.parent / "firmware-config" / "gateway.example.toml"
 MINIMAL = '[base]\nid = "KWJ"\nname = "Kiwanja"\n[store]\npath = "gw.db"\n'
@@ -89,3 +92,34 @@ def test_config_check_validates_the_code_book(tmp_path):
     path = write(tmp_path, MINIMAL + f'[codes]\nfile = "{book}"\n')
     result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
     assert result.exit_code == 1 and "severity: expected one of Extreme" in result.output
+
+
+def test_example_documents_every_panel_key():
+    text = EXAMPLE.read_text()
+    for field in dataclasses.fields(PanelConfig):
+        assert f"\n{field.name} = " in text or f"\n# {field.name} = " in text, field.name
+    panel = load_config(EXAMPLE).panel
+    assert panel.pins()["buzzer"] == 18 and panel.long_press == 10.0
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("[panel]\nbuzzer = 40\n", "[panel] buzzer: expected a BCM GPIO number from 2 to 27"),
+    ("[panel]\nalert = 17\nbuzzer = 17\n", "[panel] buzzer: expected a pin not already used by alert"),
+    ('[panel]\nsilent_hours = "10pm-6am"\n', "[panel] silent_hours: expected a local time window"),
+    ("[panel]\nlong_press = 0.2\n", "[panel] long_press: expected 1 to 60"),
+    ('[panel]\nbutton = "25"\n', "[panel] button: expected an integer"),
+])
+def test_panel_errors(tmp_path, extra, message):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, MINIMAL + extra))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("hours", "time", "silent"), [
+    ("22:00-06:00", "03:00", True), ("22:00-06:00", "21:59", False), ("22:00-06:00", "22:00", True),
+    ("22:00-06:00", "06:00", False), ("12:00-14:00", "13:30", True), ("12:00-14:00", "14:00", False),
+    (None, "03:00", False),
+])
+def test_silent_hours_window(hours, time, silent):
+    moment = dt.datetime.fromisoformat(f"2026-11-24T{time}")
+    assert PanelConfig(silent_hours=hours).is_silent(moment) is silent

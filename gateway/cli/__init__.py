@@ -12,7 +12,11 @@ import click
 from gateway.cli.alerts import alerts
 from gateway.cli.common import CliContext
 from gateway.cli.config_cmd import config
+from gateway.cli.db import db
+from gateway.cli.logs import logs
+from gateway.cli.modem import modem
 from gateway.cli.outbox import outbox
+from gateway.cli.panel import panel
 from gateway.cli.registry import focal, village
 from gateway.cli.run import run
 from gateway.cli.status import status
@@ -28,7 +32,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.obj = CliContext(config_file)
 
 
-for command in (run, config, village, focal, alerts, outbox, status):
+for command in (run, config, village, focal, alerts, outbox, status, modem, db, logs, panel):
     cli.add_command(command)
 
 

@@ -1,14 +1,31 @@
-"""`cangw alerts ...`: what came in, as the base understood it."""
+"""`cangw alerts ...`: what came in, as the base understood it, and whether the base saw it."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import dataclasses
 import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
 
 import click
 
 from gateway.cli.common import CliContext, emit, json_option, local_time, pass_context
+from gateway.codes import load_codebook
+from gateway.payload import alert_payload, iso_utc
+from gateway.registry_cache import RegistryCache
+from gateway.seen import SeenMarker
+from gateway.store import Store
 from gateway.store import alerts as alert_store
+from gateway.store import seen as seen_store
+
+EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
+                  "urgency", "village_number", "village_name", "count", "text", "unparsed",
+                  "sender", "sender_registered", "language", "parts", "partial", "repeats",
+                  "seen_at", "seen_via"]
 
 
 @click.group()
@@ -19,16 +36,18 @@ def alerts() -> None:
 @alerts.command("list")
 @click.option("--since", help="Only alerts since this time (ISO date/time, e.g. 2026-11-23T06:00).")
 @click.option("--code", help="Only this code ('' for unparsed reports).")
+@click.option("--unseen", is_flag=True, help="Only alerts the base has not marked seen.")
 @click.option("--limit", default=50, show_default=True, help="At most this many.")
 @json_option
 @pass_context
-def alerts_list(ctx: CliContext, since: str | None, code: str | None, limit: int,
+def alerts_list(ctx: CliContext, since: str | None, code: str | None, unseen: bool, limit: int,
                 as_json: bool) -> None:
     """List recent alerts, newest first."""
     with ctx.store() as store:
-        rows = alert_store.recent(store.db, _since(since), code, limit)
-    emit([_summary(a) for a in rows],
-         ["ref", "received", "channel", "code", "severity", "village", "count", "text"], as_json)
+        rows = [_summary(a) | {"seen": _seen_time(store, a.id)} for a in
+                alert_store.recent(store.db, _since(since), code, limit, unseen=unseen)]
+    emit(rows, ["ref", "received", "channel", "code", "severity", "village", "count", "seen",
+                "text"], as_json)
 
 
 @alerts.command("show")
@@ -38,18 +57,80 @@ def alerts_list(ctx: CliContext, since: str | None, code: str | None, limit: int
 def alerts_show(ctx: CliContext, ref: str, as_json: bool) -> None:
     """Show one alert in full (REF such as KWJ-0193)."""
     with ctx.store() as store:
-        alert = alert_store.by_ref(store.db, ref)
-        if alert is None:
-            raise click.ClickException(f"no alert {ref}")
+        alert = _find(store, ref)
         fields = dataclasses.asdict(alert) | {"received": local_time(alert.received_at)}
         message = store.db.execute("SELECT text FROM messages WHERE id = ?",
                                    [alert.message_id]).fetchone()
         fields["message"] = message[0] if message else None
+        seen = seen_store.seen(store.db, alert.id)
+        fields["seen"] = f"{local_time(seen[0])} ({seen[1]})" if seen else None
     if as_json:
         emit([fields], [], True)
         return
     for key, value in fields.items():
         click.echo(f"{key:>15}: {'-' if value is None else value}")
+
+
+@alerts.command("seen")
+@click.argument("refs", nargs=-1, required=True)
+@pass_context
+def alerts_seen(ctx: CliContext, refs: tuple[str, ...]) -> None:
+    """Mark alerts as seen by the base (as the panel's button does): silences the panel for
+    them, tells headquarters, and sends the sender a second SMS if [panel] seen_ack is set."""
+    with ctx.store() as store:
+        found = [_find(store, ref) for ref in refs]
+        newly = {a.id for a in SeenMarker(store, ctx.config).mark(found, "cli", time.time())}
+    for alert in found:
+        click.echo(f"{alert.ref}: {'marked seen' if alert.id in newly else 'already seen'}")
+
+
+@alerts.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="Output format.")
+@click.option("--since", help="Only alerts since this time (ISO date/time).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@pass_context
+def alerts_export(ctx: CliContext, fmt: str, since: str | None, output: Path | None) -> None:
+    """Export alerts, oldest first, as headquarters receives them: senders as pseudonyms and
+    names and numbers removed from the text, so the file may leave the base."""
+    codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
+    with ctx.store() as store:
+        redact = RegistryCache(store, codebook).redact
+        records = []
+        for alert in reversed(alert_store.recent(store.db, _since(since), limit=None)):
+            seen = seen_store.seen(store.db, alert.id)
+            records.append(alert_payload(alert, ctx.config.base.id, codebook,
+                                         store.pseudonymiser(), redact)
+                           | {"seen_at": iso_utc(seen[0]) if seen else None,
+                              "seen_via": seen[1] if seen else None})
+    with (open(output, "w", encoding="utf-8", newline="") if output
+          else contextlib.nullcontext(sys.stdout)) as out:
+        if fmt == "json":
+            json.dump(records, out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            writer = csv.DictWriter(out, EXPORT_COLUMNS, extrasaction="ignore",
+                                    lineterminator="\n")
+            writer.writeheader()
+            for record in records:
+                village = record["village"] or {}
+                writer.writerow(record | {"village_number": village.get("number"),
+                                          "village_name": village.get("name")})
+    if output:
+        click.echo(f"exported {len(records)} alert(s) to {output}")
+
+
+def _find(store: Store, ref: str) -> alert_store.AlertRow:
+    alert = alert_store.by_ref(store.db, ref)
+    if alert is None:
+        raise click.ClickException(f"no alert {ref}")
+    return alert
+
+
+def _seen_time(store: Store, alert_id: int) -> str | None:
+    seen = seen_store.seen(store.db, alert_id)
+    return local_time(seen[0]) if seen else None
 
 
 def _summary(alert: alert_store.AlertRow) -> dict:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
+import os
+import syslog
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from pathlib import Path
 
 import click
 
@@ -26,11 +30,28 @@ class CliContext:
             raise click.ClickException(str(exc)) from None
 
     def store(self) -> Store:
+        path = self.config.store.path
+        fresh = not path.exists()
         try:
-            return Store.open(self.config.store.path)
+            store = Store.open(path)
         except GatewayError as exc:
             raise click.ClickException(str(exc)) from None
+        if fresh and os.geteuid() == 0:
+            _give_to_folder_owner(path)
+        return store
 
+
+def _give_to_folder_owner(path: Path) -> None:
+    """A store that `sudo cangw ...` creates belongs to its folder's owner (the `cangw` user on
+    a base), so that the daemon can still write it."""
+    folder = path.parent.stat()
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        candidate = path.with_name(name)
+        if candidate.exists():
+            os.chown(candidate, folder.st_uid, folder.st_gid)
+
+
+AUDIT_IDENTIFIER = "cangw-audit"
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -64,3 +85,16 @@ def _cell(value: object) -> str:
         return "-"
     text = str(value).replace("\n", " ")
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def operator() -> str:
+    """Who runs the command (the person behind sudo, if any)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+def audit(message: str) -> None:
+    """Record a technician's consequential action in the system journal (identifier
+    `cangw-audit`, which `cangw logs` shows with the daemon's lines). No phone numbers here."""
+    syslog.openlog(AUDIT_IDENTIFIER, 0, syslog.LOG_USER)
+    syslog.syslog(syslog.LOG_NOTICE, f"{message} (by {operator()})")
+    syslog.closelog()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
-from gateway.cli.common import CliContext, emit, json_option, local_time, pass_context
+from gateway.cli.common import CliContext, audit, emit, json_option, local_time, operator, pass_context
 from gateway.store import outbox as outbox_store
 
 
@@ -14,7 +16,7 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@click.option("--state", type=click.Choice(["pending", "failed", "done"]),
+@click.option("--state", type=click.Choice(["pending", "failed", "done", "dropped"]),
               help="Only rows in this state [default: pending and failed].")
 @json_option
 @pass_context
@@ -27,3 +29,31 @@ def outbox_list(ctx: CliContext, state: str | None, as_json: bool) -> None:
         row["next_attempt"] = local_time(row.pop("next_attempt_at"))
     emit(rows, ["id", "destination", "ref", "state", "attempts", "created", "next_attempt",
                 "last_error"], as_json)
+
+
+@outbox.command("drop")
+@click.argument("ref")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def outbox_drop(ctx: CliContext, ref: str, yes: bool) -> None:
+    """Give up pending or failed outbox rows: REF is a row id (from `outbox list`) or an
+    alert reference (all its open rows). The rows are kept, marked dropped with who did it;
+    the action is logged to the journal. A dropped acknowledgement never reaches the caller."""
+    with ctx.store() as store:
+        rows = [row for row in outbox_store.listing(store.db, None, limit=1000)
+                if str(row["id"]) == ref or (row["ref"] or "").upper() == ref.upper()]
+        if not rows:
+            raise click.ClickException(f"no pending or failed outbox row matches {ref}")
+        for row in rows:
+            click.echo(f"  {row['id']}: {row['destination']} for {row['ref'] or '(no alert)'}, "
+                       f"{row['state']}, {row['attempts']} attempt(s)")
+        if not yes:
+            click.confirm(f"Drop {len(rows)} row(s)? They will never be sent", abort=True)
+        now = time.time()
+        with store.transaction() as db:
+            dropped = [row["id"] for row in rows
+                       if outbox_store.drop(db, row["id"], f"dropped by {operator()} at {local_time(now)}",
+                                            now)]
+    message = f"dropped outbox row(s) {', '.join(map(str, dropped)) or 'none'} ({ref})"
+    audit(f"cangw outbox drop: {message}")
+    click.echo(message)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import serial
 
-from gateway.errors import CommandError, LinkError, ModemTimeout
+from gateway.errors import CommandError, LinkError, ModemTimeout, PortBusy
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger("gateway.wire")
@@ -48,10 +48,12 @@ class _Pending:
 class AtChannel:
     """One serial port speaking AT commands. `urcs` receives every unsolicited line."""
 
-    def __init__(self, url: str, baudrate: int = 115200, default_timeout: float = 10.0):
+    def __init__(self, url: str, baudrate: int = 115200, default_timeout: float = 10.0,
+                 exclusive: bool = True):
         self.url = url
         self.baudrate = baudrate
         self.default_timeout = default_timeout
+        self.exclusive = exclusive  # lock the port (flock) so another process can tell it is in use
         self.urcs: queue.Queue[tuple[float, str]] = queue.Queue()
         self._serial: serial.SerialBase | None = None
         self._reader: threading.Thread | None = None
@@ -66,8 +68,10 @@ class AtChannel:
         try:
             self._serial = serial.serial_for_url(
                 self.url, baudrate=self.baudrate, timeout=0.2, write_timeout=5,
-                rtscts=False, dsrdtr=False)
+                rtscts=False, dsrdtr=False, exclusive=self.exclusive or None)
         except (serial.SerialException, OSError, ValueError) as exc:
+            if "exclusively lock" in str(exc):
+                raise PortBusy(f"{self.url} is in use by another process") from exc
             raise LinkError(f"cannot open {self.url}: {exc}") from exc
         self._closing.clear()
         self._failure = None

@@ -46,19 +46,24 @@ class NetworkState:
 
 
 class GsmModem:
-    def __init__(self, config: GsmConfig):
+    def __init__(self, config: GsmConfig, exclusive: bool = True):
         self.config = config
-        self.at = AtChannel(config.port, config.baudrate, config.command_timeout)
+        self.at = AtChannel(config.port, config.baudrate, config.command_timeout, exclusive)
         self.storage = "SM"
 
     @property
     def urcs(self):
         return self.at.urcs
 
-    def open(self) -> None:
+    def open(self, initialise: bool = True) -> None:
+        """Open the port; `initialise=False` only checks the modem answers (for diagnosis,
+        leaving its settings as they are)."""
         self.at.open()
         try:
-            self.initialise()
+            if initialise:
+                self.initialise()
+            else:
+                self._sync()
         except BaseException:
             self.at.close()
             raise
@@ -163,6 +168,23 @@ class GsmModem:
         lines = self.at.command("AT+CPMS?", expect="+CPMS:")
         numbers = _ints(_field(lines, "+CPMS:") or "")
         return (numbers[0], numbers[1]) if len(numbers) >= 2 else None
+
+    def identity(self) -> dict[str, str | None]:
+        """Manufacturer, model, firmware revision and IMEI; None where the modem will not say."""
+        return {key: self._answer(command) for key, command in
+                (("manufacturer", "AT+CGMI"), ("model", "AT+CGMM"), ("revision", "AT+CGMR"),
+                 ("imei", "AT+CGSN"))}
+
+    def _answer(self, command: str) -> str | None:
+        try:
+            lines = [line for line in self.at.command(command) if line.strip()]
+        except CommandError:
+            return None
+        if not lines:
+            return None
+        text = lines[0].strip()
+        prefix = command[2:] + ":"
+        return text[len(prefix):].strip().strip('"') if text.startswith(prefix) else text
 
     # -- network ------------------------------------------------------------------------------
     def network(self) -> NetworkState:

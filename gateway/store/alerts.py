@@ -61,8 +61,10 @@ def by_ref(db: Database, ref: str) -> AlertRow | None:
 
 
 def recent(db: Database, since: float | None = None, code: str | None = None,
-           limit: int = 50) -> list[AlertRow]:
+           limit: int | None = 50, unseen: bool = False) -> list[AlertRow]:
     clauses, params = [], []
+    if unseen:
+        clauses.append("id NOT IN (SELECT alert_id FROM alerts_seen)")
     if since is not None:
         clauses.append("received_at >= ?")
         params.append(since)
@@ -72,7 +74,7 @@ def recent(db: Database, since: float | None = None, code: str | None = None,
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     rows = db.execute(
         f"SELECT {COLUMNS} FROM alerts {where} ORDER BY received_at DESC, id DESC LIMIT ?",
-        [*params, limit],
+        [*params, -1 if limit is None else limit],
     ).fetchall()
     return [AlertRow(*row) for row in rows]
 

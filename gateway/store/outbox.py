@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
+PENDING, DONE, FAILED, DROPPED = "pending", "done", "failed", "dropped"
 RETRY_FIRST, RETRY_CAP = 5.0, 600.0
 MAX_ATTEMPTS = 10
 
@@ -85,11 +85,21 @@ def mark_attempt_failed(db: Database, row_id: int, error: str, now: float,
     return state
 
 
+def drop(db: Database, row_id: int, reason: str, now: float) -> bool:
+    """Give up a pending or failed row on a person's decision; the row stays, with the reason."""
+    cursor = db.execute(
+        "UPDATE outbox SET state = 'dropped', done_at = ?, last_error = ? WHERE id = ?"
+        " AND state IN ('pending', 'failed')",
+        [now, reason[:500], row_id],
+    )
+    return cursor.rowcount > 0
+
+
 def depth(db: Database) -> dict[str, dict[str, int]]:
-    """Rows by destination and state (done rows are not counted)."""
+    """Rows by destination and state (done and dropped rows are not counted)."""
     result: dict[str, dict[str, int]] = {}
     for destination, state, count in db.execute(
-        "SELECT destination, state, COUNT(*) FROM outbox WHERE state != 'done'"
+        "SELECT destination, state, COUNT(*) FROM outbox WHERE state NOT IN ('done', 'dropped')"
         " GROUP BY destination, state"
     ).fetchall():
         result.setdefault(destination, {})[state] = count
@@ -106,7 +116,8 @@ def oldest_pending(db: Database, destination: str) -> float | None:
 
 def listing(db: Database, state: str | None = None, limit: int = 100) -> list[dict]:
     """Outbox rows with their alert reference, newest first, for the CLI."""
-    where, params = ("WHERE o.state = ?", [state]) if state else ("WHERE o.state != 'done'", [])
+    where, params = (("WHERE o.state = ?", [state]) if state
+                     else ("WHERE o.state NOT IN ('done', 'dropped')", []))
     cursor = db.execute(
         "SELECT o.id, o.destination, a.ref, o.state, o.attempts, o.priority, o.created_at,"
         f" o.next_attempt_at, o.last_error FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id"

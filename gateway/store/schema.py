@@ -124,3 +124,22 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m006_alerts_seen(db: Database) -> None:
+    """When the base saw each alert (panel button or `cangw alerts seen`). Alerts stored before
+    this migration count as seen, so an upgrade does not sound the buzzer for old news."""
+    _run(
+        db,
+        """
+        CREATE TABLE alerts_seen (
+            alert_id INTEGER PRIMARY KEY REFERENCES alerts(id),
+            seen_at REAL NOT NULL,
+            via TEXT NOT NULL
+        );
+        INSERT INTO alerts_seen (alert_id, seen_at, via)
+            SELECT id, CAST(strftime('%s', 'now') AS REAL), 'upgrade' FROM alerts;
+        CREATE INDEX alerts_severity ON alerts(severity, id);
+        """
+    )

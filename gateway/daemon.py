@@ -14,6 +14,7 @@ from gateway import __version__
 from gateway.codes import load_codebook
 from gateway.config import Config
 from gateway.gsm_service import GsmService
+from gateway.hf_service import HfService
 from gateway.mqtt_service import MqttService
 from gateway.store import Store
 from gateway.workers import Notifier, Worker
@@ -36,6 +37,8 @@ class Daemon:
         workers: list[Worker] = []
         if self.config.gsm is not None:
             workers.append(GsmService(self.config, self.codebook, self.notifier))
+        if self.config.hf is not None:
+            workers.append(HfService(self.config, self.codebook, self.notifier))
         if self.config.mqtt is not None:
             workers.append(MqttService(self.config, self.codebook, self.notifier))
         return workers
@@ -47,7 +50,7 @@ class Daemon:
         store.close()
         self.workers = self._make_workers()
         if not self.workers:
-            log.warning("no [gsm] or [mqtt] section: nothing to receive or forward")
+            log.warning("no [gsm], [hf] or [mqtt] section: nothing to receive or forward")
         for worker in self.workers:
             worker.start()
         self._install_signals()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import queue
+import random
 import re
 import shutil
 import socket
@@ -22,11 +23,10 @@ import time
 import wave
 from pathlib import Path
 
-from gateway.sim.broker import free_port
-
 SAMPLE_RATE = 48000
 BAUD = 300
 CHUNK_SECONDS = 0.02
+MAX_KISS_PORT = 49151  # direwolf refuses higher ports and silently falls back to 8001
 
 
 def find_direwolf() -> str | None:
@@ -44,6 +44,20 @@ def modulate(packet: str, sample_rate: int = SAMPLE_RATE) -> bytes:
         return read_pcm(wav.read_bytes())
 
 
+def free_kiss_port() -> int:
+    """A free TCP port direwolf accepts (the kernel's ephemeral ports often lie above it)."""
+    chooser = random.Random()
+    for _ in range(200):
+        port = chooser.randint(20000, MAX_KISS_PORT)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free TCP port for direwolf's KISS interface")
+
+
 def read_pcm(wav_bytes: bytes) -> bytes:
     with wave.open(io.BytesIO(wav_bytes)) as wav:
         return wav.readframes(wav.getnframes())
@@ -56,7 +70,7 @@ class Direwolf:
         self.folder = Path(folder)
         self.mycall = mycall
         self.speed = speed  # audio fed this many times faster than real time
-        self.kiss_port = free_port()
+        self.kiss_port = free_kiss_port()
         self.log_path = self.folder / "direwolf.log"
         self.process: subprocess.Popen | None = None
         self._audio: queue.Queue[tuple[bytes, threading.Event, list[float]]] = queue.Queue()
@@ -90,7 +104,7 @@ class Direwolf:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"direwolf exited:\n{self.log[-2000:]}")
-            if "Ready to accept KISS TCP client" in self.log:
+            if f"KISS TCP client application 0 on port {self.kiss_port}" in self.log:
                 try:
                     socket.create_connection(("127.0.0.1", self.kiss_port), timeout=0.5).close()
                     return

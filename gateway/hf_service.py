@@ -183,9 +183,11 @@ class HfService(Worker):
         log.info("HF acknowledgement sent to %s (outbox %d)", who, row.id)
 
     # -- status -------------------------------------------------------------------------------
+    def _snapshot(self) -> tuple:
+        return (*sorted(self.counts.items()), len(self._backlog))
+
     def _record_counts(self) -> None:
-        snapshot = tuple(sorted(self.counts.items()))
-        if snapshot == self._recorded or time.monotonic() - self._recorded_at < RECORD_GAP:
+        if self._snapshot() == self._recorded or time.monotonic() - self._recorded_at < RECORD_GAP:
             return
         self._record("up")
 
@@ -201,7 +203,7 @@ class HfService(Worker):
         except sqlite3.Error as exc:
             log.warning("cannot record the HF link state: %s", exc)
             return
-        self._recorded = tuple(sorted(self.counts.items()))
+        self._recorded = self._snapshot()
         self._recorded_at = time.monotonic()
         self.notifier("status")
 

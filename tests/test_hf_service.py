@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import time
 from contextlib import contextmanager
 
+from gateway import hf_service
 from gateway.codes import load_codebook
 from gateway.config import load_config
+from gateway.hf_intake import HfIntake
 from gateway.hf_service import HfService
 from gateway.links import kiss
 from gateway.links.ax25 import Address, UiFrame
 from gateway.sim.harness import query, wait_for, write_config
 from gateway.sim.kiss_tnc import KissTcpTnc
 from gateway.sim.pty_port import PtyPort
+from gateway.store import outbox
 from gateway.store import registry as reg
 from gateway.workers import Notifier
 from tests.test_hf_link import ui
@@ -180,3 +184,45 @@ def test_text_mode_radio_lines_acks_and_an_unplugged_port(tmp_path, registered):
     assert [(a[1], a[2], a[6]) for a in alerts(db)] == [
         ("9Q2KAM", "2", ""), (None, None, "CHANNEL 2 SELECTED"), ("9Q2KAM", "9", "")]
     assert query(db, "SELECT COUNT(*) FROM outbox WHERE destination = 'hf'") == [(2,)]
+
+
+def test_messages_the_store_refuses_are_kept_in_order_until_it_works(tmp_path, registered,
+                                                                     monkeypatch):
+    db = registered.path
+    real_take, broken, attempts = HfIntake.take, [True], []
+
+    def flaky(self, heard, received_at):
+        if broken[0]:
+            attempts.append(heard.text)
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_take(self, heard, received_at)
+
+    monkeypatch.setattr(HfIntake, "take", flaky)
+    monkeypatch.setattr(hf_service, "STORE_RETRY", 0.3)
+    with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url)):
+        tnc.wait_client()
+        tnc.send(ui("9Q2KAM", "2 Kamango") + ui("9Q2KAM", "6 Nobili"))
+        wait_for(lambda: link(db).get("backlog") == 2, what="two messages held")
+        tnc.send(ui("9Q2KAM", "9"))
+        wait_for(lambda: link(db).get("backlog") == 3, what="a third one held behind them")
+        wait_for(lambda: len(attempts) >= 3, what="retries")
+        broken[0] = False
+        wait_for(lambda: len(alerts(db)) == 3, what="all three stored once the store works")
+        wait_for(lambda: link(db).get("backlog") == 0, what="the backlog empty")
+    assert set(attempts) == {"2 Kamango"}  # the oldest is retried first, nothing skipped
+    assert [a[2] for a in alerts(db)] == ["2", "6", "9"]  # in the order heard
+
+
+def test_an_acknowledgement_that_cannot_be_addressed_fails_without_stopping_the_link(
+        tmp_path, registered, caplog):
+    db = registered.path
+    with registered.transaction() as store_db:
+        outbox.enqueue(store_db, "hf", 0, time.time(), recipient="Not a station", body="x")
+    with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url)) as worker:
+        tnc.wait_client()
+        wait_for(lambda: query(db, "SELECT state, attempts FROM outbox") == [("failed", 1)],
+                 what="the row failed at once")
+        tnc.send(ui("9Q2KAM", "2 Kamango"))
+        wait_for(lambda: len(tnc.frames) == 1, what="the next acknowledgement still sent")
+        assert worker.is_alive()
+    assert "Not a station" not in caplog.text

@@ -40,13 +40,13 @@ class Address:
     def parse(cls, text: str, flag: bool = False) -> Address:
         """`9Q2KAM-1` -> Address('9Q2KAM', 1); FrameError when it is not an AX.25 address."""
         match = CALLSIGN.fullmatch(text.strip().upper())
-        if match is None:
-            raise FrameError(f"not an AX.25 callsign: {text!r}")
+        if match is None:  # the text may be an identity: it stays out of the message (and logs)
+            raise FrameError("not an AX.25 callsign (up to 6 letters or digits, SSID 0-15)")
         return cls(match.group(1), int(match.group(2) or 0), flag)
 
     def encode(self, last: bool) -> bytes:
         if not CALL.fullmatch(self.call) or not 0 <= self.ssid <= 15:
-            raise FrameError(f"not an AX.25 address: {self.call!r} SSID {self.ssid}")
+            raise FrameError("not an AX.25 address (up to 6 capitals or digits, SSID 0-15)")
         shifted = bytes(ord(ch) << 1 for ch in self.call.ljust(6))
         return shifted + bytes([(_FLAG if self.flag else 0) | _RESERVED | self.ssid << 1 | last])
 
@@ -56,7 +56,7 @@ class Address:
             raise FrameError("address extension bit set inside a callsign")
         call = bytes(byte >> 1 for byte in chunk[:6]).decode("ascii").rstrip(" ")
         if not CALL.fullmatch(call):
-            raise FrameError(f"invalid callsign bytes {chunk[:6].hex()}")
+            raise FrameError("invalid callsign bytes")
         return cls(call, (chunk[6] >> 1) & 0x0F, bool(chunk[6] & _FLAG))
 
 

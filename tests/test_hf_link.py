@@ -12,6 +12,7 @@ from gateway.links.hf import Heard, Ignored, KissDialect, TextDialect
 from gateway.links.kiss import Garbage
 from gateway.model import Village
 from gateway.pipeline import Pipeline
+from gateway.registry_cache import RegistryCache
 from gateway.sim.harness import write_config
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
@@ -117,3 +118,11 @@ def test_hf_alerts_are_acknowledged_by_radio_in_ascii_to_the_callsign(tmp_path, 
         quiet = Pipeline(registered, hf_config(tmp_path, extra), codebook)
         _record(quiet, "hf", "9Q2KAM-1", "2")
         assert len(_acks(registered)) == 1
+
+
+def test_registered_callsigns_are_removed_from_free_text_under_any_ssid(registered, codebook):
+    reg.save_focal_point(registered, reg.make_focal_point(
+        registered, "-", "Mbusa Kakule", None, None, "+243", "9Q2KAM-1"))
+    cache = RegistryCache(registered, codebook)
+    assert cache.redact("de 9q2kam-3 et 9Q2KAM: 15 armes, 9Q2KAMX ok") == \
+        "de [callsign] et [callsign]: 15 armes, 9Q2KAMX ok"

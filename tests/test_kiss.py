@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.callsign import normalise_callsign
@@ -20,6 +20,9 @@ CAPTURED = bytes.fromhex(
     "c000aa9c8482a68ae072a26496829ae303f032204b414d414e474fc0"
     "c000aa9c8482a68ae072a26496829ae2a48a9882b240e0ae92888a64406303f0412a312a32303423dbdcdbdd"
     "206b616d616e676f0d0ac0")
+
+# a loaded 2-core machine must not turn a slow example into a failure
+unhurried = settings(deadline=None)
 
 calls = st.from_regex(r"[A-Z0-9]{1,6}", fullmatch=True)
 addresses = st.builds(Address, calls, st.integers(0, 15), st.booleans())
@@ -45,11 +48,13 @@ def test_captured_direwolf_bytes_decode_to_the_known_messages():
     assert b"".join(kiss.encode(f.encode()) for f in (first, second)) == CAPTURED
 
 
+@unhurried
 @given(ui_frames)
 def test_ax25_encode_then_decode_is_the_identity(frame):
     assert UiFrame.decode(frame.encode()) == frame
 
 
+@unhurried
 @given(kiss_frames)
 def test_kiss_encode_then_decode_is_the_identity(frame):
     encoded = kiss.encode(frame.data, frame.port, frame.command)
@@ -57,6 +62,7 @@ def test_kiss_encode_then_decode_is_the_identity(frame):
     assert KissDecoder().feed(encoded) == ([frame] if len(frame.data) <= kiss.MAX_FRAME else [])
 
 
+@unhurried
 @given(st.one_of(st.binary(max_size=600), payloads))
 def test_arbitrary_bytes_raise_only_the_codecs_error(data):
     for decode in (UiFrame.decode, kiss.decode, kiss.unescape):
@@ -65,6 +71,7 @@ def test_arbitrary_bytes_raise_only_the_codecs_error(data):
     assert all(isinstance(item, KissFrame | Garbage) for item in KissDecoder().feed(data))
 
 
+@unhurried
 @given(st.lists(kiss_frames, max_size=6), st.lists(st.integers(0, 3000), max_size=8),
        st.integers(0, 3))
 def test_a_stream_cut_anywhere_reassembles_the_same_frames(frames, cuts, extra_fends):

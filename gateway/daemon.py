@@ -15,6 +15,7 @@ from gateway import __version__
 from gateway.codes import load_codebook
 from gateway.config import Config
 from gateway.gsm_service import GsmService
+from gateway.hf_service import HfService
 from gateway.mqtt_service import MqttService
 from gateway.panel_service import PanelService
 from gateway.store import Store
@@ -39,6 +40,8 @@ class Daemon:
         workers: list[Worker] = []
         if self.config.gsm is not None:
             workers.append(GsmService(self.config, self.codebook, self.notifier))
+        if self.config.hf is not None:
+            workers.append(HfService(self.config, self.codebook, self.notifier))
         if self.config.panel is not None and self.config.panel.pins():
             workers.append(PanelService(self.config, self.codebook, self.notifier))
         if self.config.mqtt is not None:
@@ -52,7 +55,7 @@ class Daemon:
         store.close()
         self.workers = self._make_workers()
         if not self.workers:
-            log.warning("no [gsm] or [mqtt] section: nothing to receive or forward")
+            log.warning("no [gsm], [hf] or [mqtt] section: nothing to receive or forward")
         for worker in self.workers:
             worker.start()
         self._install_signals()

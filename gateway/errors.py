@@ -47,3 +47,7 @@ class CommandError(LinkError):
 
 class PduError(GatewayError, ValueError):
     """An SMS PDU could not be decoded."""
+
+
+class FrameError(GatewayError, ValueError):
+    """Bytes from a radio link are not a well-formed KISS or AX.25 frame."""

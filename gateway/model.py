@@ -16,10 +16,13 @@ class Village:
 
 @dataclass(frozen=True)
 class FocalPoint:
-    phone: str
+    """A registered sender, known by phone number, by radio callsign, or both."""
+
+    phone: str | None
     name: str
     village: int | None = None
     language: str | None = None
+    callsign: str | None = None
 
 
 @dataclass(frozen=True)

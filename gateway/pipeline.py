@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.acks import AckFacts, render_ack
+from gateway.callsign import normalise_callsign
 from gateway.codes import CodeBook
 from gateway.config import Config
 from gateway.model import ParsedAlert, SmsPart
@@ -24,13 +25,32 @@ from gateway.store import Store, inbox, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
+from gateway.text import to_ascii
 
 log = logging.getLogger(__name__)
 
 # Delivery order: unparsed reports may hide anything, so they travel with the Severe ones.
 PRIORITY = {"Extreme": 0, "Severe": 1, "Unknown": 1, "Moderate": 2, "Minor": 3}
-ACK_DESTINATION = {"sms": "sms"}
 GAP = " [...] "
+
+
+@dataclass(frozen=True)
+class AckRoute:
+    """How a channel's senders are answered: the outbox destination, which senders can be
+    answered there, and the alphabet the acknowledgement is written in."""
+
+    destination: str
+    can_reply: Callable[[str | None], bool]
+    adapt: Callable[[str], str] = lambda text: text
+
+
+def ack_routes(config: Config) -> dict[str, AckRoute]:
+    """Acknowledgement routes by channel. SMS acknowledgements are always queued (they wait for
+    a modem); HF ones only when [hf] is configured to answer, in plain ASCII for the radio."""
+    routes = {"sms": AckRoute("sms", can_reply)}
+    if config.hf is not None and config.hf.acknowledges:
+        routes["hf"] = AckRoute("hf", is_station, to_ascii)
+    return routes
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class Pipeline:
         self.registry = RegistryCache(store, codebook)
         self.pseudonym = store.pseudonymiser()
         self.zone = _zone(config.base.timezone)
+        self.ack_routes = ack_routes(config)
 
     # -- SMS ----------------------------------------------------------------------------------
     def ingest_sms(self, part: SmsPart) -> Ingested:
@@ -76,7 +97,7 @@ class Pipeline:
                 alert = self.record_message(NewMessage(
                     "sms", sender, part.text, now, part.modem_time, fingerprint=part.fingerprint,
                     raw=part.raw_pdu, decode_error=part.decode_error))
-        self._announce(alert)
+        self.announce(alert)
         return Ingested(alert=alert)
 
     def flush_stale_parts(self, timeout: float) -> list[alert_store.AlertRow]:
@@ -89,7 +110,7 @@ class Pipeline:
                             self.pseudonym(sender), len(group), total, timeout)
                 created.append(self._assemble(sender, ref, total, group, True))
         for alert in created:
-            self._announce(alert)
+            self.announce(alert)
         return created
 
     def _assemble(self, sender: str | None, ref: int, total: int, group: list[inbox.PartRow],
@@ -117,7 +138,7 @@ class Pipeline:
         now = self.clock()
         message_id = inbox.insert_message(db, message)
         if message.decode_error:
-            parsed = ParsedAlert(code=None, text=f"[undecodable SMS, PDU {message.raw}]")
+            parsed = ParsedAlert(code=None, text=_unreadable(message))
         else:
             parsed = self.registry.parser.parse(message.text)
         focal = reg.focal_point(self.store, message.sender) if message.sender else None
@@ -141,21 +162,23 @@ class Pipeline:
         alert = alert_store.get(db, alert_id)
         assert alert is not None
         priority = PRIORITY[severity]
-        destination = ACK_DESTINATION.get(message.channel)
-        if destination and can_reply(message.sender):
+        route = self.ack_routes.get(message.channel)
+        if route and route.can_reply(message.sender):
             body = render_ack(AckFacts(alert.ref, self._local_time(message.received_at), code,
                                        alert.village_name), language)
-            outbox.enqueue(db, destination, priority, now, alert_id, message.sender, body)
+            outbox.enqueue(db, route.destination, priority, now, alert_id, message.sender,
+                           route.adapt(body))
         if self.config.mqtt is not None:
             outbox.enqueue(db, "mqtt", priority, now, alert_id)
         return alert
 
-    def _announce(self, alert: alert_store.AlertRow) -> None:
+    def announce(self, alert: alert_store.AlertRow) -> None:
+        """Log a committed alert and wake the workers that deliver and acknowledge it."""
         what = f"code {alert.code} ({alert.severity})" if alert.code else "unparsed report"
         where = f" at {alert.village_name}" if alert.village_name else ""
         log.info("%s from %s (%s%s): %s%s", alert.ref, self.pseudonym(alert.sender),
                  alert.channel, "" if alert.registered else ", unverified", what, where)
-        for destination in {*ACK_DESTINATION.values(), "mqtt", "panel"}:
+        for destination in {*(r.destination for r in self.ack_routes.values()), "mqtt", "panel"}:
             self.notify(destination)
 
     def _local_time(self, when: float) -> str:
@@ -165,6 +188,18 @@ class Pipeline:
 def can_reply(sender: str | None) -> bool:
     """An acknowledgement needs a phone number (an operator's 'VODACOM' cannot be answered)."""
     return bool(sender) and sender.startswith("+") and sender[1:].isdigit()
+
+
+def is_station(sender: str | None) -> bool:
+    """A radio acknowledgement needs a callsign or selcall address (`9Q2KAM-1`, `1234`)."""
+    return sender is not None and normalise_callsign(sender) == sender
+
+
+def _unreadable(message: NewMessage) -> str:
+    """How an unreadable message is reported: an SMS by its PDU, a radio line as received."""
+    if message.channel == "sms":
+        return f"[undecodable SMS, PDU {message.raw}]"
+    return message.text
 
 
 def _zone(name: str) -> dt.tzinfo:

@@ -24,6 +24,7 @@ class RegistryCache:
         self._version: str | None = None
         self._parser: AlertParser | None = None
         self._names: re.Pattern | None = None
+        self._stations: re.Pattern | None = None
 
     def _refresh(self) -> None:
         version = self.store.meta(reg.REGISTRY_VERSION, "0")
@@ -37,6 +38,11 @@ class RegistryCache:
         names = {fold(n) for p in reg.focal_points(self.store) for n in _name_parts(p.name)}
         names = sorted(names - keep, key=len, reverse=True)
         self._names = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+        # a registered station under any SSID: 9Q2KAM, 9Q2KAM-1, 9q2kam-12
+        stations = sorted({p.callsign.partition("-")[0] for p in reg.focal_points(self.store)
+                           if p.callsign}, key=len, reverse=True)
+        self._stations = re.compile(r"\b(?:" + "|".join(stations) + r")(?:-\d{1,2})?\b",
+                                    re.IGNORECASE) if stations else None
         self._version = version
 
     @property
@@ -46,9 +52,12 @@ class RegistryCache:
         return self._parser
 
     def redact(self, text: str) -> str:
-        """Free text safe to leave the base: focal points' names and phone numbers removed."""
+        """Free text safe to leave the base: focal points' names, phone numbers and callsigns
+        removed."""
         self._refresh()
         text = re.sub(r"\+?\d[\d .-]{7,}\d", "[number]", text)
+        if self._stations is not None:
+            text = self._stations.sub("[callsign]", text)
         if self._names is None:
             return text
         folded = fold(text)

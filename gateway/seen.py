@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from gateway.config import Config
 from gateway.payload import SCHEMA_VERSION, iso_utc
-from gateway.pipeline import ACK_DESTINATION, PRIORITY, can_reply
+from gateway.pipeline import PRIORITY, ack_routes
 from gateway.store import Store, outbox
 from gateway.store import seen as seen_store
 from gateway.store.alerts import AlertRow
@@ -68,7 +68,7 @@ class SeenMarker:
             event = seen_event(alert, self.config.base.id, now, via)
             outbox.enqueue(db, "mqtt", EVENT_PRIORITY, now, alert.id,
                            body=json.dumps(event, separators=(",", ":")))
-        destination = ACK_DESTINATION.get(alert.channel)
-        if self.second_ack and destination and can_reply(alert.sender):
-            outbox.enqueue(db, destination, SECOND_ACK_PRIORITY, now, alert.id, alert.sender,
-                           seen_text(alert.ref, alert.language))
+        route = ack_routes(self.config).get(alert.channel)
+        if self.second_ack and route and route.can_reply(alert.sender):
+            outbox.enqueue(db, route.destination, SECOND_ACK_PRIORITY, now, alert.id, alert.sender,
+                           route.adapt(seen_text(alert.ref, alert.language)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 # 3GPP TS 23.038 default alphabet and its extension table (extension characters cost 2 septets).
 GSM7_BASIC = (
@@ -38,14 +39,23 @@ def to_gsm7(text: str) -> str:
     An acknowledgement in UCS-2 would fit only 70 characters and cost more; a folded
     letter is still readable on every feature phone.
     """
+    return _transliterate(text, lambda ch: ch in GSM7_BASIC or ch in GSM7_EXTENSION)
+
+
+def to_ascii(text: str) -> str:
+    """Plain ASCII for radio links, whose TNCs and displays show nothing else ('reçu' -> 'recu')."""
+    return _transliterate(text, lambda ch: ch.isascii())
+
+
+def _transliterate(text: str, allowed: Callable[[str], bool]) -> str:
     out = []
     for ch in text:
-        if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
+        if allowed(ch):
             out.append(ch)
             continue
         decomposed = unicodedata.normalize("NFKD", ch)
         base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        if base and all(c in GSM7_BASIC for c in base):
+        if base and all(allowed(c) for c in base):
             out.append(base)
         else:
             out.append(_FALLBACK.get(ch, "?"))

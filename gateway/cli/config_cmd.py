@@ -23,6 +23,6 @@ def check(ctx: CliContext) -> None:
         book = load_codebook(cfg.codes.file if cfg.codes else None)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from None
-    links = [name for name in ("gsm", "mqtt") if getattr(cfg, name) is not None]
+    links = [name for name in ("gsm", "hf", "mqtt") if getattr(cfg, name) is not None]
     click.echo(f"{cfg.source}: OK (base {cfg.base.id}, links: {', '.join(links) or 'none'}, "
                f"{len(book.codes)} codes)")

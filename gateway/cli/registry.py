@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gateway.callsign import normalise_callsign
 from gateway.cli.common import CliContext, emit, json_option, pass_context
 from gateway.phone import normalise_phone
 from gateway.store import registry as reg
@@ -39,15 +40,16 @@ def village_list(ctx: CliContext, as_json: bool) -> None:
 
 @click.group()
 def focal() -> None:
-    """Focal points: registered senders, their village and language."""
+    """Focal points: registered senders (phone, HF callsign), their village and language."""
 
 
 @focal.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 def focal_import(ctx: CliContext, csv_file: Path) -> None:
-    """Import focal points from CSV: phone,name[,village][,language]. Bad rows are reported
-    by line number; good rows are imported."""
+    """Import focal points from CSV: phone,name[,village][,language][,callsign] (phone or
+    callsign may be empty, not both). Bad rows are reported by line number; good rows are
+    imported."""
     with ctx.store() as store:
         _report(reg.import_focal_points(store, csv_file, ctx.config.base.country_code),
                 "focal point")
@@ -58,42 +60,49 @@ def focal_import(ctx: CliContext, csv_file: Path) -> None:
 @click.argument("name")
 @click.option("--village", "village_ref", help="Village number or name.")
 @click.option("--language", type=click.Choice(["fr", "sw", "en"]), help="Acknowledgement language.")
+@click.option("--callsign", help="HF radio callsign (9Q2KAM, or 9Q2KAM-1 for one SSID only).")
 @pass_context
 def focal_add(ctx: CliContext, phone: str, name: str, village_ref: str | None,
-              language: str | None) -> None:
-    """Register (or update) a focal point."""
+              language: str | None, callsign: str | None) -> None:
+    """Register (or update) a focal point. PHONE may be '-' for a radio-only focal point
+    registered with --callsign."""
     with ctx.store() as store:
         try:
             point = reg.make_focal_point(store, phone, name, village_ref, language,
-                                         ctx.config.base.country_code)
+                                         ctx.config.base.country_code, callsign)
+            reg.save_focal_point(store, point)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        reg.save_focal_point(store, point)
-    click.echo(f"registered {point.name} ({point.phone})")
+    identities = ", ".join(i for i in (point.phone, point.callsign) if i)
+    click.echo(f"registered {point.name} ({identities})")
 
 
 @focal.command("list")
 @json_option
 @pass_context
 def focal_list(ctx: CliContext, as_json: bool) -> None:
-    """List focal points (this shows phone numbers: it is for the base only)."""
+    """List focal points (this shows phone numbers and callsigns: it is for the base only)."""
     with ctx.store() as store:
         names = {v.number: v.name for v in reg.villages(store)}
-        rows = [{"phone": p.phone, "name": p.name, "village": names.get(p.village, p.village),
-                 "language": p.language} for p in reg.focal_points(store)]
-    emit(rows, ["phone", "name", "village", "language"], as_json)
+        rows = [{"phone": p.phone, "callsign": p.callsign, "name": p.name,
+                 "village": names.get(p.village, p.village), "language": p.language}
+                for p in reg.focal_points(store)]
+    emit(rows, ["phone", "callsign", "name", "village", "language"], as_json)
 
 
 @focal.command("remove")
-@click.argument("phone")
+@click.argument("phone_or_callsign")
 @pass_context
-def focal_remove(ctx: CliContext, phone: str) -> None:
-    """Remove a focal point (their past alerts stay)."""
-    number = normalise_phone(phone, ctx.config.base.country_code) or phone
+def focal_remove(ctx: CliContext, phone_or_callsign: str) -> None:
+    """Remove a focal point by phone number or callsign (their past alerts stay)."""
+    # a numeric selcall address can look like a phone number: try both readings
+    readings = [normalise_phone(phone_or_callsign, ctx.config.base.country_code),
+                normalise_callsign(phone_or_callsign)]
     with ctx.store() as store:
-        if not reg.remove_focal_point(store, number):
-            raise click.ClickException(f"no focal point with number {number}")
-    click.echo(f"removed {number}")
+        removed = next((r for r in readings if r and reg.remove_focal_point(store, r)), None)
+    if removed is None:
+        raise click.ClickException(f"no focal point with number or callsign {phone_or_callsign}")
+    click.echo(f"removed {removed}")
 
 
 def _report(report: ImportReport, noun: str) -> None:

@@ -85,3 +85,20 @@ def last_received_at(db: Database) -> float | None:
 
 def _row(row: tuple | None) -> AlertRow | None:
     return AlertRow(*row) if row else None
+
+
+def recent_copy(db: Database, channel: str, sender: str | None, text: str,
+                since: float) -> AlertRow | None:
+    """The latest alert on `channel` whose message came from `sender` with exactly `text`,
+    received at or after `since` (a copy of it should fold into it, not raise another)."""
+    row = db.execute(
+        f"SELECT {COLUMNS} FROM alerts WHERE id = (SELECT a.id FROM alerts a"
+        " JOIN messages m ON m.id = a.message_id WHERE a.channel = ? AND a.received_at >= ?"
+        " AND a.sender IS ? AND m.text = ? ORDER BY a.id DESC LIMIT 1)",
+        [channel, since, sender, text],
+    ).fetchone()
+    return _row(row)
+
+
+def add_repeat(db: Database, alert_id: int) -> None:
+    db.execute("UPDATE alerts SET repeats = repeats + 1 WHERE id = ?", [alert_id])

@@ -126,3 +126,12 @@ def listing(db: Database, state: str | None = None, limit: int = 100) -> list[di
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def done_times(db: Database, destination: str, since: float) -> list[float]:
+    """When rows to `destination` were completed since `since`, oldest first (for rate limits
+    that must hold across a restart)."""
+    rows = db.execute(
+        "SELECT done_at FROM outbox WHERE destination = ? AND state = 'done' AND done_at >= ?"
+        " ORDER BY done_at", [destination, since]).fetchall()
+    return [row[0] for row in rows]

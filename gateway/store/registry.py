@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.callsign import normalise_callsign
 from gateway.config import LANGUAGES
 from gateway.model import FocalPoint, Village
 from gateway.phone import normalise_phone
@@ -57,42 +58,72 @@ def save_village(store: Store, village: Village) -> None:
         store.bump_meta_counter(REGISTRY_VERSION)
 
 
-def focal_point(store: Store, phone: str) -> FocalPoint | None:
+_FOCAL_COLUMNS = "phone, name, village, language, callsign"
+
+
+def focal_point(store: Store, sender: str) -> FocalPoint | None:
+    """The focal point a sender is, by phone number or by callsign; a callsign registered
+    without SSID (`9Q2KAM`) stands for every SSID of that station (`9Q2KAM-1`)."""
+    station = sender.partition("-")[0]
     row = store.db.execute(
-        "SELECT phone, name, village, language FROM focal_points WHERE phone = ?", [phone]
+        f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone = ? OR callsign IN (?, ?)"
+        " ORDER BY callsign IS ? DESC LIMIT 1", [sender, sender, station, sender]
     ).fetchone()
     return FocalPoint(*row) if row else None
 
 
 def focal_points(store: Store) -> list[FocalPoint]:
     rows = store.db.execute(
-        "SELECT phone, name, village, language FROM focal_points ORDER BY name").fetchall()
+        f"SELECT {_FOCAL_COLUMNS} FROM focal_points ORDER BY name").fetchall()
     return [FocalPoint(*row) for row in rows]
 
 
 def save_focal_point(store: Store, point: FocalPoint) -> None:
-    with store.transaction():
-        store.db["focal_points"].upsert(
-            {"phone": point.phone, "name": point.name, "village": point.village,
-             "language": point.language, "added_at": time.time()},
-            pk="phone",
-        )
+    """Register a focal point, or update the one with the same phone or callsign (an identity
+    left empty keeps its registered value). ValueError when the phone and the callsign belong
+    to two different focal points."""
+    with store.transaction() as db:
+        ids = {row[0] for row in db.execute(
+            "SELECT id FROM focal_points WHERE phone = ? OR callsign = ?",
+            [point.phone, point.callsign])}
+        if len(ids) > 1:
+            raise ValueError(f"{point.phone} and {point.callsign} belong to two different "
+                             "focal points (remove one first)")
+        values = {"name": point.name, "village": point.village, "language": point.language}
+        values |= {key: value for key, value in (("phone", point.phone),
+                                                  ("callsign", point.callsign)) if value}
+        if ids:
+            db["focal_points"].update(ids.pop(), values)
+        else:
+            db["focal_points"].insert(values | {"added_at": time.time()})
         store.bump_meta_counter(REGISTRY_VERSION)
 
 
-def remove_focal_point(store: Store, phone: str) -> bool:
+def remove_focal_point(store: Store, identity: str) -> bool:
+    """Remove the focal point with this phone number or callsign."""
     with store.transaction():
-        removed = store.db.execute("DELETE FROM focal_points WHERE phone = ?", [phone]).rowcount
+        removed = store.db.execute("DELETE FROM focal_points WHERE phone = ? OR callsign = ?",
+                                   [identity, identity]).rowcount
         store.bump_meta_counter(REGISTRY_VERSION)
     return removed > 0
 
 
-def make_focal_point(store: Store, phone: str, name: str, village_ref: str | None,
-                     language: str | None, country_code: str) -> FocalPoint:
-    """Validate one focal point's fields, raising ValueError with a reason a technician can act on."""
-    number = normalise_phone(phone, country_code)
-    if number is None:
+def make_focal_point(store: Store, phone: str | None, name: str, village_ref: str | None,
+                     language: str | None, country_code: str,
+                     callsign: str | None = None) -> FocalPoint:
+    """Validate one focal point's fields, raising ValueError with a reason a technician can act on.
+    A focal point needs a phone number, a callsign, or both (`-` or empty: none)."""
+    phone = None if (phone or "").strip() in ("", "-") else phone
+    callsign = None if (callsign or "").strip() in ("", "-") else callsign
+    if phone is None and callsign is None:
+        raise ValueError("a phone number or a callsign is needed")
+    number = normalise_phone(phone, country_code) if phone is not None else None
+    if phone is not None and number is None:
         raise ValueError(f"not a phone number: {phone!r}")
+    station = normalise_callsign(callsign) if callsign is not None else None
+    if callsign is not None and station is None:
+        raise ValueError(f"not a callsign: {callsign!r} (up to 6 letters or digits, "
+                         "then -0 to -15, such as 9Q2KAM-1)")
     if not name.strip():
         raise ValueError("the name is empty")
     village_number = None
@@ -104,7 +135,7 @@ def make_focal_point(store: Store, phone: str, name: str, village_ref: str | Non
     language = (language or "").strip().lower() or None
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    return FocalPoint(number, name.strip(), village_number, language)
+    return FocalPoint(number, name.strip(), village_number, language, station)
 
 
 def import_villages(store: Store, path: Path) -> ImportReport:
@@ -127,26 +158,29 @@ def import_villages(store: Store, path: Path) -> ImportReport:
 
 
 def import_focal_points(store: Store, path: Path, country_code: str) -> ImportReport:
-    """Import `phone,name[,village][,language]` rows; bad rows are reported, good ones kept."""
+    """Import `phone,name[,village][,language][,callsign]` rows (phone or callsign may be empty,
+    not both); bad rows are reported, good ones kept."""
     report = ImportReport()
-    for line, row in _csv_rows(path, required=("phone", "name"), report=report):
+    for line, row in _csv_rows(path, required=("name",), report=report,
+                               one_of=("phone", "callsign")):
         try:
-            point = make_focal_point(store, row["phone"], row["name"], row.get("village"),
-                                     row.get("language"), country_code)
+            point = make_focal_point(store, row.get("phone"), row["name"], row.get("village"),
+                                     row.get("language"), country_code, row.get("callsign"))
+            save_focal_point(store, point)
         except ValueError as exc:
             report.errors.append((line, str(exc)))
             continue
-        save_focal_point(store, point)
         report.imported += 1
     return report
 
 
-def _csv_rows(path: Path, required: Iterable[str], report: ImportReport
-              ) -> Iterable[tuple[int, dict[str, str]]]:
+def _csv_rows(path: Path, required: Iterable[str], report: ImportReport,
+              one_of: tuple[str, ...] = ()) -> Iterable[tuple[int, dict[str, str]]]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip().lower() for h in reader.fieldnames or []]
-        missing = [column for column in required if column not in header]
+        missing = [" or ".join(one_of)] if one_of and not set(one_of) & set(header) else []
+        missing += [column for column in required if column not in header]
         if missing:
             report.errors.append((1, f"the header lacks column(s): {', '.join(missing)}"))
             return

@@ -127,6 +127,32 @@ def m001_initial(db: Database) -> None:
 
 
 @migrations()
+def m004_focal_point_callsigns(db: Database) -> None:
+    """Focal points on HF radio are known by callsign and may have no phone: the table gains an
+    integer id, and phone and callsign become optional, unique identities (one at least)."""
+    _run(
+        db,
+        """
+        CREATE TABLE focal_points_new (
+            id INTEGER PRIMARY KEY,
+            phone TEXT UNIQUE,
+            callsign TEXT UNIQUE,
+            name TEXT NOT NULL,
+            village INTEGER,
+            language TEXT,
+            added_at REAL NOT NULL,
+            CHECK (phone IS NOT NULL OR callsign IS NOT NULL)
+        );
+        INSERT INTO focal_points_new (phone, name, village, language, added_at)
+            SELECT phone, name, village, language, added_at FROM focal_points ORDER BY added_at;
+        DROP TABLE focal_points;
+        ALTER TABLE focal_points_new RENAME TO focal_points
+
+        """
+    )
+
+
+@migrations()
 def m006_alerts_seen(db: Database) -> None:
     """When the base saw each alert (panel button or `cangw alerts seen`). Alerts stored before
     this migration count as seen, so an upgrade does not sound the buzzer for old news."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway.calls_config import CallsConfig, CreditConfig
 from gateway.callsign import normalise_callsign
 from gateway.errors import ConfigError
 from gateway.panel_config import PanelConfig
@@ -171,6 +172,13 @@ class Config:
     codes: CodesConfig | None = None
     hf: HfConfig | None = None
     panel: PanelConfig | None = None
+    calls: CallsConfig | None = None
+    credit: CreditConfig | None = None
+
+    @property
+    def call_settings(self) -> CallsConfig:
+        """[calls], or its defaults: missed calls are handled whenever a modem is configured."""
+        return self.calls or CallsConfig()
 
 
 SECTIONS: dict[str, tuple[type, bool]] = {
@@ -181,6 +189,8 @@ SECTIONS: dict[str, tuple[type, bool]] = {
     "codes": (CodesConfig, False),
     "hf": (HfConfig, False),
     "panel": (PanelConfig, False),
+    "calls": (CallsConfig, False),
+    "credit": (CreditConfig, False),
 }
 
 

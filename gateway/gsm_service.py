@@ -13,11 +13,15 @@ import re
 import sqlite3
 import time
 
+from gateway.calls import CallHandler
 from gateway.codes import CodeBook
 from gateway.config import Config
+from gateway.credit import CreditWatch
 from gateway.errors import CommandError, LinkError, StoreError
 from gateway.links.gsm import GsmModem, NetworkState, StoredSms
 from gateway.links.sms_pdu import decode_deliver
+from gateway.links.voice import ModemVoice
+from gateway.modem_profiles import find_profile, load_profiles
 from gateway.pipeline import Pipeline
 from gateway.store import Store, outbox
 from gateway.store import links as link_status
@@ -45,6 +49,8 @@ class GsmService(Worker):
         self.network: NetworkState | None = None
         self.identity: dict[str, str | None] = {}  # for `cangw modem info` while we hold the port
         self._next_sweep = self._next_probe = self._next_flush = 0.0
+        self.calls: CallHandler | None = None
+        self.credit: CreditWatch | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
@@ -75,8 +81,22 @@ class GsmService(Worker):
         self.modem = modem
         self.identity = modem.identity()
         log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
+        self._start_voice(modem)
         self._probe()
         self._sweep()
+
+    def _start_voice(self, modem: GsmModem) -> None:
+        """Missed calls, keypad codes and the credit watch, on the modem's profile."""
+        profiles = load_profiles()
+        key = self.config.call_settings.profile
+        profile = profiles.get(key) if key else find_profile(profiles, self.identity.get("model"))
+        voice = ModemVoice(modem.at, profile)
+        self.calls = None
+        if self.config.call_settings.enabled:
+            voice.enable_caller_id()
+            self.calls = CallHandler(self._pipeline(), voice, self.config.call_settings)
+        if self.config.credit is not None:
+            self.credit = CreditWatch(self._store(), self.config.credit, self.config.base.id, voice)
 
     def _disconnect(self) -> None:
         if self.modem is not None:
@@ -98,6 +118,10 @@ class GsmService(Worker):
             self._sweep()
         if now >= self._next_probe:
             self._probe()
+        if self.calls is not None:
+            self.calls.tick(time.time())
+        if self.credit is not None:
+            self.credit.tick(now)
         if now >= self._next_flush:
             self._pipeline().flush_stale_parts(self.gsm.multipart_timeout)
             self._next_flush = now + FLUSH_INTERVAL
@@ -112,7 +136,10 @@ class GsmService(Worker):
     def _on_urc(self, line: str) -> None:
         match = CMTI.match(line)
         if match is None:
-            log.debug("unsolicited %s ignored", line.split(":")[0])
+            taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
+                (self.credit is not None and self.credit.on_line(line))
+            if not taken:
+                log.debug("unsolicited %s ignored", line.split(":")[0])
             return
         memory, index = match.group(1), int(match.group(2))
         modem = self._modem()

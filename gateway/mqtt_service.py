@@ -92,21 +92,21 @@ class MqttService(Worker):
             return
         busy = {row_id for row_id, _ in self._inflight.values()}
         for row in outbox.due(store.db, "mqtt", time.time(), limit=room, exclude=busy):
-            alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
-            if alert is None:
-                with store.transaction() as db:
-                    outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
-                continue
-            if row.body is not None:  # an event about the alert (seen by the base), as written
-                topic, message = self.event_topic, row.body.encode("utf-8")
+            if row.body is not None:  # an event (seen by the base, low credit), as written
+                topic, message, what = self.event_topic, row.body.encode("utf-8"), "event"
             else:
-                topic, message = self.alert_topic, encode(alert_payload(
-                    alert, self.config.base.id, self.codebook, store.pseudonymiser(),
-                    self._registry().redact))
+                alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
+                if alert is None:
+                    with store.transaction() as db:
+                        outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
+                    continue
+                topic, what = self.alert_topic, alert.ref
+                message = encode(alert_payload(alert, self.config.base.id, self.codebook,
+                                               store.pseudonymiser(), self._registry().redact))
             info = link.publish(topic, message)
             if info.rc != 0:
-                log.warning("MQTT publish of %s refused locally (rc %s); will retry",
-                            alert.ref, info.rc)
+                log.warning("MQTT publish of %s refused locally (rc %s); will retry", what,
+                            info.rc)
                 return
             self._inflight[info.mid] = (row.id, time.monotonic())
 

@@ -6,6 +6,7 @@ import time
 
 from gateway import __version__
 from gateway.config import Config
+from gateway.credit import sms_failures
 from gateway.payload import iso_utc
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
@@ -29,6 +30,7 @@ def collect(store: Store, config: Config) -> dict:
         "queue": {dest: counts for dest, counts in sorted(depth.items())},
         "oldest_undelivered_at": iso_utc(min(oldest)) if oldest else None,
         "last_alert_at": iso_utc(alert_store.last_received_at(db)),
+        "sms_failures": sms_failures(db),
     }
 
 

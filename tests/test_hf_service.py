@@ -67,7 +67,7 @@ def test_frames_become_alerts_and_acknowledgements_go_back_as_ui_frames(tmp_path
     with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url)):
         tnc.wait_client()
         tnc.send(ui("9Q2KAM-1", "ALERTE 2 KAMANGO 15\r\n") + ui("9Q5XYZ", "hatari 3"))
-        wait_for(lambda: len(alerts(db)) == 2, what="two alerts")
+        wait_for(lambda: len(alerts(db)) == 2, 30, what="two alerts")
         frames = wait_for(lambda: len(tnc.frames) == 2 and tnc.frames, what="two ack frames")
     assert alerts(db) == [("KWJ-0001", "9Q2KAM-1", "2", "Kamango", 1, 1, ""),
                           ("KWJ-0002", "9Q5XYZ", "3", None, 0, 1, "")]

@@ -31,3 +31,10 @@ def status(ctx: CliContext, as_json: bool) -> None:
         click.echo(f"  queue {destination}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     click.echo(f"  oldest undelivered: {report['oldest_undelivered_at'] or '-'}")
     click.echo(f"  last alert: {report['last_alert_at'] or '-'}")
+    failures = report["sms_failures"]
+    if failures["failing"]:
+        credit = report["links"].get("credit", {})
+        hint = " (the SIM's credit is low: top it up)" if credit.get("state") == "low" else \
+            " (errors operators give for no credit)" if failures["credit_like_errors"] else ""
+        click.echo(f"  acknowledgements failing: {failures['failing']}, last "
+                   f"{failures['last_error']}{hint}")

@@ -4,7 +4,7 @@ It stores injected SMS on a simulated SIM, announces them with +CMTI, answers AT
 CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and records what was
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
-Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`,
+Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`, `call`,
 `sent`, `stored`, `history`, `events`.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gateway.links.sms_pdu import decode_deliver
 from gateway.sim.at_commands import AtCommandSet, SimError
+from gateway.sim.calls import SimulatedCall, run_caller
 from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.modem_state import ModemState, SentMessage, StoredMessage
 from gateway.sim.pty_port import PtyPort
@@ -74,6 +75,20 @@ class SimulatedModem:
         """Store a raw SMS-DELIVER PDU (possibly malformed) and announce it."""
         with self._lock:
             return self._store(pdu_hex, None, "", None)
+
+    def call(self, number: str, digits: str = "", drop_after: int | None = None,
+             ring_interval: float = 3.0, max_rings: int = 6,
+             key_interval: float = 0.3) -> SimulatedCall:
+        """A focal point calls: it rings until answered or rejected, then keys `digits` (and
+        drops the line after `drop_after` keys, if given). Returns the call, updated live."""
+        call = SimulatedCall(number, digits, drop_after)
+        with self._lock:
+            self.state.call = call
+            self.state.calls.append(call)
+        threading.Thread(target=run_caller, name="sim-caller", daemon=True, args=(
+            call, self._emit, self._lock, lambda: self.state.clip,
+            lambda: self.state.keypad_on, ring_interval, max_rings, key_interval)).start()
+        return call
 
     @property
     def sent(self) -> list[SentMessage]:

@@ -169,3 +169,19 @@ def m006_alerts_seen(db: Database) -> None:
         CREATE INDEX alerts_severity ON alerts(severity, id);
         """
     )
+
+
+@migrations()
+def m003_calls(db: Database) -> None:
+    """Alerts that cost the caller nothing: what a focal point's missed call means and whether
+    they may key in a code during a call; who entered an alert heard by voice, and how."""
+    _run(
+        db,
+        """
+        ALTER TABLE focal_points ADD COLUMN call_meaning TEXT;
+        ALTER TABLE focal_points ADD COLUMN keypad INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN entered_by TEXT;
+        ALTER TABLE alerts ADD COLUMN via TEXT;
+        CREATE INDEX alerts_channel_sender ON alerts(channel, sender, received_at)
+        """
+    )

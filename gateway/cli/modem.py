@@ -48,7 +48,7 @@ def modem_info(ctx: CliContext, as_json: bool) -> None:
     except PortBusy:
         info = _recorded(ctx)
     except LinkError as exc:
-        raise click.ClickException(f"{gsm.port}: {exc}") from None
+        raise click.ClickException(str(exc)) from None
     profile = find_profile(load_profiles(), info.get("model"))
     info["profile"] = profile.key if profile else None
     if as_json:

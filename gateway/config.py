@@ -20,6 +20,7 @@ from typing import Any, Literal
 from gateway.callsign import normalise_callsign
 from gateway.errors import ConfigError
 from gateway.panel_config import PanelConfig
+from gateway.sbd.config import SbdConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 LANGUAGES = ("fr", "sw", "en")
@@ -171,6 +172,7 @@ class Config:
     codes: CodesConfig | None = None
     hf: HfConfig | None = None
     panel: PanelConfig | None = None
+    sbd: SbdConfig | None = None
 
 
 SECTIONS: dict[str, tuple[type, bool]] = {
@@ -181,6 +183,7 @@ SECTIONS: dict[str, tuple[type, bool]] = {
     "codes": (CodesConfig, False),
     "hf": (HfConfig, False),
     "panel": (PanelConfig, False),
+    "sbd": (SbdConfig, False),
 }
 
 
@@ -262,6 +265,12 @@ def _coerce(value: Any, hint: Any, where: str, folder: Path) -> Any:
                 f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}"
             )
         return value
+    if typing.get_origin(hint) is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {_describe(value)}")
+        item_hint = typing.get_args(hint)[1]
+        return {key: _coerce(item, item_hint, f"{where}.{key}", folder)
+                for key, item in value.items()}
     if hint is Path:
         _expect(value, str, "a path (a string)", where)
         candidate = Path(value).expanduser()

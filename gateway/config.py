@@ -265,6 +265,12 @@ def _coerce(value: Any, hint: Any, where: str, folder: Path) -> Any:
                 f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}"
             )
         return value
+    if typing.get_origin(hint) is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {_describe(value)}")
+        item_hint = typing.get_args(hint)[0]
+        return [_coerce(item, item_hint, f"{where}[{index}]", folder)
+                for index, item in enumerate(value)]
     if typing.get_origin(hint) is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table, got {_describe(value)}")

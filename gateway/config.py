@@ -198,15 +198,19 @@ def config_path(explicit: str | os.PathLike | None) -> Path:
 def load_config(path: str | os.PathLike) -> Config:
     """Read and validate a configuration file, raising ConfigError with a precise message."""
     path = Path(path)
+    return parse_config(read_toml(path), path)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's contents; ConfigError naming the file when it cannot be read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(raw, path)
 
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.config import MqttConfig, _build_section
+from gateway.config import MqttConfig, StoreConfig, _build_section, read_toml
 from gateway.errors import ConfigError
 
 BASE_ID = re.compile(r"[A-Z0-9]{2,8}")
@@ -43,11 +42,6 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
-class HqStoreConfig:
-    path: Path
-
-
-@dataclass(frozen=True)
 class HqBaseConfig:
     id: str
     villages: Path | None = None
@@ -62,7 +56,7 @@ class HqBaseConfig:
 class HqConfig:
     source: Path
     mqtt: MqttConfig
-    store: HqStoreConfig
+    store: StoreConfig
     http: HttpConfig = field(default_factory=HttpConfig)
     bases: tuple[HqBaseConfig, ...] = ()
 
@@ -78,15 +72,8 @@ def hq_config_path(explicit: str | os.PathLike | None) -> Path:
 
 def load_hq_config(path: str | os.PathLike) -> HqConfig:
     path = Path(path)
-    try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    sections = {"http": HttpConfig, "mqtt": MqttConfig, "store": HqStoreConfig}
+    raw = read_toml(path)
+    sections = {"http": HttpConfig, "mqtt": MqttConfig, "store": StoreConfig}
     unknown = sorted(set(raw) - {*sections, "base"})
     if unknown:
         raise ConfigError(f"{path}: unknown section [{unknown[0]}]; expected [http], [mqtt], "

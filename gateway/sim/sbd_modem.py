@@ -15,23 +15,17 @@ ring alerts on, the modem announces it with SBDRING).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.sim.pty_port import PtyPort
+from gateway.links.sbd import MO_MAX, MT_MAX, checksum
+from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)
 
 IMEI = "300234010753370"
-MO_MAX, MT_MAX = 340, 270
 BINARY_TIMEOUT = 60.0  # the modem gives up waiting for SBDWB's bytes after 60 s
-
-
-def checksum(data: bytes) -> bytes:
-    """The low 16 bits of the byte sum, big-endian (the SBDWB and SBDRB trailer)."""
-    return (sum(data) & 0xFFFF).to_bytes(2, "big")
 
 
 @dataclass(frozen=True)
@@ -46,10 +40,12 @@ class Session:
     sent: bytes | None  # the MO message delivered to the gateway in this session
 
 
-class SimulatedSbdModem:
+class SimulatedSbdModem(PtyDevice):
+    thread_name = "sim-sbd"
+
     def __init__(self, baudrate: int = 19200, signal: int = 4, link: Path | None = None,
                  session_time: float = 0.1):
-        self.port = PtyPort(baudrate, link)
+        super().__init__(baudrate, link)
         self.signal = signal
         self.fault: int | str | None = None
         self.session_time = session_time
@@ -64,28 +60,6 @@ class SimulatedSbdModem:
         self.commands: list[str] = []
         self._mt_queue: list[bytes] = []
         self._binary: tuple[int, float] | None = None  # SBDWB: bytes expected, deadline
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="sim-sbd", daemon=True)
-
-    @property
-    def path(self) -> str:
-        return str(self.port.link or self.port.path)
-
-    def start(self) -> SimulatedSbdModem:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=3)
-        self.port.close()
-
-    def __enter__(self) -> SimulatedSbdModem:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- control API --------------------------------------------------------------------------
     def queue_mt(self, message: bytes) -> None:
@@ -103,17 +77,6 @@ class SimulatedSbdModem:
             return len(self._mt_queue)
 
     # -- serving ------------------------------------------------------------------------------
-    def _serve(self) -> None:
-        buffer = b""
-        while not self._stop.is_set():
-            data = self.port.read(0.1)
-            buffer += data
-            try:
-                buffer = self._process(buffer)
-            except Exception:  # a simulator bug must not look like a modem hang
-                log.exception("simulated SBD modem failed on %r", buffer[:80])
-                buffer = b""
-
     def _process(self, buffer: bytes) -> bytes:
         while True:
             if self._binary is not None:

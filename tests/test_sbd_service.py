@@ -254,3 +254,29 @@ def test_without_a_key_every_command_is_refused(tmp_path, sim):
     assert query(config.store.path, "SELECT outcome FROM sbd_commands") == [
         ("refused: no command key configured",)]
     assert sim.sent == []
+
+
+def test_status_shows_signal_credits_today_waiting_and_the_last_session(tmp_path, sim):
+    from click.testing import CliRunner
+
+    from gateway.cli import cli
+    from gateway.store import links as link_status
+    from gateway.store import sbd as sbd_store
+
+    config = configure(tmp_path, sim.path, "daily_credit_budget = 20\n")
+    record(config, EXTREME, MINOR)
+    now = time.time()
+    with Store.open(config.store.path) as store, store.transaction() as db:
+        sbd_store.record_session(db, sbd_store.SessionRecord(
+            now - 2 * 86400, "alerts", "sent: 30 alert(s)", 340, 7, 30))  # another day
+        sbd_store.record_session(db, sbd_store.SessionRecord(
+            now - 5, "alerts", "sent: 4 alert(s)", 140, 3, 4, 0, 12))
+        link_status.record(db, "sbd", "up", port=sim.path, signal=4, last_session="sent: 4 "
+                           "alert(s), 140 bytes, 3 credit(s), MOMSN 12")
+    result = CliRunner().invoke(cli, ["-c", str(config.source), "status", "--json"])
+    satellite = json.loads(result.output)["links"]["sbd"]
+    assert (satellite["signal"], satellite["credits_used_today"], satellite["waiting"],
+            satellite["daily_credit_budget"]) == (4, 3, 1, 20)
+    assert satellite["last_session"].startswith("sent: 4 alert(s)")
+    text = CliRunner().invoke(cli, ["-c", str(config.source), "status"]).output
+    assert "sbd    up" in text and "credits_used_today=3" in text and "waiting=1" in text

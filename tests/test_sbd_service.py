@@ -280,3 +280,16 @@ def test_status_shows_signal_credits_today_waiting_and_the_last_session(tmp_path
     assert satellite["last_session"].startswith("sent: 4 alert(s)")
     text = CliRunner().invoke(cli, ["-c", str(config.source), "status"]).output
     assert "sbd    up" in text and "credits_used_today=3" in text and "waiting=1" in text
+
+
+def test_a_ring_during_an_outage_is_fetched_once_the_network_is_back(tmp_path, sim):
+    config = configure(tmp_path, sim.path)
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        sim.fault = 35
+        sim.queue_mt(ping(42))
+        wait_for(lambda: sim.sessions, 15, what="the failed answer to the ring")
+        sim.fault = None  # the modem does not ring again: the worker must still go and fetch
+        wait_for(lambda: sim.sent, 20, what="the status reply")
+    assert [s.command for s in sim.sessions][0] == "AT+SBDIXA"
+    assert decode_message(sim.sent[0][1]).counter == 42

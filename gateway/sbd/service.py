@@ -138,7 +138,9 @@ class SbdService(Worker):
                          result)
         if outgoing is not None:
             modem.clear_mo()  # or the next mailbox check would send it again
-        self.mt_waiting = result.mt_queued > 0
+        # more messages wait, or the one we went for could not be fetched (MT status 2)
+        self.mt_waiting = result.mt_queued > 0 or (
+            (answer_ring or self.mt_waiting) and result.mt_status == 2)
         if result.mt_received:
             self._on_mt(modem.read_mt(), result.mtmsn)
 
@@ -170,15 +172,15 @@ class SbdService(Worker):
                     self.failures, delay)
 
     def _note_budget(self, now: float, outgoing: Outgoing | None) -> None:
-        """Say once an hour that alerts wait because today's credits are spent."""
-        policy = self._policy()
+        """Say once an hour that alerts wait because today's credits are spent (alerts are due
+        and none fits in what is left)."""
         if outgoing is not None or now - self._budget_noted < 3600:
             return
-        if sbd_store.waiting(self._store().db, now) and policy.credits_left(now) * 50 < 340:
-            log.warning("satellite: %d alert(s) wait; today's credits (%d of %d) do not cover "
-                        "them: they go tomorrow, or over MQTT", sbd_store.waiting(
-                            self._store().db, now), policy.credits_used_today(now),
-                        self.sbd.daily_credit_budget)
+        waiting = sbd_store.waiting(self._store().db, now)
+        if waiting:
+            log.warning("satellite: %d alert(s) wait; today's credits (%d of %d used) do not "
+                        "cover them: they go tomorrow, or over MQTT", waiting,
+                        self._policy().credits_used_today(now), self.sbd.daily_credit_budget)
             self._budget_noted = now
 
     # -- commands from headquarters -----------------------------------------------------------

@@ -226,3 +226,13 @@ def test_hq_config_errors_name_the_key(tmp_path):
     result = CliRunner().invoke(cli, ["hq-bridge", "-c", str(config)])
     assert result.exit_code != 0
     assert "[http] port: expected a TCP port" in result.output
+
+
+def test_the_example_hq_config_is_valid():
+    from pathlib import Path
+
+    from gateway.hq.config import load_hq_config
+
+    config = load_hq_config(Path(__file__).parent.parent / "firmware-config" / "hq.example.toml")
+    assert config.http.path == "/rockblock" and config.mqtt.topic_prefix == "can/v1"
+    assert config.base("KWJ").command_key_file is not None

@@ -147,3 +147,15 @@ def test_sbd_defaults_and_fallback_table(tmp_path):
 def test_sbd_errors_name_the_key(tmp_path, extra, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(write(tmp_path, MINIMAL + '[sbd]\nport = "x"\n' + extra))
+
+
+def test_config_check_reads_the_satellite_command_key(tmp_path):
+    path = write(tmp_path, MINIMAL + '[sbd]\nport = "x"\ncommand_key_file = "sbd.key"\n')
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 1 and "[sbd] command_key_file:" in result.output
+    (tmp_path / "sbd.key").write_text("short")
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 1 and "at least 16 characters" in result.output
+    (tmp_path / "sbd.key").write_text("0123456789abcdef0123456789abcdef\n")
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 0 and "links: sbd" in result.output

@@ -291,5 +291,5 @@ def test_a_ring_during_an_outage_is_fetched_once_the_network_is_back(tmp_path, s
         wait_for(lambda: sim.sessions, 15, what="the failed answer to the ring")
         sim.fault = None  # the modem does not ring again: the worker must still go and fetch
         wait_for(lambda: sim.sent, 20, what="the status reply")
-    assert [s.command for s in sim.sessions][0] == "AT+SBDIXA"
+    assert sim.sessions[0].command == "AT+SBDIXA"
     assert decode_message(sim.sent[0][1]).counter == 42

@@ -100,6 +100,8 @@ class SatellitePolicy:
         return self._alerts(rows, now, room)
 
     def _alerts(self, rows: list[outbox.OutboxRow], now: float, room: int) -> Outgoing | None:
+        if room <= 0:
+            return None
         db = self.store.db
         pseudonymise = self.store.pseudonymiser()
         candidates, row_of = [], {}
@@ -113,7 +115,7 @@ class SatellitePolicy:
             candidates.append(sat)
             row_of[sat.seq] = row.id
         packed = pack(self.config.base.id, self.store.instance, candidates, room) \
-            if candidates and room else None
+            if candidates else None
         if packed is None:
             return None
         return Outgoing("alerts", packed.data, tuple(row_of[a.seq] for a in packed.alerts),

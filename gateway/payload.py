@@ -52,7 +52,7 @@ def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
         "partial": bool(alert.partial),
         "repeats": alert.repeats,
         "entered_by": alert.entered_by,
-        "via": alert.via,
+        "heard_via": alert.via,
     }
 
 

@@ -188,6 +188,9 @@ class Pipeline:
                            route.adapt(body))
         if self.config.mqtt is not None:
             outbox.enqueue(db, "mqtt", priority, now, alert_id)
+        fallback = self.config.sbd.fallback_delay(severity) if self.config.sbd else None
+        if fallback is not None:  # by satellite too, if MQTT has not delivered it by then
+            outbox.enqueue(db, "sbd", priority, now, alert_id, not_before=now + fallback)
         return alert
 
     def announce(self, alert: alert_store.AlertRow) -> None:

@@ -156,7 +156,7 @@ def test_voice_alert_entered_by_the_operator_goes_to_headquarters(running):
     payload = wait_for(lambda: hq.json_on("/alerts"), what="MQTT")[0]
     assert payload["channel"] == "voice" and payload["code"] == "2"
     assert payload["village"] == {"number": 12, "name": "Kamango"} and payload["count"] == 30
-    assert payload["entered_by"] == "Sgt Mapendo" and payload["via"] == "radio"
+    assert payload["entered_by"] == "Sgt Mapendo" and payload["heard_via"] == "radio"
     assert payload["text"] == "tirs entendus au marché"
     refused = CliRunner().invoke(cli, ["-c", str(config), "alerts", "add", "--code", "42",
                                        "--by", "x"])

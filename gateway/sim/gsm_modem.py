@@ -21,45 +21,25 @@ from gateway.sim.at_commands import AtCommandSet, SimError
 from gateway.sim.calls import SimulatedCall, run_caller
 from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.modem_state import ModemState, SentMessage, StoredMessage
-from gateway.sim.pty_port import PtyPort
+from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)
 
 CTRL_Z, ESC = b"\x1a", b"\x1b"
 
 
-class SimulatedModem:
+class SimulatedModem(PtyDevice):
     """A simulated modem serving one pseudo-terminal from a background thread."""
+
+    thread_name = "sim-modem"
 
     def __init__(self, baudrate: int = 115200, capacity: int = 30, pin: str | None = None,
                  link: Path | None = None):
-        self.port = PtyPort(baudrate, link)
+        super().__init__(baudrate, link)
         self.state = ModemState(capacity=capacity, pin=pin, unlocked=pin is None)
         self.commands = AtCommandSet(self.state, self._emit)
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="sim-modem", daemon=True)
         self._sms_input: tuple[str, str | None] | None = None  # (command, text-mode number)
         self._reference = 0
-
-    @property
-    def path(self) -> str:
-        return str(self.port.link or self.port.path)
-
-    def start(self) -> SimulatedModem:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=3)
-        self.port.close()
-
-    def __enter__(self) -> SimulatedModem:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- control API --------------------------------------------------------------------------
     def inject_sms(self, sender: str, text: str, when: dt.datetime | None = None,
@@ -131,19 +111,6 @@ class SimulatedModem:
     def _emit(self, line: str) -> None:
         """An unsolicited result code, framed as the modem frames it."""
         self.port.write(f"\r\n{line}\r\n".encode("latin-1", "replace"))
-
-    def _serve(self) -> None:
-        buffer = b""
-        while not self._stop.is_set():
-            data = self.port.read(0.1)
-            if not data:
-                continue
-            buffer += data
-            try:
-                buffer = self._process(buffer)
-            except Exception:  # a simulator bug must not look like a modem hang
-                log.exception("simulated modem failed on %r", buffer[:80])
-                buffer = b""
 
     def _process(self, buffer: bytes) -> bytes:
         while buffer:

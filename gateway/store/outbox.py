@@ -33,11 +33,13 @@ _COLUMNS = "id, destination, alert_id, recipient, body, priority, attempts, crea
 
 def enqueue(db: Database, destination: str, priority: int, now: float,
             alert_id: int | None = None, recipient: str | None = None,
-            body: str | None = None) -> int:
+            body: str | None = None, not_before: float | None = None) -> int:
+    """Queue a row, due at once or from `not_before` (a fallback that waits its turn)."""
     cursor = db.execute(
         "INSERT INTO outbox (destination, alert_id, recipient, body, priority, next_attempt_at,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [destination, alert_id, recipient, body, priority, now, now],
+        [destination, alert_id, recipient, body, priority,
+         now if not_before is None else not_before, now],
     )
     return int(cursor.lastrowid)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,6 +149,14 @@ def make_focal_point(store: Store, phone: str | None, name: str, village_ref: st
 def import_villages(store: Store, path: Path) -> ImportReport:
     """Import `number,name[,alt_names][,lat][,lon]` rows; alt_names separated by ';'."""
     report = ImportReport()
+    for village in read_villages(path, report):
+        save_village(store, village)
+        report.imported += 1
+    return report
+
+
+def read_villages(path: Path, report: ImportReport) -> Iterator[Village]:
+    """The villages of a CSV file (as `import_villages` takes it); bad rows go to `report`."""
     for line, row in _csv_rows(path, required=("number", "name"), report=report):
         try:
             number = int(row["number"])
@@ -160,9 +168,7 @@ def import_villages(store: Store, path: Path) -> ImportReport:
         except ValueError as exc:
             report.errors.append((line, str(exc)))
             continue
-        save_village(store, Village(number, row["name"].strip(), alt, lat, lon))
-        report.imported += 1
-    return report
+        yield Village(number, row["name"].strip(), alt, lat, lon)
 
 
 def import_focal_points(store: Store, path: Path, country_code: str) -> ImportReport:

@@ -183,5 +183,46 @@ def m003_calls(db: Database) -> None:
         ALTER TABLE alerts ADD COLUMN entered_by TEXT;
         ALTER TABLE alerts ADD COLUMN via TEXT;
         CREATE INDEX alerts_channel_sender ON alerts(channel, sender, received_at)
+
+        """
+    )
+
+
+@migrations()
+def m005_sbd(db: Database) -> None:
+    """The satellite link: every SBD session (what it carried, what it cost, how it ended),
+    which counts the day's credits, and every message headquarters sent (kept raw, with what
+    became of it; the last accepted counter refuses replays)."""
+    _run(
+        db,
+        """
+        CREATE TABLE sbd_sessions (
+            id INTEGER PRIMARY KEY,
+            started_at REAL NOT NULL,
+            finished_at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            credits INTEGER NOT NULL DEFAULT 0,
+            alerts INTEGER NOT NULL DEFAULT 0,
+            mo_status INTEGER,
+            momsn INTEGER,
+            mt_status INTEGER,
+            mtmsn INTEGER,
+            mt_length INTEGER,
+            mt_queued INTEGER,
+            result TEXT NOT NULL
+        );
+        CREATE INDEX sbd_sessions_started ON sbd_sessions(started_at);
+
+        CREATE TABLE sbd_commands (
+            id INTEGER PRIMARY KEY,
+            received_at REAL NOT NULL,
+            mtmsn INTEGER,
+            counter INTEGER,
+            command TEXT,
+            outcome TEXT NOT NULL,
+            accepted INTEGER NOT NULL DEFAULT 0,
+            raw TEXT NOT NULL
+        )
         """
     )

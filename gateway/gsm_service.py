@@ -199,7 +199,7 @@ class GsmService(Worker):
                 outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
                                            time.time())
             raise
-        with store.transaction() as db:
+        with store.transaction(durable=False) as db:
             outbox.mark_done(db, row.id, time.time())
         log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),
                  row.id)

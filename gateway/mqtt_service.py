@@ -124,7 +124,7 @@ class MqttService(Worker):
         if not done:
             return
         now = time.time()
-        with store.transaction() as db:
+        with store.transaction(durable=False) as db:
             for row_id in done:
                 outbox.mark_done(db, row_id, now)
         log.info("MQTT: broker acknowledged %d alert(s)", len(done))

@@ -53,14 +53,6 @@ def due(db: Database, destination: str, now: float, limit: int = 1,
     return [OutboxRow(*row) for row in rows if row[0] not in exclude][:limit]
 
 
-def next_due_at(db: Database, destination: str) -> float | None:
-    row = db.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE destination = ? AND state = 'pending'",
-        [destination],
-    ).fetchone()
-    return row[0] if row else None
-
-
 def mark_done(db: Database, row_id: int, now: float) -> None:
     db.execute(
         "UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1,"
@@ -98,11 +90,12 @@ def drop(db: Database, row_id: int, reason: str, now: float) -> bool:
 def depth(db: Database) -> dict[str, dict[str, int]]:
     """Rows by destination and state (done and dropped rows are not counted)."""
     result: dict[str, dict[str, int]] = {}
-    for destination, state, count in db.execute(
-        "SELECT destination, state, COUNT(*) FROM outbox WHERE state NOT IN ('done', 'dropped')"
-        " GROUP BY destination, state"
-    ).fetchall():
-        result.setdefault(destination, {})[state] = count
+    for state in (PENDING, FAILED):  # each counted on its own partial index
+        for destination, count in db.execute(
+            "SELECT destination, COUNT(*) FROM outbox WHERE state = ? GROUP BY destination",
+            [state],
+        ).fetchall():
+            result.setdefault(destination, {})[state] = count
     return result
 
 

@@ -181,7 +181,28 @@ def m003_calls(db: Database) -> None:
         ALTER TABLE focal_points ADD COLUMN call_meaning TEXT;
         ALTER TABLE focal_points ADD COLUMN keypad INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE alerts ADD COLUMN entered_by TEXT;
-        ALTER TABLE alerts ADD COLUMN via TEXT;
-        CREATE INDEX alerts_channel_sender ON alerts(channel, sender, received_at)
+        ALTER TABLE alerts ADD COLUMN via TEXT
+        """
+    )
+
+
+@migrations()
+def m007_lean_indexes(db: Database) -> None:
+    """Fewer index pages per alert: every commit writes each page it touched, and an SD card
+    wears by the bytes written. The outbox keeps only what its workers look up (the rows still
+    to send, the failed ones); alerts lose the index by message, which nothing queries often,
+    and only the alarming ones (what the panel looks for) are indexed by severity."""
+    _run(
+        db,
+        """
+        DROP INDEX IF EXISTS outbox_due;
+        DROP INDEX IF EXISTS outbox_state;
+        DROP INDEX IF EXISTS outbox_alert;
+        DROP INDEX IF EXISTS alerts_message;
+        CREATE INDEX outbox_pending ON outbox(destination, priority, id) WHERE state = 'pending';
+        CREATE INDEX outbox_failed ON outbox(destination) WHERE state = 'failed';
+        DROP INDEX IF EXISTS alerts_severity;
+        CREATE INDEX alerts_alarming ON alerts(id)
+            WHERE severity IN ('Extreme', 'Severe', 'Unknown')
         """
     )

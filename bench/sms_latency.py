@@ -60,19 +60,10 @@ def run_burst(sim: SimulatedModem, db: Path, size: int, first_number: int) -> di
             "line_s": sim.port.byte_time(exchanged)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baud", type=int, default=115200)
-    parser.add_argument("--singles", type=int, default=30, help="single-SMS samples")
-    parser.add_argument("--tens", type=int, default=5, help="bursts of 10")
-    parser.add_argument("--hundreds", type=int, default=2, help="bursts of 100")
-    args = parser.parse_args()
-
-    print(f"# SMS path latency, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, "
-          f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"simulated SIM800 at {args.baud} baud, real mosquitto, WAL + synchronous=FULL")
+def measure(baud: int, bursts: dict[int, int]) -> dict[int, tuple[dict, list]]:
+    """Per burst size: the merged per-message latencies and each burst's drain figures."""
     with tempfile.TemporaryDirectory() as folder, Broker() as broker, \
-            SimulatedModem(baudrate=args.baud, capacity=255) as sim:
+            SimulatedModem(baudrate=baud, capacity=255) as sim:
         work = Path(folder)
         config = write_config(work, sim.path, broker.port)
         db = work / "gateway.db"
@@ -80,7 +71,7 @@ def main() -> None:
             wait_until_gsm_up(db, daemon)
             results = {}
             number = 0
-            for size, count in ((1, args.singles), (10, args.tens), (100, args.hundreds)):
+            for size, count in bursts.items():
                 merged: dict[str, list[float]] = {"commit": [], "ack": [], "puback": []}
                 drains = []
                 for _ in range(count):
@@ -92,6 +83,21 @@ def main() -> None:
                     time.sleep(0.3)
                 results[size] = (merged, drains)
             daemon.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baud", type=int, default=115200)
+    parser.add_argument("--singles", type=int, default=30, help="single-SMS samples")
+    parser.add_argument("--tens", type=int, default=5, help="bursts of 10")
+    parser.add_argument("--hundreds", type=int, default=2, help="bursts of 100")
+    args = parser.parse_args()
+
+    print(f"# SMS path latency, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, "
+          f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"simulated SIM800 at {args.baud} baud, real mosquitto, WAL + synchronous=FULL")
+    results = measure(args.baud, {1: args.singles, 10: args.tens, 100: args.hundreds})
     print()
     print("| burst | samples | stage | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|---|")

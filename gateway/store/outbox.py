@@ -109,8 +109,10 @@ def oldest_pending(db: Database, destination: str) -> float | None:
 
 def listing(db: Database, state: str | None = None, limit: int = 100) -> list[dict]:
     """Outbox rows with their alert reference, newest first, for the CLI."""
-    where, params = (("WHERE o.state = ?", [state]) if state
-                     else ("WHERE o.state NOT IN ('done', 'dropped')", []))
+    where, params = (("WHERE o.state = ?", [state]) if state else (
+        # open work only, through the partial indexes: a store of years has mostly done rows
+        "WHERE o.id IN (SELECT id FROM outbox WHERE state = 'pending'"
+        " UNION ALL SELECT id FROM outbox WHERE state = 'failed')", []))
     cursor = db.execute(
         "SELECT o.id, o.destination, a.ref, o.state, o.attempts, o.priority, o.created_at,"
         f" o.next_attempt_at, o.last_error FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id"
@@ -121,10 +123,10 @@ def listing(db: Database, state: str | None = None, limit: int = 100) -> list[di
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def done_times(db: Database, destination: str, since: float) -> list[float]:
-    """When rows to `destination` were completed since `since`, oldest first (for rate limits
-    that must hold across a restart)."""
+def hf_done_times(db: Database, since: float) -> list[float]:
+    """When HF acknowledgements were sent since `since`, oldest first (the frame budget must
+    hold across a restart; a partial index keeps this a short read)."""
     rows = db.execute(
-        "SELECT done_at FROM outbox WHERE destination = ? AND state = 'done' AND done_at >= ?"
-        " ORDER BY done_at", [destination, since]).fetchall()
+        "SELECT done_at FROM outbox WHERE destination = 'hf' AND state = 'done' AND done_at >= ?"
+        " ORDER BY done_at", [since]).fetchall()
     return [row[0] for row in rows]

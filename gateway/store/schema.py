@@ -191,7 +191,8 @@ def m007_lean_indexes(db: Database) -> None:
     """Fewer index pages per alert: every commit writes each page it touched, and an SD card
     wears by the bytes written. The outbox keeps only what its workers look up (the rows still
     to send, the failed ones); alerts lose the index by message, which nothing queries often,
-    and only the alarming ones (what the panel looks for) are indexed by severity."""
+    and only the alarming ones (what the panel looks for) are indexed by severity; the HF link's
+    frame budget finds its recent sends without reading every row ever sent."""
     _run(
         db,
         """
@@ -203,6 +204,7 @@ def m007_lean_indexes(db: Database) -> None:
         CREATE INDEX outbox_failed ON outbox(destination) WHERE state = 'failed';
         DROP INDEX IF EXISTS alerts_severity;
         CREATE INDEX alerts_alarming ON alerts(id)
-            WHERE severity IN ('Extreme', 'Severe', 'Unknown')
+            WHERE severity IN ('Extreme', 'Severe', 'Unknown');
+        CREATE INDEX outbox_hf_done ON outbox(done_at) WHERE destination = 'hf' AND state = 'done'
         """
     )

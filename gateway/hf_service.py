@@ -70,8 +70,9 @@ class HfService(Worker):
             self._record("up")
             while not self.stopping.is_set():
                 self.beat()
-                received_at = time.time()
-                for item in link.receive(READ_WAIT):
+                items = link.receive(READ_WAIT)
+                received_at = time.time()  # when the bytes came, not when the wait began
+                for item in items:
                     self._on_item(item, received_at)
                 self._retry_backlog()
                 self._send_due()

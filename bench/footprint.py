@@ -28,6 +28,7 @@ from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import query, wait_for
 
 HERE = Path(__file__).parent
+LONE = 100  # alerts sent one at a time, each delivered before the next
 
 
 @dataclass
@@ -38,7 +39,8 @@ class Footprint:
     rss_idle_mb: float = 0.0
     rss_after_volume_mb: float = 0.0
     rss_queued_mb: float = 0.0
-    bytes_per_alert: float = 0.0
+    bytes_per_alert: float = 0.0  # alerts arriving in bursts (committed together)
+    bytes_per_lone_alert: float = 0.0  # each alert alone: its own commits and syncs
     latency_few_ms: list[float] = field(default_factory=list)
     latency_many_ms: list[float] = field(default_factory=list)
     latency_focal_ms: list[float] = field(default_factory=list)
@@ -66,6 +68,11 @@ def measure(volume: int, queued: int, idle_seconds: float, focal_points: int) ->
             result.rss_idle_mb = rss_kb(daemon.pid) / 1024
             _feed(sim, db, realistic_texts(100), "few")
             result.latency_few_ms = _latencies(sim, db, 10, "few")
+            written = write_bytes(daemon.pid)
+            _feed(sim, db, realistic_texts(LONE), "lone", batch=1)
+            wait_for(lambda: _pending(db, "mqtt") == 0 and _pending(db, "sms") == 0, 60,
+                     what="lone alerts delivered and acknowledged")
+            result.bytes_per_lone_alert = (write_bytes(daemon.pid) - written) / LONE
             written = write_bytes(daemon.pid)
             _feed(sim, db, realistic_texts(volume), "volume")
             wait_for(lambda: _pending(db, "mqtt") == 0, 300, what="volume delivered")
@@ -119,6 +126,9 @@ def _feed(sim: SimulatedModem, db: Path, texts: list[str], tag: str, batch: int 
         for n, text in enumerate(texts[start:start + batch], start):
             sim.inject_sms(f"+2439903{n % 5000:05d}", f"{text} {tag}")
         wait_for(lambda: not sim.stored, 120, what="the SIM drained")
+        if batch == 1:  # one at a time: let its acknowledgement and delivery finish too
+            wait_for(lambda: _pending(db, "mqtt") + _pending(db, "sms") == 0, 30,
+                     what="the alert delivered")
     wait_for(lambda: query(db, "SELECT COUNT(*) FROM messages")[0][0] >= before + len(texts),
              120, what="messages stored")
 

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stats import percentile
+
 from gateway.sim.broker import Broker
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, query, wait_for, wait_until_gsm_up, write_config
@@ -23,11 +25,6 @@ from gateway.store import Store
 from gateway.store import registry as reg
 
 KEYPAD_USER = "+243990000101"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def alert_created(db: Path, after: float) -> float:

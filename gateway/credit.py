@@ -82,9 +82,9 @@ def record_answer(store: Store, config: CreditConfig, base_id: str, text: str | 
 
 def sms_failures(db: Database) -> dict:
     """Acknowledgements failing now, and whether the errors look like an empty account."""
-    rows = db.execute(
-        "SELECT last_error FROM outbox WHERE destination = 'sms' AND state != 'done'"
-        " AND state != 'dropped' AND last_error IS NOT NULL").fetchall()
+    rows = [row for state in ("pending", "failed") for row in db.execute(
+        "SELECT last_error FROM outbox WHERE state = ? AND destination = 'sms'"
+        " AND last_error IS NOT NULL ORDER BY id", [state]).fetchall()]
     codes = [int(m.group(1)) for (error,) in rows
              if (m := re.search(r"CMS ERROR:\s*(\d+)", error or ""))]
     credit_like = [c for c in codes if c in CREDIT_ERRORS]

@@ -110,9 +110,11 @@ class GsmService(Worker):
             item = modem.urcs.get(timeout=self._wait_time())
         except queue.Empty:
             item = None
+        lines = []
         while item is not None:
-            self._on_urc(item[1])
+            lines.append(item[1])
             item = _next_nowait(modem.urcs)
+        self._on_urcs(lines)
         now = time.monotonic()
         if now >= self._next_sweep:
             self._sweep()
@@ -133,43 +135,59 @@ class GsmService(Worker):
         soonest = min(self._next_sweep, self._next_probe, self._next_flush)
         return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
 
-    def _on_urc(self, line: str) -> None:
-        match = CMTI.match(line)
-        if match is None:
+    def _on_urcs(self, lines: list[str]) -> None:
+        """Handle what the modem announced, in order; new-SMS notices that come together (a
+        burst) are read together and committed in one transaction."""
+        notices: list[re.Match] = []
+        for line in lines:
+            match = CMTI.match(line)
+            if match is not None:
+                notices.append(match)
+                continue
+            self._read_new(notices)
+            notices = []
             taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
                 (self.credit is not None and self.credit.on_line(line))
             if not taken:
                 log.debug("unsolicited %s ignored", line.split(":")[0])
-            return
-        memory, index = match.group(1), int(match.group(2))
-        modem = self._modem()
-        modem.use_storage(memory)
-        stored = modem.read(index)
-        if stored is not None:
-            self._take(stored)
+        self._read_new(notices)
+
+    def _read_new(self, notices: list[re.Match]) -> None:
+        modem, batch = self._modem(), []
+        for notice in notices:
+            modem.use_storage(notice.group(1))
+            stored = modem.read(int(notice.group(2)))
+            if stored is not None:
+                batch.append(stored)
+        if batch:
+            self._take(batch)
 
     def _sweep(self) -> None:
         """Read everything in SIM storage: messages that arrived while we were down, or whose
-        notification was lost."""
-        for stored in self._modem().list_stored():
+        notification was lost. They are committed together, then deleted one by one."""
+        stored = self._modem().list_stored()
+        if stored:
             self._take(stored)
         self._next_sweep = time.monotonic() + self.gsm.sweep_interval
 
-    def _take(self, stored: StoredSms) -> None:
-        part = decode_deliver(stored.pdu)
-        if part.decode_error:
-            log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
-                        stored.index, part.decode_error)
+    def _take(self, batch: list[StoredSms]) -> None:
+        parts = [decode_deliver(stored.pdu) for stored in batch]
+        for stored, part in zip(batch, parts, strict=True):
+            if part.decode_error:
+                log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
+                            stored.index, part.decode_error)
         try:
-            result = self._pipeline().ingest_sms(part)
+            results = self._pipeline().ingest_batch(parts)
         except (sqlite3.Error, StoreError, OSError) as exc:
-            log.error("cannot store the SMS in SIM slot %d (%s); it stays on the SIM and will be "
-                      "read again", stored.index, exc)
+            log.error("cannot store the SMS in SIM slot(s) %s (%s); they stay on the SIM and "
+                      "will be read again", ", ".join(str(s.index) for s in batch), exc)
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
             return
-        if result.duplicate:
-            log.info("SIM slot %d was already stored before a restart; deleting it", stored.index)
-        self._modem().delete(stored.index)
+        for stored, result in zip(batch, results, strict=True):
+            if result.duplicate:
+                log.info("SIM slot %d was already stored before a restart; deleting it",
+                         stored.index)
+            self._modem().delete(stored.index)
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
@@ -199,7 +217,7 @@ class GsmService(Worker):
                 outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
                                            time.time())
             raise
-        with store.transaction() as db:
+        with store.transaction(durable=False) as db:
             outbox.mark_done(db, row.id, time.time())
         log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),
                  row.id)

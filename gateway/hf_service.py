@@ -158,7 +158,7 @@ class HfService(Worker):
 
     def _budget_wait(self, now: float) -> float:
         """Seconds until another frame fits in `frames_per_minute` (0: now)."""
-        sent = outbox.done_times(self._store().db, "hf", now - RATE_PERIOD)
+        sent = outbox.hf_done_times(self._store().db, now - RATE_PERIOD)
         if len(sent) < self.hf.frames_per_minute:
             return 0.0
         return sent[-self.hf.frames_per_minute] + RATE_PERIOD - now

@@ -19,6 +19,7 @@ from gateway.status import collect, now_iso, stable_view
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
+from gateway.store import sbd as sbd_store
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,14 @@ class MqttService(Worker):
         if not done:
             return
         now = time.time()
-        with store.transaction() as db:
+        with store.transaction(durable=False) as db:
             for row_id in done:
                 outbox.mark_done(db, row_id, now)
+            settled = sbd_store.settle_delivered(db, done, now)
         log.info("MQTT: broker acknowledged %d alert(s)", len(done))
+        if settled:
+            log.info("satellite: %d alert(s) delivered over MQTT in time; not sending them",
+                     settled)
 
     def _expire_inflight(self) -> None:
         limit = time.monotonic() - INFLIGHT_TIMEOUT

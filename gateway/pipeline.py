@@ -90,24 +90,36 @@ class Pipeline:
     def ingest_sms(self, part: SmsPart) -> Ingested:
         """Commit one SMS read from the modem. Raises on a store failure: the SMS then stays
         on the SIM and is read again later."""
+        return self.ingest_batch([part])[0]
+
+    def ingest_batch(self, parts: list[SmsPart]) -> list[Ingested]:
+        """Commit several SMS (a sweep of the SIM) in one transaction: one disk sync for all,
+        and all or none of them stored."""
+        with self.store.transaction():
+            results = [self._ingest(part) for part in parts]
+        for result in results:
+            if result.alert is not None:
+                self.announce(result.alert)
+        return results
+
+    def _ingest(self, part: SmsPart) -> Ingested:
+        db = self.store.db
         now = self.clock()
-        with self.store.transaction() as db:
-            if inbox.is_known(db, part.fingerprint):
-                return Ingested(duplicate=True)
-            sender = sender_key(part.sender, self.config.base.country_code)
-            if part.is_fragment:
-                inbox.insert_part(db, part, sender, now)
-                group = inbox.open_group(db, sender, part.concat_ref, part.concat_total)
-                if len(group) < part.concat_total:
-                    log.info("SMS part %d/%d from %s stored, waiting for the rest",
-                             part.concat_seq, part.concat_total, self.pseudonym(sender))
-                    return Ingested(waiting_for_parts=True)
-                alert = self._assemble(sender, part.concat_ref, part.concat_total, group, False)
-            else:
-                alert = self.record_message(NewMessage(
-                    "sms", sender, part.text, now, part.modem_time, fingerprint=part.fingerprint,
-                    raw=part.raw_pdu, decode_error=part.decode_error))
-        self.announce(alert)
+        if inbox.is_known(db, part.fingerprint):
+            return Ingested(duplicate=True)
+        sender = sender_key(part.sender, self.config.base.country_code)
+        if part.is_fragment:
+            inbox.insert_part(db, part, sender, now)
+            group = inbox.open_group(db, sender, part.concat_ref, part.concat_total)
+            if len(group) < part.concat_total:
+                log.info("SMS part %d/%d from %s stored, waiting for the rest",
+                         part.concat_seq, part.concat_total, self.pseudonym(sender))
+                return Ingested(waiting_for_parts=True)
+            alert = self._assemble(sender, part.concat_ref, part.concat_total, group, False)
+        else:
+            alert = self.record_message(NewMessage(
+                "sms", sender, part.text, now, part.modem_time, fingerprint=part.fingerprint,
+                raw=part.raw_pdu, decode_error=part.decode_error))
         return Ingested(alert=alert)
 
     def flush_stale_parts(self, timeout: float) -> list[alert_store.AlertRow]:

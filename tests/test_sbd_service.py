@@ -12,6 +12,7 @@ import pytest
 
 from gateway.codes import load_codebook
 from gateway.config import load_config
+from gateway.mqtt_service import MqttService
 from gateway.pipeline import Pipeline
 from gateway.sbd import commands, policy
 from gateway.sbd.batch import Batch, decode_batch
@@ -42,11 +43,11 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(policy, "REGISTRATION_WAIT", 1.5)
 
 
-def configure(tmp_path, port, extra="", mqtt=False):
+def configure(tmp_path, port, extra="", mqtt_port=None):
     (tmp_path / "command.key").write_text(KEY + "\n")
     sbd = (f'\n[sbd]\nport = "{port}"\ncommand_key_file = "command.key"\nsession_timeout = 2\n'
            'fallback_after = { Extreme = 0, Severe = 0, Unknown = 0, Moderate = 1 }\n' + extra)
-    config = load_config(write_config(tmp_path, mqtt_port=1 if mqtt else None, extra=sbd))
+    config = load_config(write_config(tmp_path, mqtt_port=mqtt_port, extra=sbd))
     with Store.open(config.store.path) as store:
         for village in VILLAGES:
             reg.save_village(store, village)
@@ -67,9 +68,12 @@ def record(config, *texts, sender="+243990000101"):
         return uids
 
 
-@contextmanager
 def sbd_worker(config):
-    worker = SbdService(config, load_codebook(), Notifier())
+    return worker_running(SbdService(config, load_codebook(), Notifier()))
+
+
+@contextmanager
+def worker_running(worker):
     worker.start()
     try:
         yield worker
@@ -125,15 +129,18 @@ def test_minor_alerts_never_go_and_others_wait_their_fallback(tmp_path, sim):
     assert [a.code for b in sent_batches(sim) for a in b.alerts] == ["7"]
 
 
-def test_what_mqtt_delivered_in_time_does_not_go(tmp_path, sim):
-    config = configure(tmp_path, sim.path, mqtt=True)
-    delivered, waiting = record(config, EXTREME, SEVERE)
-    with Store.open(config.store.path) as store, store.transaction() as db:
-        db.execute("UPDATE outbox SET state = 'done' WHERE destination = 'mqtt' AND alert_id ="
-                   " (SELECT id FROM alerts WHERE uid = ?)", [delivered])
+def test_what_mqtt_delivered_in_time_does_not_go(tmp_path, sim, broker):
+    config = configure(tmp_path, sim.path, mqtt_port=broker.port)
+    [delivered] = record(config, EXTREME)
+    with worker_running(MqttService(config, load_codebook(), Notifier())):
+        wait_for(lambda: query(config.store.path, "SELECT state FROM outbox"
+                               " WHERE destination = 'sbd'") == [("done",)], 15,
+                 what="the broker's acknowledgement to close the satellite row")
+    [waiting] = record(config, SEVERE)
     with sbd_worker(config):
         wait_for(lambda: sim.sent, 15, what="a satellite message")
     assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == [waiting]
+    assert delivered != waiting
     assert query(config.store.path, "SELECT last_error FROM outbox WHERE destination = 'sbd'"
                  " ORDER BY id") == [("not needed: delivered over MQTT",), (None,)]
 

@@ -84,11 +84,6 @@ class SatellitePolicy:
     def next_message(self, now: float, signal: int | None) -> Outgoing | None:
         """The next message within today's budget, or None (nothing due, or no credit left)."""
         db = self.store.db
-        with self.store.transaction():
-            settled = sbd_store.settle_delivered(db, now)
-        if settled:
-            log.info("satellite: %d alert(s) delivered over MQTT meanwhile; not sending them",
-                     settled)
         rows = outbox.due(db, sbd_store.DESTINATION, now, limit=MAX_ALERTS)
         if not rows:
             return None

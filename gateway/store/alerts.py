@@ -57,8 +57,15 @@ def get(db: Database, alert_id: int) -> AlertRow | None:
 
 
 def by_ref(db: Database, ref: str) -> AlertRow | None:
-    row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE ref = ? OR uid = ? ORDER BY id DESC",
-                     [ref.upper(), ref]).fetchone()
+    """The alert with this reference (KWJ-0193) or stable id; found through the sequence number
+    the reference ends with, so the lookup stays indexed on a store of years."""
+    number = ref.rsplit("-", 1)[-1]
+    if number.isdigit():
+        row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE seq = ? AND (ref = ? OR uid = ?)",
+                         [int(number), ref.upper(), ref]).fetchone()
+        if row:
+            return _row(row)
+    row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE uid = ?", [ref]).fetchone()
     return _row(row)
 
 

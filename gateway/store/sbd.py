@@ -53,13 +53,16 @@ def credits_since(db: Database, since: float) -> int:
     return int(row[0])
 
 
-def settle_delivered(db: Database, now: float) -> int:
-    """Close the satellite rows of alerts MQTT has delivered; how many were closed."""
+def settle_delivered(db: Database, mqtt_rows: list[int], now: float) -> int:
+    """Close the satellite rows of the alerts these MQTT rows have just delivered; how many
+    were closed. Called as the broker acknowledges, so it reads only the rows still waiting
+    for the satellite, never the outbox's history."""
+    marks = ", ".join("?" * len(mqtt_rows))
     cursor = db.execute(
         "UPDATE outbox SET state = 'done', done_at = ?, last_error = ? WHERE destination = ?"
         " AND state = 'pending' AND alert_id IN (SELECT alert_id FROM outbox WHERE"
-        " destination = 'mqtt' AND body IS NULL AND state = 'done' AND alert_id IS NOT NULL)",
-        [now, DELIVERED_BY_MQTT, DESTINATION])
+        f" id IN ({marks}) AND destination = 'mqtt' AND body IS NULL AND alert_id IS NOT NULL)",
+        [now, DELIVERED_BY_MQTT, DESTINATION, *mqtt_rows])
     return cursor.rowcount
 
 

@@ -183,7 +183,6 @@ def m003_calls(db: Database) -> None:
         ALTER TABLE alerts ADD COLUMN entered_by TEXT;
         ALTER TABLE alerts ADD COLUMN via TEXT;
         CREATE INDEX alerts_channel_sender ON alerts(channel, sender, received_at)
-
         """
     )
 
@@ -224,5 +223,32 @@ def m005_sbd(db: Database) -> None:
             accepted INTEGER NOT NULL DEFAULT 0,
             raw TEXT NOT NULL
         )
+        """
+    )
+
+
+@migrations()
+def m007_lean_indexes(db: Database) -> None:
+    """Fewer index pages per alert: every commit writes each page it touched, and an SD card
+    wears by the bytes written. The outbox keeps only what its workers look up (the rows still
+    to send, the failed ones); alerts lose the index by message, which nothing queries often,
+    nor the one by channel and sender (a repeat is looked for among the recent alerts, which the
+    index by time finds), and only the alarming ones (what the panel looks for) are indexed by
+    severity; the HF link's frame budget finds its recent sends without reading every row
+    ever sent."""
+    _run(
+        db,
+        """
+        DROP INDEX IF EXISTS outbox_due;
+        DROP INDEX IF EXISTS outbox_state;
+        DROP INDEX IF EXISTS outbox_alert;
+        DROP INDEX IF EXISTS alerts_message;
+        DROP INDEX IF EXISTS alerts_channel_sender;
+        CREATE INDEX outbox_pending ON outbox(destination, priority, id) WHERE state = 'pending';
+        CREATE INDEX outbox_failed ON outbox(destination) WHERE state = 'failed';
+        DROP INDEX IF EXISTS alerts_severity;
+        CREATE INDEX alerts_alarming ON alerts(id)
+            WHERE severity IN ('Extreme', 'Severe', 'Unknown');
+        CREATE INDEX outbox_hf_done ON outbox(done_at) WHERE destination = 'hf' AND state = 'done'
         """
     )

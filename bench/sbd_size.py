@@ -18,11 +18,12 @@ import datetime as dt
 import random
 import statistics
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 from gateway.codes import load_codebook
 from gateway.payload import alert_payload, encode
 from gateway.pipeline import PRIORITY
-from gateway.sbd.packing import MO_MAX, UNPARSED_TEXT_CAP, credits, pack, to_sat_alert
+from gateway.sbd.packing import MO_MAX, UNPARSED_TEXT_CAP, Packed, credits, pack, to_sat_alert
 from gateway.store.alerts import AlertRow
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -121,7 +122,25 @@ def cap_xml(payload: dict) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def report(title: str, alerts: list[AlertRow]) -> None:
+@dataclass
+class Sizes:
+    """Bytes per alert of one mix, packed as the satellite worker packs it."""
+    alerts: list[AlertRow]
+    messages: list[Packed]
+    full: list[Packed]  # over MO_MAX - 30 bytes: the batches the target speaks of
+    json_sizes: list[int]
+    cap_sizes: list[int]
+
+    @property
+    def per_alert_full(self) -> list[float]:
+        return [len(m.data) / len(m.alerts) for m in self.full]
+
+    @property
+    def mean_full(self) -> float:
+        return sum(len(m.data) for m in self.full) / sum(len(m.alerts) for m in self.full)
+
+
+def measure(alerts: list[AlertRow]) -> Sizes:
     codebook = load_codebook()
     ordered = sorted(alerts, key=lambda a: (PRIORITY[a.severity], a.id))
     waiting = [to_sat_alert(a, pseudonym, lambda text: text) for a in ordered]
@@ -131,12 +150,15 @@ def report(title: str, alerts: list[AlertRow]) -> None:
         assert packed is not None
         messages.append(packed)
         waiting = waiting[len(packed.alerts):]
-    full = [m for m in messages if len(m.data) > MO_MAX - 30]
-    sizes = [len(m.data) / len(m.alerts) for m in full]
-    all_bytes = sum(len(m.data) for m in messages)
     payloads = [alert_payload(a, "KWJ", codebook, pseudonym, lambda text: text) for a in alerts]
-    json_sizes = [len(encode(p)) for p in payloads]
-    cap_sizes = [len(cap_xml(p)) for p in payloads]
+    return Sizes(alerts, messages, [m for m in messages if len(m.data) > MO_MAX - 30],
+                 [len(encode(p)) for p in payloads], [len(cap_xml(p)) for p in payloads])
+
+
+def report(title: str, alerts: list[AlertRow]) -> None:
+    sizes = measure(alerts)
+    messages, full, per_alert = sizes.messages, sizes.full, sizes.per_alert_full
+    all_bytes = sum(len(m.data) for m in messages)
     cut = sum(a.text_truncated for m in messages for a in m.alerts)
     print(f"== {title}")
     print(f"{len(alerts)} alerts: {sum(bool(a.text) for a in alerts)} with free text "
@@ -148,11 +170,12 @@ def report(title: str, alerts: list[AlertRow]) -> None:
           f"{statistics.mean(len(m.alerts) for m in full):.1f} alerts per full message, "
           f"{sum(m.credits for m in messages)} credits")
     print(f"{'per alert':<30}{'mean bytes':>11}{'min':>7}{'max':>7}{'credits':>9}")
-    print(f"{'SBD batch, full batches':<30}{statistics.mean(sizes):>11.2f}{min(sizes):>7.1f}"
-          f"{max(sizes):>7.1f}{sum(m.credits for m in full) / sum(len(m.alerts) for m in full):>9.3f}")
+    print(f"{'SBD batch, full batches':<30}{sizes.mean_full:>11.2f}{min(per_alert):>7.1f}"
+          f"{max(per_alert):>7.1f}{sum(m.credits for m in full) / sum(len(m.alerts) for m in full):>9.3f}")
     print(f"{'SBD batch, all messages':<30}{all_bytes / len(alerts):>11.2f}{'':>14}"
           f"{sum(m.credits for m in messages) / len(alerts):>9.3f}")
-    for name, values in (("MQTT JSON (schema 1)", json_sizes), ("CAP 1.2 XML", cap_sizes)):
+    for name, values in (("MQTT JSON (schema 1)", sizes.json_sizes),
+                         ("CAP 1.2 XML", sizes.cap_sizes)):
         print(f"{name:<30}{statistics.mean(values):>11.1f}{min(values):>7}{max(values):>7}"
               f"{statistics.mean(credits(v) for v in values):>9.3f}")
     print()

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from statistics import mean
 
 import cli_growth
 import core
 import footprint
 import inbound
+import sbd_size
 import sms_latency
 from results import Figure, write
 from stats import percentile
@@ -23,10 +25,10 @@ from stats import percentile
 MODES = {
     "quick": {"rounds": 1, "bursts": {1: 2, 10: 1}, "e2e": {1: 5, 10: 1},
               "core": 500, "core_runs": 2, "volume": 1000, "queued": 500, "idle": 10,
-              "focal": 500, "cli": 10_000},
+              "focal": 500, "cli": 10_000, "seeds": 3},
     "full": {"rounds": 2, "bursts": {1: 5, 10: 2, 100: 1}, "e2e": {1: 20, 10: 3, 100: 1},
              "core": 2000, "core_runs": 3, "volume": 10_000, "queued": 5000, "idle": 60,
-             "focal": 5000, "cli": 100_000},
+             "focal": 5000, "cli": 100_000, "seeds": 10},
 }
 SIM = "simulated SIM800, 115200 baud"
 
@@ -144,6 +146,23 @@ def life(mode: dict) -> list[Figure]:
     ]
 
 
+def satellite(mode: dict) -> list[Figure]:
+    """Item 6: bytes per alert over Iridium SBD in full batches, beside JSON and CAP XML, over
+    several random mixes (each a run)."""
+    runs = [sbd_size.measure(sbd_size.make_alerts(500, seed, 0.0))
+            for seed in range(1, mode["seeds"] + 1)]
+    mix = "500 alerts: codes and villages, 10% with short free text, a quarter with a count"
+    return [
+        Figure.of("satellite: bytes per alert in full SBD batches", [r.mean_full for r in runs],
+                  "bytes", f"{mix}; messages over {sbd_size.MO_MAX - 30} of 340 bytes",
+                  "at most 12 bytes", lambda v: v <= 12),
+        Figure.of("satellite: the same alerts as MQTT JSON", [mean(r.json_sizes) for r in runs],
+                  "bytes", f"{mix}; schema 1 payload"),
+        Figure.of("satellite: the same alerts as CAP 1.2 XML", [mean(r.cap_sizes) for r in runs],
+                  "bytes", f"{mix}; one <alert> each"),
+    ]
+
+
 def cli(mode: dict) -> list[Figure]:
     timings = cli_growth.timings(mode["cli"])
     slowest = max(timings, key=timings.get)
@@ -158,7 +177,7 @@ def main() -> None:
     args = parser.parse_args()
     name = "quick" if args.quick else "full"
     mode, started, figures = MODES[name], time.time(), []
-    for stage in (comparison, end_to_end, throughput, life, cli):
+    for stage in (comparison, end_to_end, throughput, life, satellite, cli):
         begun = time.time()
         figures += stage(mode)
         print(f"{stage.__name__}: {time.time() - begun:.0f} s", flush=True)

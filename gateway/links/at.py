@@ -223,8 +223,8 @@ class AtChannel:
                 return
             pending.lines.append(line)
             return
-        if line.startswith(URC_PREFIXES):
-            self.urcs.put((time.monotonic(), line))
+        if line.startswith(URC_PREFIXES) or line.startswith("+CMS ERROR"):
+            self.urcs.put((time.monotonic(), line))  # an error with no command: memory full
         else:
             log.debug("unsolicited line ignored (late reply?): %s", redact_wire(line))
 

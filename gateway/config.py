@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from gateway.callsign import normalise_callsign
 from gateway.errors import ConfigError
-from gateway.panel_config import PanelConfig
+from gateway.panel_config import GPIO_RANGE, PanelConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 LANGUAGES = ("fr", "sw", "en")
@@ -55,6 +55,11 @@ class GsmConfig:
     sweep_interval: float = 30.0
     multipart_timeout: float = 600.0
     command_timeout: float = 10.0
+    health_interval: float = 10.0
+    power_pin: int | None = None
+    power_active_high: bool = True
+    send_attempts: int = 10
+    send_retry: float = 5.0
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
@@ -62,6 +67,15 @@ class GsmConfig:
             problems.append(("pin", "4 to 8 digits"))
         if self.sweep_interval < 1:
             problems.append(("sweep_interval", "at least 1 (seconds)"))
+        if not 1 <= self.health_interval <= 20:
+            problems.append(("health_interval", "1 to 20 (seconds), so a hung modem is found "
+                                                "within 30 s"))
+        if self.power_pin is not None and self.power_pin not in GPIO_RANGE:
+            problems.append(("power_pin", "a BCM GPIO number from 2 to 27"))
+        if self.send_attempts < 1:
+            problems.append(("send_attempts", "at least 1"))
+        if self.send_retry <= 0:
+            problems.append(("send_retry", "more than 0 (seconds)"))
         return problems
 
 

@@ -106,14 +106,16 @@ class SimulatedModem(ModemFaults):
         with self._lock:
             return list(self.state.events)
 
-    def _store(self, pdu: str, sender: str | None, text: str,
-               when: dt.datetime | None) -> int | None:
+    def _store(self, pdu: str, sender: str | None, text: str, when: dt.datetime | None,
+               held: bool = False) -> int | None:
+        """Put an SMS on the SIM, or leave it with the network (`held`: it comes from there)."""
         if sender is None:
             decoded = decode_deliver(pdu)
             sender, text = decoded.sender, decoded.text
         index = self.state.free_index()
-        if index is None or not self.state.powered or self.state.waiting_at_network:
-            self._hold_at_network(pdu, sender, text, when)  # in arrival order
+        queue_first = self.state.waiting_at_network and not held  # keep the arrival order
+        if index is None or not self.state.powered or queue_first:
+            self._hold_at_network(pdu, sender, text, when)
             return None
         self.state.history.append(pdu)
         self.state.storage[index] = StoredMessage(
@@ -174,6 +176,8 @@ class SimulatedModem(ModemFaults):
                 return buffer
             raw, buffer = buffer[:cut], buffer[cut + 1:]
             line = raw.decode("latin-1").strip()
+            start = line.upper().find("AT")
+            line = line[start:] if start > 0 else line  # a modem syncs on "AT": noise before it
             if not line:
                 continue
             self._occupy(len(raw) + 1)  # the command's own time on the line

@@ -36,13 +36,16 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: flo
 
 
 def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None = None,
-                 extra: str = "", base_language: str = "fr") -> Path:
+                 extra: str = "", base_language: str = "fr", gsm: str = "",
+                 mqtt: str = "") -> Path:
+    """A test base's config; `gsm` and `mqtt` are extra lines for those sections."""
     text = (f'[base]\nid = "KWJ"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
             f'[store]\npath = "gateway.db"\n')
     if modem:
-        text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n'
+        text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n{gsm}'
     if mqtt_port:
-        text += f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nstatus_interval = 5\n'
+        text += (f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nstatus_interval = 5\n'
+                 f'{mqtt}')
     path = folder / "gateway.toml"
     path.write_text(text + extra)
     return path

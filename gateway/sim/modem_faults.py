@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ class ModemFaults:
     port: PtyPort | None
     _lock: threading.RLock
     _baud_and_link: tuple[int, Path | None]
+    _store: Callable[..., int | None]
     boot_time = 1.0
 
     # -- control API --------------------------------------------------------------------------
@@ -93,8 +95,10 @@ class ModemFaults:
     def set_network(self, registration: int | None = None, signal: int | None = None) -> None:
         """27.007 registration (0 not registered, 1 home, 2 searching, 3 denied, 5 roaming)."""
         with self._lock:
-            if registration is not None:
+            if registration is not None and registration != self.state.registration:
                 self.state.registration = registration
+                if self.state.creg_mode and self._answering():
+                    self._emit(f"+CREG: {registration}")
             if signal is not None:
                 self.state.signal = signal
 
@@ -137,7 +141,7 @@ class ModemFaults:
         """The network hands over what it held, as slots allow."""
         while self.state.waiting_at_network and self.state.free_index() is not None:
             pdu, sender, text, when = self.state.waiting_at_network.pop(0)
-            self._store(pdu, sender, text, when)
+            self._store(pdu, sender, text, when, held=True)
 
     def _hold_at_network(self, pdu: str, sender: str | None, text: str,
                          when: dt.datetime | None) -> None:

@@ -39,6 +39,7 @@ class ModemState:
     unlocked: bool = True
     signal: int = 20
     registration: int = 1
+    creg_mode: int = 0  # 1: report registration changes with +CREG: <stat>
     operator: str = "Vodacom CD"
     ussd_reply: str = "Votre solde est de 1250 FC."
     message_reference: int = 0
@@ -61,6 +62,6 @@ class ModemState:
     def restart(self) -> None:
         """What a restart (reset or power-on) forgets: every setting the host made."""
         self.echo, self.cmee, self.pdu_mode, self.charset = True, 0, True, "GSM"
-        self.cnmi, self.clip = (0, 0, 0, 0, 0), False
+        self.cnmi, self.clip, self.creg_mode = (0, 0, 0, 0, 0), False, 0
         self.unlocked = self.pin is None
         self.hang = None

@@ -45,6 +45,10 @@ class BaseConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: Path
+    min_free_mb: int = 200
+
+    def check(self) -> list[tuple[str, str]]:
+        return [("min_free_mb", "0 or more (megabytes)")] if self.min_free_mb < 0 else []
 
 
 @dataclass(frozen=True)

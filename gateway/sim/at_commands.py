@@ -214,6 +214,7 @@ class AtCommandSet:
                              "+CMGL: (" + ",".join(f'"{s}"' for s in TEXT_STATUS) + ")")
             return
         wanted = _list_filter(args, self.state.pdu_mode)
+        self.state.events.append((time.time(), "cmgl", None))
         for index in sorted(self.state.storage):
             message = self.state.storage[index]
             if wanted in (4, int(message.read)):

@@ -124,6 +124,11 @@ class MqttListener:
                     return at
         return None
 
+    def arrivals(self, suffix: str) -> list[float]:
+        """When each message on `suffix` arrived (time.time())."""
+        with self._lock:
+            return [at for topic, _, _, at in self._timed if topic.endswith(suffix)]
+
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()

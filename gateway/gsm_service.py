@@ -75,6 +75,7 @@ class GsmService(Worker):
         try:
             self._connect()
             self.recovery.connected()
+            self.up.set()
             while not self.stopping.is_set():
                 self.beat()
                 self._step()

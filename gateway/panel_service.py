@@ -69,6 +69,7 @@ class PanelService(Worker):
             os.environ.setdefault("LG_WD", str(self.config.store.path.parent))
             self.devices = PanelDevices(self.panel, self.pin_factory)
             self._wire_button()
+            self.up.set()
             log.info("panel ready: %s", ", ".join(f"{name} GPIO {pin}"
                                                   for name, pin in self.panel.pins().items()))
         while not self.stopping.is_set():

@@ -28,6 +28,7 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
         super().__init__(name=name, daemon=True)
         self.stopping = threading.Event()
         self.heartbeat = time.monotonic()
+        self.up = threading.Event()  # set once its link first came up (for systemd's READY=1)
         self._warned: tuple[str, float] = ("", -REPEAT_WARNING_EVERY)
 
     @abc.abstractmethod

@@ -7,6 +7,7 @@ listener on a real broker, read-only queries of the store, and polling with a de
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -54,8 +55,9 @@ def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None =
 class DaemonProcess:
     """`cangw run` in a child process, with its log captured to a file."""
 
-    def __init__(self, config: Path):
+    def __init__(self, config: Path, env: dict[str, str] | None = None):
         self.config = config
+        self.env = env  # extra environment (NOTIFY_SOCKET, WATCHDOG_USEC)
         self.log_path = config.parent / "daemon.log"
         self.process: subprocess.Popen | None = None
 
@@ -63,8 +65,14 @@ class DaemonProcess:
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gateway", "-c", str(self.config), "run"],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env} if self.env else None)
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         assert self.process is not None

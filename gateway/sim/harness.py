@@ -104,11 +104,14 @@ class DaemonProcess:
 class MqttListener:
     """Collects every message on a topic filter (QoS 1), from a real broker."""
 
-    def __init__(self, port: int, topic: str = "can/v1/#", client_id: str = ""):
+    def __init__(self, port: int, topic: str = "can/v1/#", client_id: str = "",
+                 login: tuple[str, str] | None = None):
         self.messages: list[tuple[str, bytes, bool]] = []
         self._timed: list[tuple[str, bytes, bool, float]] = []
         self._lock = threading.Lock()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if login is not None:
+            self.client.username_pw_set(*login)
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(topic, qos=1)

@@ -4,47 +4,25 @@ in order when it returns."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from gateway.codes import load_codebook
-from gateway.config import MqttConfig, load_config
+from gateway.config import MqttConfig
 from gateway.links.mqtt import MqttLink
-from gateway.pipeline import Pipeline
 from gateway.sim.broker import Broker, free_port
-from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
-from gateway.store import Store
-from gateway.store.inbox import NewMessage
-
-TEXTS = ["2 Kamango", "8 Kamango", "hello?", "1 Nobili", "9", "7 Mutwanga", "3 Kasindi"]
-
-
-def queue_alerts(config_path: Path, count: int) -> None:
-    """`count` alerts committed as the pipeline would, with mixed severities."""
-    config = load_config(config_path)
-    with Store.open(config.store.path) as store:
-        pipeline = Pipeline(store, config, load_codebook())
-        for start in range(0, count, 500):
-            with store.transaction():
-                for n in range(start, min(count, start + 500)):
-                    pipeline.record_message(NewMessage(
-                        "sms", f"+24399{n:07d}", f"{TEXTS[n % len(TEXTS)]} {n}", time.time()))
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def _mqtt_link(db: Path) -> dict:
-    rows = query(db, "SELECT state, detail FROM link_status WHERE link = 'mqtt'")
-    return {"state": rows[0][0], **json.loads(rows[0][1])} if rows else {}
+from gateway.sim.harness import (
+    DaemonProcess,
+    MqttListener,
+    link_state,
+    process_figure,
+    query,
+    queue_alerts,
+    wait_for,
+    write_config,
+)
 
 
 def test_five_thousand_alerts_wait_in_flat_memory_and_leave_in_order(tmp_path):
@@ -53,12 +31,13 @@ def test_five_thousand_alerts_wait_in_flat_memory_and_leave_in_order(tmp_path):
     db = tmp_path / "gateway.db"
     queue_alerts(config, 10)
     with DaemonProcess(config) as daemon:
-        wait_for(lambda: _mqtt_link(db).get("state") == "down", timeout=20, what="mqtt down")
+        wait_for(lambda: link_state(db, "mqtt").get("state") == "down", timeout=20,
+                 what="mqtt down")
         time.sleep(2)
-        before = rss_kb(daemon.pid)
+        before = process_figure(daemon.pid, "status", "VmRSS")
         queue_alerts(config, 4990)
         time.sleep(5)  # several passes of the worker over a 5,000-row outbox
-        after = rss_kb(daemon.pid)
+        after = process_figure(daemon.pid, "status", "VmRSS")
         assert after - before < 8 * 1024, f"RSS grew from {before} kB to {after} kB"
         with Broker(port=port), MqttListener(port, "can/v1/KWJ/alerts") as hq:
             wait_for(lambda: len({p["id"] for p in hq.json_on("/alerts")}) >= 5000, timeout=240,
@@ -91,7 +70,7 @@ def test_refused_credentials_are_said_once_retried_and_fixed_without_restart(
         queue_alerts(config, 3)
         with DaemonProcess(config) as daemon, \
                 MqttListener(broker.port, login=("kwj", "right-one")) as hq:
-            wait_for(lambda: "refused" in (_mqtt_link(db).get("error") or ""), timeout=20,
+            wait_for(lambda: "refused" in (link_state(db, "mqtt").get("error") or ""), timeout=20,
                      what="the refusal in status")
             time.sleep(8)  # paho retries after 1, 2 and 4 s
             assert daemon.process.poll() is None  # no crash, no crash loop
@@ -100,7 +79,7 @@ def test_refused_credentials_are_said_once_retried_and_fixed_without_restart(
             secret.write_text("right-one\n")  # the technician fixes the file
             wait_for(lambda: len(hq.json_on("/alerts")) >= 3, timeout=90, interval=0.2,
                      what="delivery once the password is right")
-            assert _mqtt_link(db)["state"] == "up"
+            assert link_state(db, "mqtt")["state"] == "up"
             assert daemon.stop() == 0
 
 
@@ -120,7 +99,7 @@ def test_tls_failure_is_said_clearly_and_a_trusted_broker_connects(tmp_path):
                               mqtt=f'tls = true\nca_file = "{other_ca}"\n')
         db = tmp_path / "gateway.db"
         with DaemonProcess(config) as daemon:
-            error = wait_for(lambda: _mqtt_link(db).get("error"), timeout=20, what="an error")
+            error = wait_for(lambda: link_state(db, "mqtt").get("error"), timeout=20, what="an error")
             assert error.startswith("TLS failure: the broker's certificate is not trusted")
             time.sleep(4)
             assert daemon.process.poll() is None

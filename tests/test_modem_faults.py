@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from click.testing import CliRunner
 from gpiozero.pins.mock import MockFactory
 
 from gateway.cli import cli
-from gateway.codes import load_codebook
-from gateway.config import load_config
 from gateway.errors import PortBusy
-from gateway.gsm_service import GsmService
 from gateway.links.at import AtChannel
 from gateway.sim.gsm_modem import SimulatedModem
-from gateway.sim.harness import query, wait_for, write_config
-from gateway.store import Store
-from gateway.workers import Notifier
+from gateway.sim.harness import gsm_worker as run_gsm_worker
+from gateway.sim.harness import link_state, query, wait_for
+from gateway.sim.modem_faults import follow_relay
 
 FAST = "health_interval = 2\ncommand_timeout = 3\n"
 PHONE = "+243990000101"
 
 
-@contextmanager
 def gsm_worker(tmp_path, port: str, gsm: str = FAST, pin_factory=None):
-    config = load_config(write_config(tmp_path, port, gsm=gsm))
-    Store.open(config.store.path).close()
-    worker = GsmService(config, load_codebook(), Notifier(), pin_factory)
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        worker.join(30)
+    return run_gsm_worker(tmp_path, port, gsm, pin_factory)
 
 
 def _link(tmp_path) -> dict:
-    rows = query(tmp_path / "gateway.db", "SELECT state, detail FROM link_status WHERE link='gsm'")
-    return {"state": rows[0][0], **json.loads(rows[0][1])} if rows else {"state": None}
+    return link_state(tmp_path / "gateway.db", "gsm") or {"state": None}
 
 
 def _state(tmp_path, wanted: str, timeout: float = 40) -> dict:
@@ -86,31 +71,19 @@ def test_a_hung_modem_gets_a_soft_reset(tmp_path, modem):
 def test_a_dead_modem_is_power_cycled_through_the_relay(tmp_path, modem):
     factory = MockFactory()
     pin = factory.pin(5)
-    switched: list[int] = []
-    watching = threading.Event()
-
-    def relay_follower():  # the relay's normally-closed contact feeds the modem
-        last = pin.state
-        while not watching.is_set():
-            if pin.state != last:
-                last = pin.state
-                switched.append(last)
-                modem.power(not last)
-            time.sleep(0.01)
-
-    follower = threading.Thread(target=relay_follower, daemon=True)
-    follower.start()
+    unwire = follow_relay(modem, pin)
     try:
         with gsm_worker(tmp_path, modem.path, FAST + "power_pin = 5\n", factory):
             _state(tmp_path, "up")
             modem.hang("power")
             up = _state(tmp_path, "down") and _state(tmp_path, "up", timeout=120)
             assert up["power_cycles"] == 1 and up["resets"] == 1
-            assert switched == [1, 0]  # energised (modem off), then released
+            seen = [detail for _, kind, detail in modem.events if kind == "power"]
+            assert seen == [False, True]  # cut, then restored
+            assert pin.state == 0  # the relay rests again
             _received(tmp_path, modem, "4 Nobili after the power-cycle")
     finally:
-        watching.set()
-        follower.join()
+        unwire()
 
 
 def test_unplugged_modem_is_reopened_under_its_stable_name_and_the_sim_read(tmp_path):

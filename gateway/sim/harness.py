@@ -1,7 +1,8 @@
 """Driving the real daemon from outside: for the demo, the tests and the benchmarks.
 
-A daemon in a child process with its log captured, a config file for a simulated base, an MQTT
-listener on a real broker, read-only queries of the store, and polling with a deadline.
+A daemon in a child process with its log captured, the GSM worker alone in this process (for
+fault tests that need to reach inside it), a config file for a simulated base, an MQTT listener
+on a real broker, read-only queries of the store, and polling with a deadline.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -169,3 +171,59 @@ def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.
         return query(db_path, "SELECT 1 FROM link_status WHERE link = 'gsm' AND state = 'up'")
 
     wait_for(up, timeout, what="the GSM link to come up")
+
+
+@contextmanager
+def gsm_worker(folder: Path, port: str, gsm: str = "", pin_factory=None) -> Iterator:
+    """The daemon's GSM worker in this process, on a fresh store in `folder`."""
+    from gateway.codes import load_codebook
+    from gateway.config import load_config
+    from gateway.gsm_service import GsmService
+    from gateway.store import Store
+    from gateway.workers import Notifier
+
+    config = load_config(write_config(folder, port, gsm=gsm))
+    Store.open(config.store.path).close()
+    worker = GsmService(config, load_codebook(), Notifier(), pin_factory)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        worker.join(30)
+
+
+def link_state(db_path: Path, link: str) -> dict:
+    """A link's row in the store: its state and details ({} before it reported)."""
+    rows = query(db_path, "SELECT state, detail FROM link_status WHERE link = ?", [link])
+    return {"state": rows[0][0], **json.loads(rows[0][1])} if rows else {}
+
+
+SAMPLE_TEXTS = ("2 Kamango", "8 Kamango", "hello?", "1 Nobili", "9", "7 Mutwanga", "3 Kasindi")
+
+
+def queue_alerts(config_path: Path, count: int) -> None:
+    """Commit `count` alerts of mixed severities as the pipeline does (outbox rows included),
+    from this process: a backlog without waiting for the modem."""
+    from gateway.codes import load_codebook
+    from gateway.config import load_config
+    from gateway.pipeline import Pipeline
+    from gateway.store import Store
+    from gateway.store.inbox import NewMessage
+
+    config = load_config(config_path)
+    with Store.open(config.store.path) as store:
+        pipeline = Pipeline(store, config, load_codebook())
+        for start in range(0, count, 500):
+            with store.transaction():
+                for n in range(start, min(count, start + 500)):
+                    text = f"{SAMPLE_TEXTS[n % len(SAMPLE_TEXTS)]} {n}"
+                    pipeline.record_message(NewMessage("sms", f"+24399{n:07d}", text, time.time()))
+
+
+def process_figure(pid: int, path: str, field: str) -> int:
+    """One number from /proc/<pid>/<path> (`status` VmRSS in kB, `io` write_bytes...)."""
+    for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)

@@ -151,3 +151,25 @@ class ModemFaults:
 
     def _event(self, kind: str, detail: object) -> None:
         self.state.events.append((time.time(), kind, detail))
+
+
+def follow_relay(modem: ModemFaults, pin) -> Callable[[], None]:
+    """Wire a (mock) GPIO pin as the relay in the modem's supply, through its normally-closed
+    contact: pin high cuts the power. Returns a function that unwires it."""
+    done = threading.Event()
+
+    def follow() -> None:
+        last = pin.state
+        while not done.is_set():
+            if pin.state != last:
+                last = pin.state
+                modem.power(not last)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=follow, name="sim-relay", daemon=True)
+    thread.start()
+
+    def unwire() -> None:
+        done.set()
+        thread.join()
+    return unwire

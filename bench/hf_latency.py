@@ -22,17 +22,14 @@ import time
 import wave
 from pathlib import Path
 
+from stats import percentile
+
 from gateway.sim.broker import Broker
 from gateway.sim.direwolf import BAUD, SAMPLE_RATE, Direwolf, modulate
 from gateway.sim.harness import DaemonProcess, query, wait_for, write_config
 
 TEXTS = ["2 KAMANGO", "ALERTE 2 KAMANGO 15 hommes armes", "hatari 3 Nobili", "A*1*204#",
          "9 salama", "6 Mutwanga"]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def decodes(pcm: bytes, folder: Path) -> bool:

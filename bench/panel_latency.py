@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
-from sms_latency import percentile
+from stats import percentile
 
 from gateway.codes import load_codebook
 from gateway.config import load_config

@@ -12,22 +12,18 @@ the throughput, and how much of the serial line's capacity the drain used.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from stats import percentile
+
+from gateway.links.sms_pdu import fingerprint
 from gateway.sim.broker import Broker
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, query, wait_for, wait_until_gsm_up, write_config
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def run_burst(sim: SimulatedModem, db: Path, size: int, first_number: int) -> dict:
@@ -39,7 +35,7 @@ def run_burst(sim: SimulatedModem, db: Path, size: int, first_number: int) -> di
     for i in range(size):
         sim.inject_sms(f"+2439900{first_number + i:05d}", f"alerte {(i % 9) + 1} Kamango {i}")
     pdus = sim.history[history_before:]
-    fingerprints = [hashlib.sha256(p.upper().encode()).hexdigest() for p in pdus]
+    fingerprints = [fingerprint(p) for p in pdus]
     marks = ",".join("?" * len(fingerprints))
     sql = (f"SELECT m.fingerprint, a.created_at, a.ref, o.done_at FROM messages m"
            f" JOIN alerts a ON a.message_id = m.id"
@@ -52,8 +48,8 @@ def run_burst(sim: SimulatedModem, db: Path, size: int, first_number: int) -> di
     by_print = {r[0]: r for r in rows}
     ack_at = {s.text.split()[0]: s.at for s in sim.sent[sent_before:]}
     commit, ack, puback = [], [], []
-    for fingerprint, cmti in zip(fingerprints, notified, strict=True):
-        _, created, ref, done = by_print[fingerprint]
+    for print_id, cmti in zip(fingerprints, notified, strict=True):
+        _, created, ref, done = by_print[print_id]
         commit.append(created - cmti)
         ack.append(ack_at[ref] - cmti)
         puback.append(done - cmti)
@@ -62,6 +58,32 @@ def run_burst(sim: SimulatedModem, db: Path, size: int, first_number: int) -> di
     exchanged = (sim.port.bytes_read - read_before) + (sim.port.bytes_written - written_before)
     return {"commit": commit, "ack": ack, "puback": puback, "drain_s": drained,
             "line_s": sim.port.byte_time(exchanged)}
+
+
+def measure(baud: int, bursts: dict[int, int]) -> dict[int, tuple[dict, list]]:
+    """Per burst size: the merged per-message latencies and each burst's drain figures."""
+    with tempfile.TemporaryDirectory() as folder, Broker() as broker, \
+            SimulatedModem(baudrate=baud, capacity=255) as sim:
+        work = Path(folder)
+        config = write_config(work, sim.path, broker.port)
+        db = work / "gateway.db"
+        with DaemonProcess(config) as daemon:
+            wait_until_gsm_up(db, daemon)
+            results = {}
+            number = 0
+            for size, count in bursts.items():
+                merged: dict[str, list[float]] = {"commit": [], "ack": [], "puback": []}
+                drains = []
+                for _ in range(count):
+                    burst = run_burst(sim, db, size, number)
+                    number += size
+                    for key in merged:
+                        merged[key] += burst[key]
+                    drains.append(burst)
+                    time.sleep(0.3)
+                results[size] = (merged, drains)
+            daemon.stop()
+    return results
 
 
 def main() -> None:
@@ -75,27 +97,8 @@ def main() -> None:
     print(f"# SMS path latency, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, "
           f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"simulated SIM800 at {args.baud} baud, real mosquitto, WAL + synchronous=FULL")
-    with tempfile.TemporaryDirectory() as folder, Broker() as broker, \
-            SimulatedModem(baudrate=args.baud, capacity=255) as sim:
-        work = Path(folder)
-        config = write_config(work, sim.path, broker.port)
-        db = work / "gateway.db"
-        with DaemonProcess(config) as daemon:
-            wait_until_gsm_up(db, daemon)
-            results = {}
-            number = 0
-            for size, count in ((1, args.singles), (10, args.tens), (100, args.hundreds)):
-                merged: dict[str, list[float]] = {"commit": [], "ack": [], "puback": []}
-                drains = []
-                for _ in range(count):
-                    burst = run_burst(sim, db, size, number)
-                    number += size
-                    for key in merged:
-                        merged[key] += burst[key]
-                    drains.append(burst)
-                    time.sleep(0.3)
-                results[size] = (merged, drains)
-            daemon.stop()
+    counts = {1: args.singles, 10: args.tens, 100: args.hundreds}
+    results = measure(args.baud, {size: n for size, n in counts.items() if n})
     print()
     print("| burst | samples | stage | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|---|")

@@ -17,18 +17,24 @@ TEMPLATES = {
         "alert": "{ref} Alerte recue: {label} (code {code}){place}, {time}. La base est informee. Merci.",
         "place": " a {village}",
         "unparsed": "{ref} Message recu a {time}. Une personne de la base va le lire. Merci.",
+        "call": "{ref} Votre appel de {time} est enregistre comme alerte. La base est informee. "
+                "Merci.",
     },
     "sw": {
         "alert": "{ref} Taarifa imepokelewa: {label} (kodi {code}){place}, saa {time}. "
                  "Kituo kimearifiwa. Asante.",
         "place": " katika {village}",
         "unparsed": "{ref} Ujumbe umepokelewa saa {time}. Mtu wa kituo atausoma. Asante.",
+        "call": "{ref} Simu yako ya saa {time} imepokelewa kama taarifa. Kituo kimearifiwa. "
+                "Asante.",
     },
     "en": {
         "alert": "{ref} Alert received: {label} (code {code}){place}, {time}. "
                  "The base is informed. Thank you.",
         "place": " in {village}",
         "unparsed": "{ref} Message received at {time}. A person at the base will read it. Thank you.",
+        "call": "{ref} Your call at {time} is recorded as an alert. The base is informed. "
+                "Thank you.",
     },
 }
 MAX_VILLAGE = 24
@@ -40,13 +46,15 @@ class AckFacts:
     time: str
     code: Code | None = None
     village: str | None = None
+    call: bool = False  # a call without a code gets the call wording, not "a person will read it"
 
 
 def render_ack(facts: AckFacts, language: str) -> str:
     """The acknowledgement text, in GSM-7, at most one SMS long."""
     templates = TEMPLATES.get(language, TEMPLATES["en"])
     if facts.code is None:
-        return _fit(templates["unparsed"].format(ref=facts.ref, time=facts.time))
+        kind = "call" if facts.call else "unparsed"
+        return _fit(templates[kind].format(ref=facts.ref, time=facts.time))
     label = facts.code.label(language)
     village = (facts.village or "")[:MAX_VILLAGE]
     attempts = [(label, village), (label, ""), (label[:20], "")]

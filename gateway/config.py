@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway.calls_config import CallsConfig, CreditConfig
 from gateway.callsign import normalise_callsign
 from gateway.errors import ConfigError
 from gateway.panel_config import GPIO_RANGE, PanelConfig
+from gateway.sbd.config import SbdConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 LANGUAGES = ("fr", "sw", "en")
@@ -189,6 +191,14 @@ class Config:
     codes: CodesConfig | None = None
     hf: HfConfig | None = None
     panel: PanelConfig | None = None
+    sbd: SbdConfig | None = None
+    calls: CallsConfig | None = None
+    credit: CreditConfig | None = None
+
+    @property
+    def call_settings(self) -> CallsConfig:
+        """[calls], or its defaults: missed calls are handled whenever a modem is configured."""
+        return self.calls or CallsConfig()
 
 
 SECTIONS: dict[str, tuple[type, bool]] = {
@@ -199,6 +209,9 @@ SECTIONS: dict[str, tuple[type, bool]] = {
     "codes": (CodesConfig, False),
     "hf": (HfConfig, False),
     "panel": (PanelConfig, False),
+    "sbd": (SbdConfig, False),
+    "calls": (CallsConfig, False),
+    "credit": (CreditConfig, False),
 }
 
 
@@ -213,15 +226,19 @@ def config_path(explicit: str | os.PathLike | None) -> Path:
 def load_config(path: str | os.PathLike) -> Config:
     """Read and validate a configuration file, raising ConfigError with a precise message."""
     path = Path(path)
+    return parse_config(read_toml(path), path)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's contents; ConfigError naming the file when it cannot be read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(raw, path)
 
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
@@ -280,6 +297,18 @@ def _coerce(value: Any, hint: Any, where: str, folder: Path) -> Any:
                 f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}"
             )
         return value
+    if typing.get_origin(hint) is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {_describe(value)}")
+        item_hint = typing.get_args(hint)[0]
+        return [_coerce(item, item_hint, f"{where}[{index}]", folder)
+                for index, item in enumerate(value)]
+    if typing.get_origin(hint) is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {_describe(value)}")
+        item_hint = typing.get_args(hint)[1]
+        return {key: _coerce(item, item_hint, f"{where}.{key}", folder)
+                for key, item in value.items()}
     if hint is Path:
         _expect(value, str, "a path (a string)", where)
         candidate = Path(value).expanduser()

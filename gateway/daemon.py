@@ -23,6 +23,7 @@ from gateway.gsm_service import GsmService
 from gateway.hf_service import HfService
 from gateway.mqtt_service import MqttService
 from gateway.panel_service import PanelService
+from gateway.sbd.service import SbdService
 from gateway.sd_notify import SystemdNotifier
 from gateway.store.integrity import open_checked
 from gateway.workers import Notifier, Worker
@@ -59,6 +60,8 @@ class Daemon:
             workers.append(HfService(self.config, self.codebook, self.notifier))
         if self.config.panel is not None and self.config.panel.pins():
             workers.append(PanelService(self.config, self.codebook, self.notifier))
+        if self.config.sbd is not None:
+            workers.append(SbdService(self.config, self.codebook, self.notifier))
         if self.config.mqtt is not None:
             workers.append(MqttService(self.config, self.codebook, self.notifier))
         return workers

@@ -59,3 +59,12 @@ class PduError(GatewayError, ValueError):
 
 class FrameError(GatewayError, ValueError):
     """Bytes from a radio link are not a well-formed KISS or AX.25 frame."""
+
+
+class SbdFormatError(GatewayError, ValueError):
+    """Bytes received over the satellite link are not a valid message of the documented format
+    (docs/sbd-format.md): the one error a decoder raises, whatever the input."""
+
+
+class CommandRejected(GatewayError, PermissionError):
+    """A command from headquarters failed authentication or was replayed."""

@@ -19,12 +19,16 @@ import time
 
 from gpiozero.pins import Factory
 
+from gateway.calls import CallHandler
 from gateway.codes import CodeBook
 from gateway.config import Config
+from gateway.credit import CreditWatch
 from gateway.errors import CommandError, LinkError, ModemRestarted, StoreError
 from gateway.links.gsm import GsmModem, NetworkState, StoredSms
 from gateway.links.sms_pdu import decode_deliver
+from gateway.links.voice import ModemVoice
 from gateway.modem_power import ModemPower, relay_pin
+from gateway.modem_profiles import find_profile, load_profiles
 from gateway.modem_recovery import ModemRecovery
 from gateway.payload import iso_utc
 from gateway.pipeline import Pipeline
@@ -65,7 +69,8 @@ class GsmService(Worker):
         self.recovery = ModemRecovery(self.gsm, ModemPower(*relay, pin_factory) if relay else None)
         self.activity: dict[str, str | None] = {"last_received_at": None, "last_sent_at": None}
         self._next_sweep = self._next_probe = self._next_flush = self._next_health = 0.0
-
+        self.calls: CallHandler | None = None
+        self.credit: CreditWatch | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
@@ -102,8 +107,22 @@ class GsmService(Worker):
         self.identity = modem.identity()
         self.recovery.identified(self.identity.get("model"))
         log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
+        self._start_voice(modem)
         self._probe()
         self._sweep()
+
+    def _start_voice(self, modem: GsmModem) -> None:
+        """Missed calls, keypad codes and the credit watch, on the modem's profile."""
+        profiles = load_profiles()
+        key = self.config.call_settings.profile
+        profile = profiles.get(key) if key else find_profile(profiles, self.identity.get("model"))
+        voice = ModemVoice(modem.at, profile)
+        self.calls = None
+        if self.config.call_settings.enabled:
+            voice.enable_caller_id()
+            self.calls = CallHandler(self._pipeline(), voice, self.config.call_settings)
+        if self.config.credit is not None:
+            self.credit = CreditWatch(self._store(), self.config.credit, self.config.base.id, voice)
 
     def _disconnect(self) -> None:
         if self.modem is not None:
@@ -117,9 +136,11 @@ class GsmService(Worker):
             item = modem.urcs.get(timeout=self._wait_time())
         except queue.Empty:
             item = None
+        lines = []
         while item is not None:
-            self._on_urc(item[1])
+            lines.append(item[1])
             item = _next_nowait(modem.urcs)
+        self._on_urcs(lines)
         now = time.monotonic()
         if now >= self._next_sweep:
             self._sweep()
@@ -129,6 +150,10 @@ class GsmService(Worker):
             if now - modem.at.last_rx >= self.gsm.health_interval:
                 modem.ping()  # a ModemTimeout here ends the link: reopen, and recover
             self._next_health = now + self.gsm.health_interval
+        if self.calls is not None:
+            self.calls.tick(time.time())
+        if self.credit is not None:
+            self.credit.tick(now)
         if now >= self._next_flush:
             self._pipeline().flush_stale_parts(self.gsm.multipart_timeout)
             self._next_flush = now + FLUSH_INTERVAL
@@ -140,17 +165,29 @@ class GsmService(Worker):
         soonest = min(self._next_sweep, self._next_probe, self._next_flush, self._next_health)
         return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
 
-    def _on_urc(self, line: str) -> None:
-        match = CMTI.match(line)
-        if match is None:
+    def _on_urcs(self, lines: list[str]) -> None:
+        """Handle what the modem announced, in order; new-SMS notices that come together (a
+        burst) are read together and committed in one transaction."""
+        notices: list[re.Match] = []
+        for line in lines:
+            match = CMTI.match(line)
+            if match is not None:
+                notices.append(match)
+                continue
+            self._read_new(notices)
+            notices = []
             self._on_other_urc(line)
-            return
-        memory, index = match.group(1), int(match.group(2))
-        modem = self._modem()
-        modem.use_storage(memory)
-        stored = modem.read(index)
-        if stored is not None:
-            self._take(stored)
+        self._read_new(notices)
+
+    def _read_new(self, notices: list[re.Match]) -> None:
+        modem, batch = self._modem(), []
+        for notice in notices:
+            modem.use_storage(notice.group(1))
+            stored = modem.read(int(notice.group(2)))
+            if stored is not None:
+                batch.append(stored)
+        if batch:
+            self._take(batch)
 
     def _on_other_urc(self, line: str) -> None:
         if line.startswith(BOOT_URCS):
@@ -162,11 +199,14 @@ class GsmService(Worker):
             log.warning("GSM modem: SIM storage full (%s); reading it now", line)
             self._next_sweep = 0.0
             return
-        log.debug("unsolicited %s ignored", line.split(":")[0])
+        taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
+            (self.credit is not None and self.credit.on_line(line))
+        if not taken:
+            log.debug("unsolicited %s ignored", line.split(":")[0])
 
     def _sweep(self) -> None:
         """Read everything in SIM storage: messages that arrived while we were down, or whose
-        notification was lost."""
+        notification was lost. They are committed together, then deleted one by one."""
         self._next_sweep = time.monotonic() + self.gsm.sweep_interval
         try:
             listing = self._modem().list_stored()
@@ -177,25 +217,28 @@ class GsmService(Worker):
             log.warning("GSM modem: SIM storage full (during AT+CMGL); reading it again")
             self._next_sweep = 0.0
             return
-        for stored in listing:
-            self._take(stored)
+        if listing:
+            self._take(listing)
 
-    def _take(self, stored: StoredSms) -> None:
-        part = decode_deliver(stored.pdu)
-        if part.decode_error:
-            log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
-                        stored.index, part.decode_error)
+    def _take(self, batch: list[StoredSms]) -> None:
+        parts = [decode_deliver(stored.pdu) for stored in batch]
+        for stored, part in zip(batch, parts, strict=True):
+            if part.decode_error:
+                log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
+                            stored.index, part.decode_error)
         try:
-            result = self._pipeline().ingest_sms(part)
+            results = self._pipeline().ingest_batch(parts)
         except (sqlite3.Error, StoreError, OSError) as exc:
-            log.error("cannot store the SMS in SIM slot %d (%s); it stays on the SIM and will be "
-                      "read again", stored.index, exc)
+            log.error("cannot store the SMS in SIM slot(s) %s (%s); they stay on the SIM and "
+                      "will be read again", ", ".join(str(s.index) for s in batch), exc)
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
             return
-        if result.duplicate:
-            log.info("SIM slot %d was already stored before a restart; deleting it", stored.index)
         self.activity["last_received_at"] = iso_utc(time.time())
-        self._modem().delete(stored.index)
+        for stored, result in zip(batch, results, strict=True):
+            if result.duplicate:
+                log.info("SIM slot %d was already stored before a restart; deleting it",
+                         stored.index)
+            self._modem().delete(stored.index)
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
@@ -228,7 +271,7 @@ class GsmService(Worker):
                 outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
                                            time.time(), self.gsm.send_attempts, self.gsm.send_retry)
             raise
-        with store.transaction() as db:
+        with store.transaction(durable=False) as db:
             outbox.mark_done(db, row.id, time.time())
         self.activity["last_sent_at"] = iso_utc(time.time())
         log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),

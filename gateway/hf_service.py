@@ -71,8 +71,9 @@ class HfService(Worker):
             self.up.set()
             while not self.stopping.is_set():
                 self.beat()
-                received_at = time.time()
-                for item in link.receive(READ_WAIT):
+                items = link.receive(READ_WAIT)
+                received_at = time.time()  # when the bytes came, not when the wait began
+                for item in items:
                     self._on_item(item, received_at)
                 self._retry_backlog()
                 self._send_due()
@@ -158,7 +159,7 @@ class HfService(Worker):
 
     def _budget_wait(self, now: float) -> float:
         """Seconds until another frame fits in `frames_per_minute` (0: now)."""
-        sent = outbox.done_times(self._store().db, "hf", now - RATE_PERIOD)
+        sent = outbox.hf_done_times(self._store().db, now - RATE_PERIOD)
         if len(sent) < self.hf.frames_per_minute:
             return 0.0
         return sent[-self.hf.frames_per_minute] + RATE_PERIOD - now

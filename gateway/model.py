@@ -23,6 +23,8 @@ class FocalPoint:
     village: int | None = None
     language: str | None = None
     callsign: str | None = None
+    call_meaning: str | None = None  # what a missed call from them means, e.g. "1" (code 1)
+    keypad: bool = False  # may key in a code (DTMF) during a call
 
 
 @dataclass(frozen=True)

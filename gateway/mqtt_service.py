@@ -19,6 +19,7 @@ from gateway.status import collect, now_iso, stable_view
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
+from gateway.store import sbd as sbd_store
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -93,21 +94,21 @@ class MqttService(Worker):
             return
         busy = {row_id for row_id, _ in self._inflight.values()}
         for row in outbox.due(store.db, "mqtt", time.time(), limit=room, exclude=busy):
-            alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
-            if alert is None:
-                with store.transaction() as db:
-                    outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
-                continue
-            if row.body is not None:  # an event about the alert (seen by the base), as written
-                topic, message = self.event_topic, row.body.encode("utf-8")
+            if row.body is not None:  # an event (seen by the base, low credit), as written
+                topic, message, what = self.event_topic, row.body.encode("utf-8"), "event"
             else:
-                topic, message = self.alert_topic, encode(alert_payload(
-                    alert, self.config.base.id, self.codebook, store.pseudonymiser(),
-                    self._registry().redact))
+                alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
+                if alert is None:
+                    with store.transaction() as db:
+                        outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
+                    continue
+                topic, what = self.alert_topic, alert.ref
+                message = encode(alert_payload(alert, self.config.base.id, self.codebook,
+                                               store.pseudonymiser(), self._registry().redact))
             info = link.publish(topic, message)
             if info.rc != 0:
-                log.warning("MQTT publish of %s refused locally (rc %s); will retry",
-                            alert.ref, info.rc)
+                log.warning("MQTT publish of %s refused locally (rc %s); will retry", what,
+                            info.rc)
                 return
             self._inflight[info.mid] = (row.id, time.monotonic())
 
@@ -125,10 +126,14 @@ class MqttService(Worker):
         if not done:
             return
         now = time.time()
-        with store.transaction() as db:
+        with store.transaction(durable=False) as db:
             for row_id in done:
                 outbox.mark_done(db, row_id, now)
+            settled = sbd_store.settle_delivered(db, done, now)
         log.info("MQTT: broker acknowledged %d alert(s)", len(done))
+        if settled:
+            log.info("satellite: %d alert(s) delivered over MQTT in time; not sending them",
+                     settled)
 
     def _expire_inflight(self) -> None:
         limit = time.monotonic() - INFLIGHT_TIMEOUT

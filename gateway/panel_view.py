@@ -41,7 +41,7 @@ def read_view(db: Database, panel: PanelConfig, local_now: dt.datetime) -> Panel
     return PanelView(
         gsm={USABLE: ON, "no_network": BLINK}.get(gsm.get("state"), OFF),
         uplink=_uplink(links),
-        credit=ON if gsm.get("credit_low") else OFF,
+        credit=ON if links.get("credit", {}).get("state") == "low" else OFF,
         alert=BLINK if unseen else OFF,
         buzzer=pattern,
         shown=tuple(alert_id for alert_id, _ in unseen),

@@ -51,6 +51,8 @@ def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
         "parts": alert.parts,
         "partial": bool(alert.partial),
         "repeats": alert.repeats,
+        "entered_by": alert.entered_by,
+        "heard_via": alert.via,
     }
 
 

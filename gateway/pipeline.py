@@ -47,10 +47,20 @@ class AckRoute:
 def ack_routes(config: Config) -> dict[str, AckRoute]:
     """Acknowledgement routes by channel. SMS acknowledgements are always queued (they wait for
     a modem); HF ones only when [hf] is configured to answer, in plain ASCII for the radio."""
-    routes = {"sms": AckRoute("sms", can_reply)}
+    routes = {"sms": AckRoute("sms", can_reply), "call": AckRoute("sms", can_reply)}
     if config.hf is not None and config.hf.acknowledges:
         routes["hf"] = AckRoute("hf", is_station, to_ascii)
     return routes
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What an alert without a code stands for (severity, urgency, category, text)."""
+
+    severity: str
+    urgency: str
+    category: str | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -80,24 +90,36 @@ class Pipeline:
     def ingest_sms(self, part: SmsPart) -> Ingested:
         """Commit one SMS read from the modem. Raises on a store failure: the SMS then stays
         on the SIM and is read again later."""
+        return self.ingest_batch([part])[0]
+
+    def ingest_batch(self, parts: list[SmsPart]) -> list[Ingested]:
+        """Commit several SMS (a sweep of the SIM) in one transaction: one disk sync for all,
+        and all or none of them stored."""
+        with self.store.transaction():
+            results = [self._ingest(part) for part in parts]
+        for result in results:
+            if result.alert is not None:
+                self.announce(result.alert)
+        return results
+
+    def _ingest(self, part: SmsPart) -> Ingested:
+        db = self.store.db
         now = self.clock()
-        with self.store.transaction() as db:
-            if inbox.is_known(db, part.fingerprint):
-                return Ingested(duplicate=True)
-            sender = sender_key(part.sender, self.config.base.country_code)
-            if part.is_fragment:
-                inbox.insert_part(db, part, sender, now)
-                group = inbox.open_group(db, sender, part.concat_ref, part.concat_total)
-                if len(group) < part.concat_total:
-                    log.info("SMS part %d/%d from %s stored, waiting for the rest",
-                             part.concat_seq, part.concat_total, self.pseudonym(sender))
-                    return Ingested(waiting_for_parts=True)
-                alert = self._assemble(sender, part.concat_ref, part.concat_total, group, False)
-            else:
-                alert = self.record_message(NewMessage(
-                    "sms", sender, part.text, now, part.modem_time, fingerprint=part.fingerprint,
-                    raw=part.raw_pdu, decode_error=part.decode_error))
-        self.announce(alert)
+        if inbox.is_known(db, part.fingerprint):
+            return Ingested(duplicate=True)
+        sender = sender_key(part.sender, self.config.base.country_code)
+        if part.is_fragment:
+            inbox.insert_part(db, part, sender, now)
+            group = inbox.open_group(db, sender, part.concat_ref, part.concat_total)
+            if len(group) < part.concat_total:
+                log.info("SMS part %d/%d from %s stored, waiting for the rest",
+                         part.concat_seq, part.concat_total, self.pseudonym(sender))
+                return Ingested(waiting_for_parts=True)
+            alert = self._assemble(sender, part.concat_ref, part.concat_total, group, False)
+        else:
+            alert = self.record_message(NewMessage(
+                "sms", sender, part.text, now, part.modem_time, fingerprint=part.fingerprint,
+                raw=part.raw_pdu, decode_error=part.decode_error))
         return Ingested(alert=alert)
 
     def flush_stale_parts(self, timeout: float) -> list[alert_store.AlertRow]:
@@ -131,15 +153,21 @@ class Pipeline:
         return alert
 
     # -- any channel --------------------------------------------------------------------------
-    def record_message(self, message: NewMessage) -> alert_store.AlertRow:
+    def record_message(self, message: NewMessage, parsed: ParsedAlert | None = None,
+                       without_code: Meaning | None = None, entered_by: str | None = None,
+                       via: str | None = None) -> alert_store.AlertRow:
         """Store a message with its alert, acknowledgement and deliveries. Must run inside
-        `store.transaction()`; callers announce the alert after the commit."""
+        `store.transaction()`; callers announce the alert after the commit.
+
+        `parsed` replaces the parser (an operator's form); `without_code` gives severity,
+        urgency, category and text to an alert that carries no code (a missed call means more
+        than an unparsed text); `entered_by` and `via` record who typed a voice alert."""
         db = self.store.db
         now = self.clock()
         message_id = inbox.insert_message(db, message)
-        if message.decode_error:
+        if parsed is None and message.decode_error:
             parsed = ParsedAlert(code=None, text=_unreadable(message))
-        else:
+        elif parsed is None:
             parsed = self.registry.parser.parse(message.text)
         focal = reg.focal_point(self.store, message.sender) if message.sender else None
         village = parsed.village or reg.village(self.store, focal.village if focal else None)
@@ -148,33 +176,39 @@ class Pipeline:
             or self.config.base.language
         seq = alert_store.next_seq(db)
         base = self.config.base.id
-        severity = code.severity if code else "Unknown"
+        meaning = Meaning(code.severity, code.urgency, code.category, parsed.text) if code \
+            else (without_code or Meaning("Unknown", "Unknown", None, parsed.text))
+        severity = meaning.severity
         alert_id = alert_store.insert(
             db, uid=f"{base}-{self.store.instance}-{seq}", seq=seq, ref=f"{base}-{seq:04d}",
             message_id=message_id, channel=message.channel, code=code.number if code else None,
-            category=code.category if code else None, severity=severity,
-            urgency=code.urgency if code else "Unknown",
+            category=meaning.category, severity=severity, urgency=meaning.urgency,
             village_number=village.number if village else None,
             village_name=village.name if village else None, count=parsed.count,
-            text=parsed.text, sender=message.sender, registered=int(focal is not None),
+            text=meaning.text, sender=message.sender, registered=int(focal is not None),
             language=language, parts=message.parts, partial=int(message.partial),
-            received_at=message.received_at, created_at=now)
+            received_at=message.received_at, created_at=now, entered_by=entered_by, via=via)
         alert = alert_store.get(db, alert_id)
         assert alert is not None
         priority = PRIORITY[severity]
         route = self.ack_routes.get(message.channel)
         if route and route.can_reply(message.sender):
             body = render_ack(AckFacts(alert.ref, self._local_time(message.received_at), code,
-                                       alert.village_name), language)
+                                       alert.village_name, call=message.channel == "call"),
+                              language)
             outbox.enqueue(db, route.destination, priority, now, alert_id, message.sender,
                            route.adapt(body))
         if self.config.mqtt is not None:
             outbox.enqueue(db, "mqtt", priority, now, alert_id)
+        fallback = self.config.sbd.fallback_delay(severity) if self.config.sbd else None
+        if fallback is not None:  # by satellite too, if MQTT has not delivered it by then
+            outbox.enqueue(db, "sbd", priority, now, alert_id, not_before=now + fallback)
         return alert
 
     def announce(self, alert: alert_store.AlertRow) -> None:
         """Log a committed alert and wake the workers that deliver and acknowledge it."""
-        what = f"code {alert.code} ({alert.severity})" if alert.code else "unparsed report"
+        what = f"code {alert.code} ({alert.severity})" if alert.code else \
+            f"{(alert.category or 'unparsed report').replace('_', ' ')} ({alert.severity})"
         where = f" at {alert.village_name}" if alert.village_name else ""
         log.info("%s from %s (%s%s): %s%s", alert.ref, self.pseudonym(alert.sender),
                  alert.channel, "" if alert.registered else ", unverified", what, where)

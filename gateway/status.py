@@ -8,7 +8,9 @@ import time
 
 from gateway import __version__
 from gateway.config import Config
+from gateway.credit import sms_failures
 from gateway.payload import iso_utc
+from gateway.sbd.policy import satellite_counts
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
@@ -20,7 +22,7 @@ def collect(store: Store, config: Config) -> dict:
     db = store.db
     depth = outbox.depth(db)
     oldest = [t for t in (outbox.oldest_pending(db, d) for d in depth) if t is not None]
-    return {
+    report = {
         "base": config.base.id,
         "name": config.base.name,
         "version": __version__,
@@ -32,9 +34,14 @@ def collect(store: Store, config: Config) -> dict:
         "queue": {dest: counts for dest, counts in sorted(depth.items())},
         "oldest_undelivered_at": iso_utc(min(oldest)) if oldest else None,
         "last_alert_at": iso_utc(alert_store.last_received_at(db)),
+        "sms_failures": sms_failures(db),
         "last_error": _with_time(_meta_json(store, "last_error")),
         "store": store_health(store, config),
     }
+    if config.sbd is not None:  # counted from the store: right even while the daemon is down
+        report["links"]["sbd"] = report["links"].get("sbd", {"state": "unknown", "updated_at": None}) \
+            | satellite_counts(store, config, time.time())
+    return report
 
 
 def store_health(store: Store, config: Config) -> dict:

@@ -66,6 +66,14 @@ def test_modem_info_falls_back_to_the_daemons_record(tmp_path, modem):
     assert info["profile"] == "sim800" and info["state"] == "up"
 
 
+def test_modem_info_names_a_missing_port_once(tmp_path):
+    missing = tmp_path / "no-modem"
+    config = write_config(tmp_path, str(missing))
+    out = run(config, "modem", "info", code=1)
+    assert out.startswith(f"Error: cannot open {missing}"), out
+    assert "Traceback" not in out
+
+
 def test_modem_send_rejects_what_is_not_a_number(tmp_path, modem):
     config = write_config(tmp_path, modem.path)
     assert "not a phone number" in run(config, "modem", "send", "VODACOM", "hi", code=1)

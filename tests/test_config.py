@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,38 @@ def test_panel_errors(tmp_path, extra, message):
 def test_silent_hours_window(hours, time, silent):
     moment = dt.datetime.fromisoformat(f"2026-11-24T{time}")
     assert PanelConfig(silent_hours=hours).is_silent(moment) is silent
+
+
+def test_sbd_defaults_and_fallback_table(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL + '[sbd]\nport = "/dev/cangw-sbd"\n'))
+    assert config.sbd.baudrate == 19200 and config.sbd.daily_credit_budget == 50
+    assert [config.sbd.fallback_delay(s) for s in ("Extreme", "Severe", "Unknown", "Moderate",
+                                                   "Minor")] == [300, 300, 300, 3600, None]
+    only = load_config(write(tmp_path, MINIMAL + '[sbd]\nport = "x"\n'
+                                                 'fallback_after = { Extreme = 60, Minor = 0 }\n'))
+    assert only.sbd.fallback_after == {"Extreme": 60.0, "Minor": 0.0}  # only those go
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('fallback_after = 300\n', "[sbd] fallback_after: expected a table, got 300"),
+    ('fallback_after = { Extrem = 60 }\n', "[sbd] fallback_after: expected a table of seconds"),
+    ('fallback_after = { Extreme = "soon" }\n',
+     "[sbd] fallback_after.Extreme: expected a number, got 'soon'"),
+    ('fallback_after = { Severe = -1 }\n', "[sbd] fallback_after: expected a table of seconds"),
+    ("daily_credit_budget = -5\n", "[sbd] daily_credit_budget: expected 0 (send nothing)"),
+])
+def test_sbd_errors_name_the_key(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, MINIMAL + '[sbd]\nport = "x"\n' + extra))
+
+
+def test_config_check_reads_the_satellite_command_key(tmp_path):
+    path = write(tmp_path, MINIMAL + '[sbd]\nport = "x"\ncommand_key_file = "sbd.key"\n')
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 1 and "[sbd] command_key_file:" in result.output
+    (tmp_path / "sbd.key").write_text("short")
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 1 and "at least 16 characters" in result.output
+    (tmp_path / "sbd.key").write_text("0123456789abcdef0123456789abcdef\n")
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert result.exit_code == 0 and "links: sbd" in result.output

@@ -93,7 +93,7 @@ def test_every_usb_modem_profile_has_a_udev_rule_for_its_at_port():
             vendor, product = usb.split(":")
             assert {"ENV{ID_VENDOR_ID}": vendor, "ENV{ID_MODEL_ID}": product,
                     "ENV{ID_USB_INTERFACE_NUM}": profile.at_interface, "SUBSYSTEM": "tty",
-                    "SYMLINK": "cangw-gsm"} in active, profile.key
+                    "ENV{ID_MM_DEVICE_IGNORE}": "1", "SYMLINK": "cangw-gsm"} in active, profile.key
 
 
 def test_rules_name_every_device_and_the_uart_rule_is_separate():
@@ -101,4 +101,11 @@ def test_rules_name_every_device_and_the_uart_rule_is_separate():
     assert names == {"cangw-gsm", "cangw-hf", "cangw-sbd"}
     assert all("KERNEL" not in r for r in rules("99-cangw.rules"))  # no UART rule by default
     assert rules("99-cangw-uart.rules") == [{"SUBSYSTEM": "tty", "KERNEL": "ttyAMA0",
+                                             "ENV{ID_MM_DEVICE_IGNORE}": "1",
                                              "SYMLINK": "cangw-gsm"}]
+
+
+def test_modem_manager_is_told_to_leave_every_named_device_alone():
+    every = [rule for name in ("99-cangw.rules", "99-cangw-uart.rules")
+             for active in (True, False) for rule in rules(name, active)]
+    assert every and all(rule.get("ENV{ID_MM_DEVICE_IGNORE}") == "1" for rule in every), every

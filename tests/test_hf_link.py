@@ -8,12 +8,14 @@ from gateway.config import load_config
 from gateway.errors import ConfigError
 from gateway.links import kiss
 from gateway.links.ax25 import Address, UiFrame
-from gateway.links.hf import Heard, Ignored, KissDialect, TextDialect
+from gateway.links.hf import Heard, HfLink, Ignored, KissDialect, TextDialect
 from gateway.links.kiss import Garbage
 from gateway.model import Village
 from gateway.pipeline import Pipeline
 from gateway.registry_cache import RegistryCache
 from gateway.sim.harness import write_config
+from gateway.sim.kiss_tnc import KissTcpTnc
+from gateway.sim.pty_port import PtyPort
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
 
@@ -64,6 +66,34 @@ def test_text_dialect_extracts_sender_and_text_and_keeps_other_lines(tmp_path):
         "matches ignore_pattern", "echo of our command"]
     assert [i.reason for i in items if isinstance(i, Garbage)] == ["line longer than 1024 bytes"]
 
+
+
+def _heard_on_open(link: HfLink) -> list[str]:
+    link.open()
+    try:
+        return [item.text for item in link.receive(5.0) if isinstance(item, Heard)]
+    finally:
+        link.close()
+
+
+def test_bytes_waiting_when_the_port_opens_are_kept(tmp_path):
+    # a radio that printed a message while the gateway was (re)opening its serial port
+    radio = PtyPort(0)
+    try:
+        radio.write(b"9Q2KAM: 2 KAMANGO\r\n")
+        config = hf_config(tmp_path, TEXT_HF.replace("socket://127.0.0.1:8001", radio.path)).hf
+        assert _heard_on_open(HfLink(config)) == ["2 KAMANGO"]
+    finally:
+        radio.close()
+
+
+def test_a_frame_sent_as_the_tnc_accepts_the_connection_is_kept(tmp_path):
+    # the race is narrow: repeat it so that a link that drops early bytes cannot pass
+    with KissTcpTnc() as tnc:
+        config = hf_config(tmp_path, HF.replace("127.0.0.1:8001", f"127.0.0.1:{tnc.port}")).hf
+        tnc.on_connect = ui("9Q2KAM", "2 KAMANGO")
+        heard = [_heard_on_open(HfLink(config)) for _ in range(20)]
+    assert heard == [["2 KAMANGO"]] * 20
 
 @pytest.mark.parametrize(("extra", "message"), [
     ('callsign = "unbase"\n', "[hf] callsign: expected a callsign in capitals"),

@@ -66,8 +66,9 @@ def test_frames_become_alerts_and_acknowledgements_go_back_as_ui_frames(tmp_path
     db = registered.path
     with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url)):
         tnc.wait_client()
+        wait_up(db)  # pyserial drops what arrives while its socket opens
         tnc.send(ui("9Q2KAM-1", "ALERTE 2 KAMANGO 15\r\n") + ui("9Q5XYZ", "hatari 3"))
-        wait_for(lambda: len(alerts(db)) == 2, what="two alerts")
+        wait_for(lambda: len(alerts(db)) == 2, 30, what="two alerts")
         frames = wait_for(lambda: len(tnc.frames) == 2 and tnc.frames, what="two ack frames")
     assert alerts(db) == [("KWJ-0001", "9Q2KAM-1", "2", "Kamango", 1, 1, ""),
                           ("KWJ-0002", "9Q5XYZ", "3", None, 0, 1, "")]
@@ -92,6 +93,7 @@ def test_garbage_never_stops_the_reader_and_is_counted(tmp_path, registered):
               ui("9Q2KAM", "x", port=1), ui("9Q2KAM", b"4 Mutwanga \xe9glise")]
     with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url)) as worker:
         tnc.wait_client()
+        wait_up(db)  # pyserial drops what arrives while its socket opens
         for chunk in stream:
             tnc.send(chunk)
         wait_for(lambda: len(alerts(db)) == 3, what="the three good frames")
@@ -107,6 +109,7 @@ def test_own_transmissions_and_copies_do_not_raise_alerts(tmp_path, registered):
     db = registered.path
     with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url, "repeat_window = 2\n")):
         tnc.wait_client()
+        wait_up(db)  # pyserial drops what arrives while its socket opens
         original = ui("9Q2KAM-1", "2 KAMANGO")
         digipeated = ui("9Q2KAM-1", "2 KAMANGO\r\n", digipeaters=(Address("RELAY", 0, True),))
         tnc.send(original + digipeated + ui("UNBASE", "KWJ-0001 Alerte recue") + original)
@@ -127,6 +130,7 @@ def test_acknowledgements_never_exceed_the_frame_budget_even_across_a_restart(tm
         config = configure(tmp_path, tnc.url, "frames_per_minute = 2\n")
         with hf_worker(config):
             tnc.wait_client()
+            wait_up(db)  # pyserial drops what arrives while its socket opens
             tnc.send(b"".join(ui(f"9Q2KA{n}", f"{n} Kamango") for n in range(1, 5)))
             wait_for(lambda: len(alerts(db)) == 4 and len(tnc.frames) == 2, what="two acks")
             wait_for(lambda: link(db).get("sent") == 2, what="status counts")
@@ -201,6 +205,7 @@ def test_messages_the_store_refuses_are_kept_in_order_until_it_works(tmp_path, r
     monkeypatch.setattr(hf_service, "STORE_RETRY", 0.3)
     with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url)):
         tnc.wait_client()
+        wait_up(db)  # pyserial drops what arrives while its socket opens
         tnc.send(ui("9Q2KAM", "2 Kamango") + ui("9Q2KAM", "6 Nobili"))
         wait_for(lambda: link(db).get("backlog") == 2, what="two messages held")
         tnc.send(ui("9Q2KAM", "9"))

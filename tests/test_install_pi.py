@@ -15,7 +15,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "install-pi"
-UNIT = "[Unit]\nDescription={d}\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
+UNIT = ("[Unit]\nDescription={d}\n[Service]\nExecStart={run}\n[Install]\n"
+        "WantedBy=multi-user.target\n")
+DAEMON = "/opt/cangw/bin/cangw -c /etc/cangw/gateway.toml run"
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=5e3da3da-02 rootfstype=ext4 rootwait\n"
 
 pytestmark = pytest.mark.skipif(shutil.which("useradd") is None or shutil.which("systemctl") is None,
@@ -31,7 +33,8 @@ def pi_os_root(root: Path) -> Path:
         "etc/gshadow": "root:*::\ndialout:*::pi\ngpio:!::pi\npi:!::\n",
         "boot/firmware/config.txt": "dtparam=audio=on\ncamera_auto_detect=1\n",
         "boot/firmware/cmdline.txt": CMDLINE,
-        "lib/systemd/system/hciuart.service": UNIT.format(d="Bluetooth UART"),
+        "lib/systemd/system/hciuart.service": UNIT.format(d="Bluetooth UART",
+                                                           run="/usr/bin/btuart"),
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +54,7 @@ def source(tmp_path_factory) -> Path:
     units = copy / "systemd"
     units.mkdir(exist_ok=True)
     if not any(units.glob("*.service")):
-        (units / "cangw.service").write_text(UNIT.format(d="cangw"))
+        (units / "cangw.service").write_text(UNIT.format(d="cangw", run=DAEMON))
     return copy
 
 
@@ -122,6 +125,11 @@ def test_installs_user_folders_config_venv_rules_and_units(installed, source):
     for unit in (source / "systemd").glob("*.service"):
         assert (root / "etc/systemd/system" / unit.name).read_bytes() == unit.read_bytes()
         assert (root / "etc/systemd/system/multi-user.target.wants" / unit.name).is_symlink()
+        for line in unit.read_text().splitlines():  # the unit starts what was installed
+            if line.startswith("ExecStart="):
+                program = line.split("=", 1)[1].lstrip("-@:+!").split()[0]
+                assert (root / program.lstrip("/")).is_file(), f"{unit.name}: {program}"
+    assert (root / "opt/cangw/README.md").read_bytes() == (source / "README.md").read_bytes()
 
     boot = root / "boot/firmware"
     lines = (boot / "config.txt").read_text().splitlines()

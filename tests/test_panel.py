@@ -199,8 +199,8 @@ def test_silent_hours_quiet_the_buzzer_but_not_the_alert_led(bench):
     ({"mqtt": ("up", {}), "sbd": ("up", {})}, {"uplink": "on"}),
     ({"mqtt": ("down", {}), "sbd": ("up", {})}, {"uplink": "blink"}),  # only the satellite
     ({"mqtt": ("down", {}), "sbd": ("down", {})}, {"uplink": "off"}),
-    ({"gsm": ("up", {"credit_low": True})}, {"credit": "on"}),
-    ({"gsm": ("up", {"credit_low": False})}, {"credit": "off"}),
+    ({"gsm": ("up", {}), "credit": ("low", {"balance": 90.0})}, {"credit": "on"}),
+    ({"gsm": ("up", {}), "credit": ("ok", {"balance": 900.0})}, {"credit": "off"}),
 ])
 def test_link_leds_follow_the_link_status_rows(store, rows, expected):
     for name, (state, detail) in rows.items():

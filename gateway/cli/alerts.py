@@ -21,6 +21,7 @@ from gateway.seen import SeenMarker
 from gateway.store import Store
 from gateway.store import alerts as alert_store
 from gateway.store import seen as seen_store
+from gateway.voice_alerts import VIA, record_voice_alert
 
 EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
                   "urgency", "village_number", "village_name", "count", "text", "unparsed",
@@ -147,3 +148,28 @@ def _since(value: str | None) -> float | None:
     except ValueError:
         raise click.BadParameter(f"not an ISO date/time: {value!r}", param_hint="--since") from None
     return (moment if moment.tzinfo else moment.astimezone()).timestamp()
+
+
+@alerts.command("add")
+@click.option("--code", required=True, help="The alert code (0-9, see the code book).")
+@click.option("--village", help="Village number or name.")
+@click.option("--count", type=int, help="How many (people, attackers, houses...).")
+@click.option("--note", default="", help="What was said, in the operator's words.")
+@click.option("--via", type=click.Choice(VIA), default="radio", show_default=True,
+              help="How the alert was heard.")
+@click.option("--by", "by", required=True, help="The operator who took the alert.")
+@click.option("--sender", help="The focal point's phone number or callsign, if known.")
+@pass_context
+def alerts_add(ctx: CliContext, code: str, village: str | None, count: int | None, note: str,
+               via: str, by: str, sender: str | None) -> None:
+    """Record an alert heard by voice (HF radio, phone): it goes to headquarters like any other."""
+    with ctx.store() as store:
+        try:
+            alert = record_voice_alert(store, ctx.config, load_codebook(
+                ctx.config.codes.file if ctx.config.codes else None), code, village, note, via,
+                by, count, sender)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{alert.ref}: code {alert.code} ({alert.severity})"
+               + (f" at {alert.village_name}" if alert.village_name else "")
+               + " recorded; the daemon forwards it")

@@ -7,6 +7,7 @@ import click
 from gateway.cli.common import CliContext, pass_context
 from gateway.codes import load_codebook
 from gateway.errors import GatewayError
+from gateway.sbd.commands import load_key
 
 
 @click.group()
@@ -23,6 +24,11 @@ def check(ctx: CliContext) -> None:
         book = load_codebook(cfg.codes.file if cfg.codes else None)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from None
-    links = [name for name in ("gsm", "hf", "mqtt") if getattr(cfg, name) is not None]
+    if cfg.sbd is not None and cfg.sbd.command_key_file is not None:
+        try:
+            load_key(cfg.sbd.command_key_file)
+        except GatewayError as exc:
+            raise click.ClickException(f"[sbd] command_key_file: {exc}") from None
+    links = [name for name in ("gsm", "hf", "mqtt", "sbd") if getattr(cfg, name) is not None]
     click.echo(f"{cfg.source}: OK (base {cfg.base.id}, links: {', '.join(links) or 'none'}, "
                f"{len(book.codes)} codes)")

@@ -1,4 +1,4 @@
-"""`cangw modem ...`: the GSM modem's identity and health, a test SMS, raw AT commands.
+"""`cangw modem ...`: the GSM modem's identity and health, a test SMS, raw AT commands, credit.
 
 While the daemon runs it holds the modem's port (with a lock other processes can see), so
 `info` then shows what the daemon last recorded, and `at` refuses unless forced.
@@ -14,22 +14,26 @@ import click
 
 from gateway.cli.common import CliContext, audit, json_option, local_time, pass_context
 from gateway.config import GsmConfig
+from gateway.credit import REQUEST_KEY as CREDIT_REQUEST
+from gateway.credit import record_answer
 from gateway.errors import CommandError, LinkError, ModemTimeout, PortBusy
 from gateway.links.at import AtChannel
 from gateway.links.gsm import GsmModem
+from gateway.links.voice import ModemVoice, ussd_text
 from gateway.modem_profiles import find_profile, load_profiles
 from gateway.phone import normalise_phone
 from gateway.pipeline import PRIORITY
 from gateway.store import links as link_status
 from gateway.store import outbox
 
+USSD_WAIT = 30.0
 INFO_FIELDS = ("manufacturer", "model", "revision", "imei", "signal", "signal_dbm",
                "registration", "operator", "storage_used", "storage_total")
 
 
 @click.group()
 def modem() -> None:
-    """The GSM modem: identity and health, a test SMS, raw AT commands."""
+    """The GSM modem: identity and health, a test SMS, raw AT commands, SIM credit."""
 
 
 @modem.command("info")
@@ -44,7 +48,7 @@ def modem_info(ctx: CliContext, as_json: bool) -> None:
     except PortBusy:
         info = _recorded(ctx)
     except LinkError as exc:
-        raise click.ClickException(f"{gsm.port}: {exc}") from None
+        raise click.ClickException(str(exc)) from None
     profile = find_profile(load_profiles(), info.get("model"))
     info["profile"] = profile.key if profile else None
     if as_json:
@@ -172,3 +176,65 @@ def _recorded(ctx: CliContext) -> dict:
                                    "modem yet; try again in a minute")
     return {key: row.get(key) for key in INFO_FIELDS} | {
         "state": row["state"], "source": f"the daemon's record of {local_time(row['updated_at'])}"}
+
+
+@modem.command("balance")
+@json_option
+@pass_context
+def modem_balance(ctx: CliContext, as_json: bool) -> None:
+    """Check the SIM's credit now with the USSD code in [credit]. While the daemon holds the
+    modem's port, the daemon runs the check (within a few seconds) and this shows its answer."""
+    config = ctx.config
+    if config.credit is None:
+        raise click.ClickException(f"{config.source}: no [credit] section (ussd, low)")
+    gsm = _gsm(ctx)
+    asked = time.time()
+    try:
+        text, error = _ussd_now(gsm, config.credit.ussd)
+        with ctx.store() as store:
+            record_answer(store, config.credit, config.base.id, text, error)
+    except PortBusy:
+        with ctx.store() as store, store.transaction():
+            store.set_meta(CREDIT_REQUEST, repr(asked))
+        click.echo("the daemon holds the modem: it is asked to check the credit...", err=True)
+    except LinkError as exc:
+        raise click.ClickException(f"{gsm.port}: {exc}") from None
+    row = _credit_after(ctx, asked)
+    if as_json:
+        click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    for key in ("state", "balance", "threshold", "reply", "checked_at", "error"):
+        click.echo(f"{key:>10}: {'-' if row.get(key) is None else row[key]}")
+
+
+def _ussd_now(gsm: GsmConfig, code: str) -> tuple[str | None, str | None]:
+    """Ask the balance on a free port; (the operator's answer, or the reason there is none)."""
+    modem = GsmModem(gsm)
+    modem.open(initialise=False)
+    try:
+        ModemVoice(modem.at, None).request_ussd(code)
+        deadline = time.monotonic() + USSD_WAIT
+        while time.monotonic() < deadline:
+            try:
+                _, line = modem.urcs.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            answer = ussd_text(line)
+            if answer is not None:
+                status, text = answer
+                return (text or None), (None if status in (0, 1) else
+                                        f"the network refused the USSD request ({status})")
+        return None, f"no USSD answer within {USSD_WAIT:.0f} s"
+    finally:
+        modem.close()
+
+
+def _credit_after(ctx: CliContext, asked: float) -> dict:
+    deadline = time.monotonic() + USSD_WAIT + 15
+    while time.monotonic() < deadline:
+        with ctx.store() as store:
+            row = link_status.all_links(store.db).get("credit")
+        if row is not None and row["updated_at"] >= asked:
+            return row
+        time.sleep(0.5)
+    raise click.ClickException("no credit check was recorded; is the daemon's GSM link up?")

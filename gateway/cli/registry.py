@@ -47,9 +47,9 @@ def focal() -> None:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 def focal_import(ctx: CliContext, csv_file: Path) -> None:
-    """Import focal points from CSV: phone,name[,village][,language][,callsign] (phone or
-    callsign may be empty, not both). Bad rows are reported by line number; good rows are
-    imported."""
+    """Import focal points from CSV: phone,name[,village][,language][,callsign]
+    [,call_meaning][,keypad] (phone or callsign may be empty, not both; keypad: yes/no). Bad
+    rows are reported by line number; good rows are imported."""
     with ctx.store() as store:
         _report(reg.import_focal_points(store, csv_file, ctx.config.base.country_code),
                 "focal point")
@@ -61,15 +61,21 @@ def focal_import(ctx: CliContext, csv_file: Path) -> None:
 @click.option("--village", "village_ref", help="Village number or name.")
 @click.option("--language", type=click.Choice(["fr", "sw", "en"]), help="Acknowledgement language.")
 @click.option("--callsign", help="HF radio callsign (9Q2KAM, or 9Q2KAM-1 for one SSID only).")
+@click.option("--call-meaning", help="What a missed call from them means, in the code grammar "
+              "(e.g. '1': armed men at their village) [default: the base's].")
+@click.option("--keypad/--no-keypad", default=False,
+              help="Answer their calls so they can key in a code (DTMF).")
 @pass_context
 def focal_add(ctx: CliContext, phone: str, name: str, village_ref: str | None,
-              language: str | None, callsign: str | None) -> None:
+              language: str | None, callsign: str | None, call_meaning: str | None,
+              keypad: bool) -> None:
     """Register (or update) a focal point. PHONE may be '-' for a radio-only focal point
     registered with --callsign."""
     with ctx.store() as store:
         try:
             point = reg.make_focal_point(store, phone, name, village_ref, language,
-                                         ctx.config.base.country_code, callsign)
+                                         ctx.config.base.country_code, callsign, call_meaning,
+                                         keypad)
             reg.save_focal_point(store, point)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
@@ -85,9 +91,11 @@ def focal_list(ctx: CliContext, as_json: bool) -> None:
     with ctx.store() as store:
         names = {v.number: v.name for v in reg.villages(store)}
         rows = [{"phone": p.phone, "callsign": p.callsign, "name": p.name,
-                 "village": names.get(p.village, p.village), "language": p.language}
+                 "village": names.get(p.village, p.village), "language": p.language,
+                 "call_meaning": p.call_meaning, "keypad": p.keypad}
                 for p in reg.focal_points(store)]
-    emit(rows, ["phone", "callsign", "name", "village", "language"], as_json)
+    emit(rows, ["phone", "callsign", "name", "village", "language", "call_meaning", "keypad"],
+         as_json)
 
 
 @focal.command("remove")

@@ -38,6 +38,13 @@ def status(ctx: CliContext, as_json: bool) -> None:
     click.echo(f"  last error: {error['link']} at {error['at']}: {error['error']}" if error
                else "  last error: -")
     click.echo("  " + _store_line(report["store"]))
+    failures = report["sms_failures"]
+    if failures["failing"]:
+        credit = report["links"].get("credit", {})
+        hint = " (the SIM's credit is low: top it up)" if credit.get("state") == "low" else \
+            " (errors operators give for no credit)" if failures["credit_like_errors"] else ""
+        click.echo(f"  acknowledgements failing: {failures['failing']}, last "
+                   f"{failures['last_error']}{hint}")
 
 
 def _details(info: dict) -> str:

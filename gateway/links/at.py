@@ -30,8 +30,11 @@ FINAL_ERRORS = ("ERROR", "+CME ERROR", "+CMS ERROR")
 CALL_FINALS = ("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "CONNECT")
 URC_PREFIXES = ("+CMTI:", "+CDSI:", "RING", "+CRING:", "+CLIP:", "+CUSD:", "NO CARRIER",
                 "+CMT:", "+CDS:", "^SMMEMFULL", "+DTMF:", "+QTONEDET:", "+CIEV:", "^RSSI:",
-                "+CFUN:", "+CPIN: NOT READY", "Call Ready", "SMS Ready", "RDY", "+CREG:")
-PROMPT = "> "
+                "+CFUN:", "+CPIN: NOT READY", "Call Ready", "SMS Ready", "RDY", "+CREG:",
+                "SBDRING")
+PROMPT = "> "  # AT+CMGS asks for its text
+READY = "READY"  # AT+SBDWB asks for its binary message
+BLOB_FIRST = ("\x00", "\x01")  # a binary reply starts with its length, below 512
 # Some modems announce a full SMS storage with an unsolicited "+CMS ERROR: 322"; only commands
 # that store a message can get it as their own answer.
 MEMORY_FULL = "+CMS ERROR: 322"
@@ -42,7 +45,9 @@ STORING = ("AT+CMGW", "AT+CMSS", "AT+CPMS")
 class _Pending:
     command: str
     expect: str | None
-    wants_prompt: bool = False
+    prompt_marker: str | None = None
+    binary_reply: bool = False
+    blob: bytes | None = None
     lines: list[str] = field(default_factory=list)
     final: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -104,16 +109,37 @@ class AtChannel:
         (a full SIM's listing) may take `timeout`, but fails sooner when the line stays silent
         for `quiet_limit` seconds: a modem that hangs is found without waiting it out."""
         with self._command_lock:
-            pending = self._start(command, expect, wants_prompt=False)
+            pending = self._start(_Pending(command, expect))
             self._write(command + "\r")
             return self._finish(pending, timeout, quiet_limit)
 
     def command_with_prompt(self, command: str, payload: str, expect: str | None = None,
                             timeout: float = 60.0) -> list[str]:
         """A command that answers '> ' and then takes a payload ended by Ctrl-Z (AT+CMGS)."""
+        return self._prompted(_Pending(command, expect, PROMPT),
+                              (payload + "\x1a").encode("latin-1", errors="replace"), timeout)
+
+    def command_with_binary(self, command: str, payload: bytes,
+                            timeout: float = 10.0) -> list[str]:
+        """A command that answers READY and then takes raw bytes (AT+SBDWB: message and
+        checksum); the reply lines follow."""
+        return self._prompted(_Pending(command, None, READY), payload, timeout)
+
+    def command_binary_reply(self, command: str, timeout: float | None = None) -> bytes:
+        """A command whose reply is a binary block (AT+SBDRB: a 2-byte length, that many
+        bytes and a 2-byte checksum) before the final OK; returns the whole block."""
         with self._command_lock:
-            pending = self._start(command, expect, wants_prompt=True)
+            pending = self._start(_Pending(command, None, binary_reply=True))
             self._write(command + "\r")
+            self._finish(pending, timeout)
+            if pending.blob is None:
+                raise LinkError(f"{command!r}: OK without the binary reply")
+            return pending.blob
+
+    def _prompted(self, pending: _Pending, payload: bytes, timeout: float) -> list[str]:
+        with self._command_lock:
+            self._start(pending)
+            self._write(pending.command + "\r")
             deadline = time.monotonic() + min(timeout, 10.0)
             while not pending.prompt.wait(0.05):
                 if pending.done.is_set():
@@ -121,8 +147,9 @@ class AtChannel:
                 if time.monotonic() > deadline:
                     self._write("\x1b")  # ESC cancels, so the modem does not eat the next command
                     self._abandon(pending)
-                    raise ModemTimeout(f"no '> ' prompt after {command!r}")
-            self._write(payload + "\x1a")
+                    raise ModemTimeout(f"no {pending.prompt_marker.strip()!r} prompt after "
+                                       f"{pending.command!r}")
+            self._write_bytes(payload)
             return self._finish(pending, timeout)
 
     def write_raw(self, text: str) -> None:
@@ -131,9 +158,8 @@ class AtChannel:
             self._check_usable()
             self._write(text)
 
-    def _start(self, command: str, expect: str | None, wants_prompt: bool) -> _Pending:
+    def _start(self, pending: _Pending) -> _Pending:
         self._check_usable()
-        pending = _Pending(command, expect, wants_prompt)
         self._pending = pending
         return pending
 
@@ -171,8 +197,18 @@ class AtChannel:
         if port is None:
             raise LinkError(f"{self.url}: not open")
         wire.debug("-> %s", redact_wire(text))
+        self._send(port, text.encode("latin-1", errors="replace"))
+
+    def _write_bytes(self, data: bytes) -> None:
+        port = self._serial
+        if port is None:
+            raise LinkError(f"{self.url}: not open")
+        wire.debug("-> <%d bytes>", len(data))
+        self._send(port, data)
+
+    def _send(self, port: serial.SerialBase, data: bytes) -> None:
         try:
-            port.write(text.encode("latin-1", errors="replace"))
+            port.write(data)
         except (serial.SerialException, OSError) as exc:
             self._failure = exc
             raise LinkError(f"{self.url}: write failed: {exc}") from exc
@@ -211,19 +247,44 @@ class AtChannel:
     def _consume(self, buffer: str) -> str:
         while True:
             pending = self._pending
-            if pending and pending.wants_prompt and not pending.prompt.is_set():
+            if pending and pending.prompt_marker == PROMPT and not pending.prompt.is_set():
                 stripped = buffer.lstrip("\r\n")
                 if stripped.startswith(">"):
                     wire.debug("<- >")
                     pending.prompt.set()
                     buffer = stripped[1:].lstrip(" ")
                     continue
+            if pending and pending.binary_reply and pending.blob is None:
+                buffer, waiting = self._take_blob(pending, buffer)
+                if waiting:
+                    return buffer
             newline = buffer.find("\n")
             if newline < 0:
                 return buffer
             line, buffer = buffer[:newline].strip("\r "), buffer[newline + 1:]
             if line:
                 self._handle_line(line)
+
+    @staticmethod
+    def _take_blob(pending: _Pending, buffer: str) -> tuple[str, bool]:
+        """Cut a binary reply (2-byte length, data, 2-byte checksum) off the buffer; True while
+        more bytes are needed. Anything that does not start like one is left to the lines."""
+        stripped = buffer.lstrip("\r\n")
+        if stripped.startswith(pending.command):  # the echo, when the modem echoes
+            stripped = stripped[len(pending.command):].lstrip("\r\n")
+        if not stripped or pending.command.startswith(stripped):  # nothing yet, or half an echo
+            return buffer, True
+        if not stripped.startswith(BLOB_FIRST):
+            pending.binary_reply = False  # ERROR or an unsolicited line: read as lines
+            return buffer, False
+        if len(stripped) < 2:
+            return buffer, True
+        size = 2 + int.from_bytes(stripped[:2].encode("latin-1"), "big") + 2
+        if len(stripped) < size:
+            return buffer, True
+        pending.blob = stripped[:size].encode("latin-1")
+        wire.debug("<- <%d bytes>", size)
+        return stripped[size:], False
 
     def _handle_line(self, line: str) -> None:
         wire.debug("<- %s", redact_wire(line))
@@ -233,6 +294,9 @@ class AtChannel:
                 return  # echo
             if line == MEMORY_FULL and not pending.command.upper().startswith(STORING):
                 self.urcs.put((time.monotonic(), line))  # the modem's notice, not our answer
+                return
+            if pending.prompt_marker == READY and line == READY and not pending.prompt.is_set():
+                pending.prompt.set()
                 return
             if self._is_final(line, pending):
                 pending.final = line

@@ -148,6 +148,15 @@ class TextDialect:
         return (line + "\r").encode("ascii", "replace")
 
 
+def _keep_input_on_open(port: serial.SerialBase) -> None:
+    """pyserial empties the input as it opens a port (socket:// reads and drops what has arrived,
+    a tty is flushed): a frame the TNC sent as we connected would be lost. Nothing else here
+    empties the input, so the port keeps every byte."""
+    for name in ("reset_input_buffer", "_reset_input_buffer"):
+        if hasattr(port, name):
+            setattr(port, name, lambda: None)
+
+
 class HfLink:
     """The serial port and its dialect. Port failures raise LinkError (the owner reconnects)."""
 
@@ -158,10 +167,14 @@ class HfLink:
 
     def open(self) -> None:
         try:
-            self._serial = serial.serial_for_url(self.config.port, baudrate=self.config.baudrate,
-                                                 timeout=0.2, write_timeout=WRITE_TIMEOUT)
+            port = serial.serial_for_url(self.config.port, baudrate=self.config.baudrate,
+                                         timeout=0.2, write_timeout=WRITE_TIMEOUT,
+                                         do_not_open=True)
+            _keep_input_on_open(port)
+            port.open()
         except (serial.SerialException, OSError, ValueError) as exc:
             raise LinkError(f"cannot open {self.config.port}: {exc}") from exc
+        self._serial = port
 
     def close(self) -> None:
         port, self._serial = self._serial, None

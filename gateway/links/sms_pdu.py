@@ -21,9 +21,13 @@ class SubmitPdu:
     tpdu_length: int
 
 
+FINGERPRINT_CHARS = 32  # 128 bits: no collision in a base's lifetime, a smaller unique index
+
+
 def fingerprint(pdu_hex: str) -> str:
     """Identity of one stored SMS: the same PDU read twice is the same message."""
-    return hashlib.sha256(pdu_hex.strip().upper().encode("ascii", "replace")).hexdigest()
+    digest = hashlib.sha256(pdu_hex.strip().upper().encode("ascii", "replace")).hexdigest()
+    return digest[:FINGERPRINT_CHARS]
 
 
 def decode_deliver(pdu_hex: str) -> SmsPart:

@@ -53,7 +53,8 @@ class AtCommandSet:
             "+CMGD": self._cmgd, "+CMGS": self._cmgs, "+CSCA": self._csca, "+CSMP": self._ok,
             "+CSMS": self._csms, "+CLIP": self._clip, "+CUSD": self._cusd, "+CFUN": self._cfun,
             "+CBC": self._cbc, "+CLAC": self._clac, "+CNUM": self._ok, "+CSDH": self._ok,
-            "+CMMS": self._ok, "+CHUP": self._ok, "+CLCC": self._ok, "+CRC": self._ok,
+            "+CMMS": self._ok, "+CHUP": self._chup, "+CLCC": self._clcc, "+CRC": self._ok,
+            "+DDET": self._ddet,
         }
 
     # -- parsing ------------------------------------------------------------------------------
@@ -76,14 +77,20 @@ class AtCommandSet:
             raise SimError()
         letter, digits = match.group(1).upper(), match.group(2)
         if letter == "D":
-            raise SimError()  # voice and data calls are not simulated yet
-        if letter == "E":
+            raise SimError()  # outgoing calls are not simulated
+        if letter == "A":
+            if self.state.call is None or not self.state.call.answer():
+                raise SimError()
+            self.state.events.append((time.time(), "answer", self.state.call.number))
+        elif letter == "H":
+            self._hang_up()
+        elif letter == "E":
             self.state.echo = digits != "0"
         elif letter in ("Z", "&F"):
             self.state.echo, self.state.cmee = True, 0
         elif letter == "I":
             outcome.lines.append("SIM800 R14.18")
-        elif letter not in ("V", "Q", "H", "S", "&W", "&D", "&C", "&K", "X", "L", "M"):
+        elif letter not in ("V", "Q", "S", "&W", "&D", "&C", "&K", "X", "L", "M"):
             raise SimError()
         return position + match.end()
 
@@ -214,7 +221,7 @@ class AtCommandSet:
                              "+CMGL: (" + ",".join(f'"{s}"' for s in TEXT_STATUS) + ")")
             return
         wanted = _list_filter(args, self.state.pdu_mode)
-        self.state.events.append((time.time(), "cmgl", None))
+        self.state.events.append((time.time(), "cmgl", len(self.state.storage)))
         for index in sorted(self.state.storage):
             message = self.state.storage[index]
             if wanted in (4, int(message.read)):
@@ -299,8 +306,35 @@ class AtCommandSet:
         elif kind == "read":
             out.lines.append(f"+CLIP: {int(self.state.clip)},1")
 
+    def _hang_up(self) -> None:
+        call = self.state.call
+        if call is not None and call.active:
+            call.end("gateway")
+            self.state.events.append((time.time(), "hang_up", call.number))
+        self.state.keypad_on = False
+
+    def _chup(self, kind: str, args: str, out: Outcome) -> None:
+        self._hang_up()
+
+    def _clcc(self, kind: str, args: str, out: Outcome) -> None:
+        call = self.state.call
+        if kind == "exec" and call is not None and call.active:
+            status = 0 if call.answered_at else 4  # active, or incoming (ringing)
+            out.lines.append(f'+CLCC: 1,1,{status},0,0,"{call.number}",145')
+
+    def _ddet(self, kind: str, args: str, out: Outcome) -> None:
+        if not self.state.keypad_supported:
+            raise SimError()
+        if kind == "set":
+            self.state.keypad_on = args.split(",")[0].strip() == "1"
+        elif kind == "test":
+            out.lines.append("+DDET: (0,1),(0-10000),(0,1),(0,1)")
+
     def _cusd(self, kind: str, args: str, out: Outcome) -> None:
         if kind == "set" and '"' in args:
+            if self.state.ussd_reply is None:
+                out.after.append("+CUSD: 4")
+                return
             reply = self.state.ussd_reply.replace('"', "'")
             out.after.append(f'+CUSD: 0,"{reply}",15')
         elif kind == "read":

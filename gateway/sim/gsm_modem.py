@@ -4,7 +4,7 @@ It stores injected SMS on a simulated SIM, announces them with +CMTI, answers AT
 CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and records what was
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
-Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`,
+Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`, `call`,
 `sent`, `stored`, `history`, `events`, and the fault modes of `ModemFaults` (modem_faults.py).
 """
 
@@ -19,54 +19,29 @@ from pathlib import Path
 
 from gateway.links.sms_pdu import decode_deliver
 from gateway.sim.at_commands import AtCommandSet, SimError
+from gateway.sim.calls import SimulatedCall, run_caller
 from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.modem_faults import ModemFaults
 from gateway.sim.modem_state import ModemState, SentMessage, StoredMessage
-from gateway.sim.pty_port import PtyPort
+from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)
 
 CTRL_Z, ESC = b"\x1a", b"\x1b"
 
 
-class SimulatedModem(ModemFaults):
+class SimulatedModem(ModemFaults, PtyDevice):
     """A simulated modem serving one pseudo-terminal from a background thread."""
+
+    thread_name = "sim-modem"
 
     def __init__(self, baudrate: int = 115200, capacity: int = 30, pin: str | None = None,
                  link: Path | None = None):
-        self.port: PtyPort | None = PtyPort(baudrate, link)
-        self._baud_and_link = (baudrate, link)
+        super().__init__(baudrate, link)
         self.state = ModemState(capacity=capacity, pin=pin, unlocked=pin is None)
         self.commands = AtCommandSet(self.state, self._emit)
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="sim-modem", daemon=True)
         self._sms_input: tuple[str, str | None] | None = None  # (command, text-mode number)
         self._reference = 0
-
-    @property
-    def path(self) -> str:
-        link = self._baud_and_link[1]
-        if link is not None:
-            return str(link)
-        assert self.port is not None, "an unplugged modem without a symlink has no path"
-        return self.port.path
-
-    def start(self) -> SimulatedModem:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=3)
-        if self.port is not None:
-            self.port.close()
-
-    def __enter__(self) -> SimulatedModem:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- control API --------------------------------------------------------------------------
     def inject_sms(self, sender: str, text: str, when: dt.datetime | None = None,
@@ -83,6 +58,20 @@ class SimulatedModem(ModemFaults):
         """Store a raw SMS-DELIVER PDU (possibly malformed) and announce it."""
         with self._lock:
             return self._store(pdu_hex, None, "", None)
+
+    def call(self, number: str, digits: str = "", drop_after: int | None = None,
+             ring_interval: float = 3.0, max_rings: int = 6,
+             key_interval: float = 0.3) -> SimulatedCall:
+        """A focal point calls: it rings until answered or rejected, then keys `digits` (and
+        drops the line after `drop_after` keys, if given). Returns the call, updated live."""
+        call = SimulatedCall(number, digits, drop_after)
+        with self._lock:
+            self.state.call = call
+            self.state.calls.append(call)
+        threading.Thread(target=run_caller, name="sim-caller", daemon=True, args=(
+            call, self._emit, self._lock, lambda: self.state.clip,
+            lambda: self.state.keypad_on, ring_interval, max_rings, key_interval)).start()
+        return call
 
     @property
     def sent(self) -> list[SentMessage]:
@@ -136,28 +125,8 @@ class SimulatedModem(ModemFaults):
             with contextlib.suppress(OSError):  # unplugged or stopped meanwhile
                 port.write(data)
 
-    def _serve(self) -> None:
-        buffer = b""
-        serving = self.port
-        while not self._stop.is_set():
-            port = self.port
-            if port is None:
-                time.sleep(0.05)
-                continue
-            if port is not serving:  # replugged: what the old tty held is gone
-                serving, buffer, self._sms_input = port, b"", None
-            try:
-                data = port.read(0.1)
-            except OSError:  # unplugged while reading
-                continue
-            if not data:
-                continue
-            buffer += data
-            try:
-                buffer = self._process(buffer)
-            except Exception:  # a simulator bug must not look like a modem hang
-                log.exception("simulated modem failed on %r", buffer[:80])
-                buffer = b""
+    def _new_port(self) -> None:
+        self._sms_input = None
 
     def _process(self, buffer: bytes) -> bytes:
         while buffer:

@@ -3,7 +3,8 @@ on demand: send garbage, drop the connection, stay silent, come back.
 
 `send()` writes raw bytes to the connected client (the gateway); `frames` are the KISS frames
 the client wrote, decoded with the same codec; `drop()` closes the client's connection, and
-`stop()`/`start()` take the listening port away and bring it back.
+`stop()`/`start()` take the listening port away and bring it back; `on_connect` bytes are sent
+the moment a client is accepted (a TNC relaying a frame it heard as the gateway connected).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class KissTcpTnc:
         self.port = port or free_port()
         self.frames: list[KissFrame] = []
         self.connections = 0
+        self.on_connect = b""
         self._server: socket.socket | None = None
         self._client: socket.socket | None = None
         self._lock = threading.Lock()
@@ -55,6 +57,9 @@ class KissTcpTnc:
                 self._close_client()
                 self._client = client
                 self.connections += 1
+                if self.on_connect:
+                    with contextlib.suppress(OSError):
+                        client.sendall(self.on_connect)
             self._spawn(self._read, client)
 
     def _read(self, client: socket.socket) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from gateway.sim.calls import SimulatedCall
+
 
 @dataclass
 class StoredMessage:
@@ -41,7 +43,11 @@ class ModemState:
     registration: int = 1
     creg_mode: int = 0  # 1: report registration changes with +CREG: <stat>
     operator: str = "Vodacom CD"
-    ussd_reply: str = "Votre solde est de 1250 FC."
+    ussd_reply: str | None = "Votre solde est de 1250 FC."  # None: the network refuses USSD
+    call: SimulatedCall | None = None
+    calls: list[SimulatedCall] = field(default_factory=list)
+    keypad_supported: bool = True  # False: AT+DDET is refused, as on some firmware builds
+    keypad_on: bool = False
     message_reference: int = 0
     sent: list[SentMessage] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  # every PDU ever stored, in order

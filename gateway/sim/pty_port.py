@@ -12,6 +12,7 @@ import errno
 import logging
 import os
 import select
+import threading
 import time
 import tty
 from pathlib import Path
@@ -33,6 +34,7 @@ class PtyPort:
         self._line_free_at = 0.0
         self.bytes_read = 0  # host -> device, for benchmarks of line use
         self.bytes_written = 0  # device -> host
+        self._write_lock = threading.Lock()  # a reply and a URC never interleave on the line
 
     def byte_time(self, count: int) -> float:
         """Seconds `count` bytes occupy on the line (0 when unpaced)."""
@@ -62,6 +64,10 @@ class PtyPort:
 
     def write(self, data: bytes) -> None:
         """Write at line speed; bytes nobody reads for 2 s are dropped, as a modem's would be."""
+        with self._write_lock:
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
         now = time.monotonic()
         start = max(now, self._line_free_at)
         self._line_free_at = start + self.byte_time(len(data))

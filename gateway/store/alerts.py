@@ -31,11 +31,13 @@ class AlertRow:
     partial: bool
     received_at: float
     created_at: float
+    entered_by: str | None = None  # the operator who typed a voice alert
+    via: str | None = None  # how the operator heard it (radio, phone, in person)
 
 
 COLUMNS = ("id, uid, seq, ref, message_id, channel, code, category, severity, urgency,"
            " village_number, village_name, count, text, sender, registered, language, parts,"
-           " repeats, partial, received_at, created_at")
+           " repeats, partial, received_at, created_at, entered_by, via")
 
 
 def next_seq(db: Database) -> int:
@@ -60,8 +62,15 @@ def get(db: Database, alert_id: int) -> AlertRow | None:
 
 
 def by_ref(db: Database, ref: str) -> AlertRow | None:
-    row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE ref = ? OR uid = ? ORDER BY id DESC",
-                     [ref.upper(), ref]).fetchone()
+    """The alert with this reference (KWJ-0193) or stable id; found through the sequence number
+    the reference ends with, so the lookup stays indexed on a store of years."""
+    number = ref.rsplit("-", 1)[-1]
+    if number.isdigit():
+        row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE seq = ? AND (ref = ? OR uid = ?)",
+                         [int(number), ref.upper(), ref]).fetchone()
+        if row:
+            return _row(row)
+    row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE uid = ?", [ref]).fetchone()
     return _row(row)
 
 
@@ -107,3 +116,9 @@ def recent_copy(db: Database, channel: str, sender: str | None, text: str,
 
 def add_repeat(db: Database, alert_id: int) -> None:
     db.execute("UPDATE alerts SET repeats = repeats + 1 WHERE id = ?", [alert_id])
+
+
+def fold_call(db: Database, alert_id: int, urgency: str, text: str) -> None:
+    """One more call folded into an open missed-call alert: count, urgency, summary."""
+    db.execute("UPDATE alerts SET repeats = repeats + 1, urgency = ?, text = ? WHERE id = ?",
+               [urgency, text, alert_id])

@@ -23,7 +23,8 @@ from gateway.store import Store
 log = logging.getLogger(__name__)
 
 CORRUPTION_WORDS = ("malformed", "not a database", "corrupt", "encrypted")
-SALVAGED_TABLES = ("villages", "focal_points")
+# the registry, and the commands from headquarters (their last counter refuses replays)
+SALVAGED_TABLES = ("villages", "focal_points", "sbd_commands")
 
 
 def open_checked(path: Path) -> Store:

@@ -33,11 +33,13 @@ _COLUMNS = "id, destination, alert_id, recipient, body, priority, attempts, crea
 
 def enqueue(db: Database, destination: str, priority: int, now: float,
             alert_id: int | None = None, recipient: str | None = None,
-            body: str | None = None) -> int:
+            body: str | None = None, not_before: float | None = None) -> int:
+    """Queue a row, due at once or from `not_before` (a fallback that waits its turn)."""
     cursor = db.execute(
         "INSERT INTO outbox (destination, alert_id, recipient, body, priority, next_attempt_at,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [destination, alert_id, recipient, body, priority, now, now],
+        [destination, alert_id, recipient, body, priority,
+         now if not_before is None else not_before, now],
     )
     return int(cursor.lastrowid)
 
@@ -51,14 +53,6 @@ def due(db: Database, destination: str, now: float, limit: int = 1,
         [destination, now, limit + len(exclude)],
     ).fetchall()
     return [OutboxRow(*row) for row in rows if row[0] not in exclude][:limit]
-
-
-def next_due_at(db: Database, destination: str) -> float | None:
-    row = db.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE destination = ? AND state = 'pending'",
-        [destination],
-    ).fetchone()
-    return row[0] if row else None
 
 
 def mark_done(db: Database, row_id: int, now: float) -> None:
@@ -107,11 +101,12 @@ def retry(db: Database, row_id: int, now: float) -> bool:
 def depth(db: Database) -> dict[str, dict[str, int]]:
     """Rows by destination and state (done and dropped rows are not counted)."""
     result: dict[str, dict[str, int]] = {}
-    for destination, state, count in db.execute(
-        "SELECT destination, state, COUNT(*) FROM outbox WHERE state NOT IN ('done', 'dropped')"
-        " GROUP BY destination, state"
-    ).fetchall():
-        result.setdefault(destination, {})[state] = count
+    for state in (PENDING, FAILED):  # each counted on its own partial index
+        for destination, count in db.execute(
+            "SELECT destination, COUNT(*) FROM outbox WHERE state = ? GROUP BY destination",
+            [state],
+        ).fetchall():
+            result.setdefault(destination, {})[state] = count
     return result
 
 
@@ -125,8 +120,10 @@ def oldest_pending(db: Database, destination: str) -> float | None:
 
 def listing(db: Database, state: str | None = None, limit: int = 100) -> list[dict]:
     """Outbox rows with their alert reference, newest first, for the CLI."""
-    where, params = (("WHERE o.state = ?", [state]) if state
-                     else ("WHERE o.state NOT IN ('done', 'dropped')", []))
+    where, params = (("WHERE o.state = ?", [state]) if state else (
+        # open work only, through the partial indexes: a store of years has mostly done rows
+        "WHERE o.id IN (SELECT id FROM outbox WHERE state = 'pending'"
+        " UNION ALL SELECT id FROM outbox WHERE state = 'failed')", []))
     cursor = db.execute(
         "SELECT o.id, o.destination, a.ref, o.state, o.attempts, o.priority, o.created_at,"
         f" o.next_attempt_at, o.last_error FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id"
@@ -137,10 +134,10 @@ def listing(db: Database, state: str | None = None, limit: int = 100) -> list[di
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def done_times(db: Database, destination: str, since: float) -> list[float]:
-    """When rows to `destination` were completed since `since`, oldest first (for rate limits
-    that must hold across a restart)."""
+def hf_done_times(db: Database, since: float) -> list[float]:
+    """When HF acknowledgements were sent since `since`, oldest first (the frame budget must
+    hold across a restart; a partial index keeps this a short read)."""
     rows = db.execute(
-        "SELECT done_at FROM outbox WHERE destination = ? AND state = 'done' AND done_at >= ?"
-        " ORDER BY done_at", [destination, since]).fetchall()
+        "SELECT done_at FROM outbox WHERE destination = 'hf' AND state = 'done' AND done_at >= ?"
+        " ORDER BY done_at", [since]).fetchall()
     return [row[0] for row in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def save_village(store: Store, village: Village) -> None:
         store.bump_meta_counter(REGISTRY_VERSION)
 
 
-_FOCAL_COLUMNS = "phone, name, village, language, callsign"
+_FOCAL_COLUMNS = "phone, name, village, language, callsign, call_meaning, keypad"
 
 
 def focal_point(store: Store, sender: str) -> FocalPoint | None:
@@ -69,13 +69,17 @@ def focal_point(store: Store, sender: str) -> FocalPoint | None:
         f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone = ? OR callsign IN (?, ?)"
         " ORDER BY callsign IS ? DESC LIMIT 1", [sender, sender, station, sender]
     ).fetchone()
-    return FocalPoint(*row) if row else None
+    return _focal(row) if row else None
 
 
 def focal_points(store: Store) -> list[FocalPoint]:
     rows = store.db.execute(
         f"SELECT {_FOCAL_COLUMNS} FROM focal_points ORDER BY name").fetchall()
-    return [FocalPoint(*row) for row in rows]
+    return [_focal(row) for row in rows]
+
+
+def _focal(row: tuple) -> FocalPoint:
+    return FocalPoint(*row[:-1], keypad=bool(row[-1]))
 
 
 def save_focal_point(store: Store, point: FocalPoint) -> None:
@@ -89,7 +93,8 @@ def save_focal_point(store: Store, point: FocalPoint) -> None:
         if len(ids) > 1:
             raise ValueError(f"{point.phone} and {point.callsign} belong to two different "
                              "focal points (remove one first)")
-        values = {"name": point.name, "village": point.village, "language": point.language}
+        values = {"name": point.name, "village": point.village, "language": point.language,
+                  "call_meaning": point.call_meaning, "keypad": int(point.keypad)}
         values |= {key: value for key, value in (("phone", point.phone),
                                                   ("callsign", point.callsign)) if value}
         if ids:
@@ -110,7 +115,8 @@ def remove_focal_point(store: Store, identity: str) -> bool:
 
 def make_focal_point(store: Store, phone: str | None, name: str, village_ref: str | None,
                      language: str | None, country_code: str,
-                     callsign: str | None = None) -> FocalPoint:
+                     callsign: str | None = None, call_meaning: str | None = None,
+                     keypad: bool = False) -> FocalPoint:
     """Validate one focal point's fields, raising ValueError with a reason a technician can act on.
     A focal point needs a phone number, a callsign, or both (`-` or empty: none)."""
     phone = None if (phone or "").strip() in ("", "-") else phone
@@ -135,12 +141,22 @@ def make_focal_point(store: Store, phone: str | None, name: str, village_ref: st
     language = (language or "").strip().lower() or None
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    return FocalPoint(number, name.strip(), village_number, language, station)
+    call_meaning = (call_meaning or "").strip() or None
+    return FocalPoint(number, name.strip(), village_number, language, station, call_meaning,
+                      keypad)
 
 
 def import_villages(store: Store, path: Path) -> ImportReport:
     """Import `number,name[,alt_names][,lat][,lon]` rows; alt_names separated by ';'."""
     report = ImportReport()
+    for village in read_villages(path, report):
+        save_village(store, village)
+        report.imported += 1
+    return report
+
+
+def read_villages(path: Path, report: ImportReport) -> Iterator[Village]:
+    """The villages of a CSV file (as `import_villages` takes it); bad rows go to `report`."""
     for line, row in _csv_rows(path, required=("number", "name"), report=report):
         try:
             number = int(row["number"])
@@ -152,26 +168,30 @@ def import_villages(store: Store, path: Path) -> ImportReport:
         except ValueError as exc:
             report.errors.append((line, str(exc)))
             continue
-        save_village(store, Village(number, row["name"].strip(), alt, lat, lon))
-        report.imported += 1
-    return report
+        yield Village(number, row["name"].strip(), alt, lat, lon)
 
 
 def import_focal_points(store: Store, path: Path, country_code: str) -> ImportReport:
-    """Import `phone,name[,village][,language][,callsign]` rows (phone or callsign may be empty,
-    not both); bad rows are reported, good ones kept."""
+    """Import `phone,name[,village][,language][,callsign][,call_meaning][,keypad]` rows (phone
+    or callsign may be empty, not both); bad rows are reported, good ones kept."""
     report = ImportReport()
     for line, row in _csv_rows(path, required=("name",), report=report,
                                one_of=("phone", "callsign")):
         try:
             point = make_focal_point(store, row.get("phone"), row["name"], row.get("village"),
-                                     row.get("language"), country_code, row.get("callsign"))
+                                     row.get("language"), country_code, row.get("callsign"),
+                                     row.get("call_meaning"), _yes(row.get("keypad")))
             save_focal_point(store, point)
         except ValueError as exc:
             report.errors.append((line, str(exc)))
             continue
         report.imported += 1
     return report
+
+
+def _yes(value: str | None) -> bool:
+    """A CSV yes/no column: 1, yes, oui, ndiyo, true, x count as yes."""
+    return (value or "").strip().lower() in {"1", "yes", "y", "oui", "ndiyo", "true", "x"}
 
 
 def _csv_rows(path: Path, required: Iterable[str], report: ImportReport,

@@ -169,3 +169,86 @@ def m006_alerts_seen(db: Database) -> None:
         CREATE INDEX alerts_severity ON alerts(severity, id);
         """
     )
+
+
+@migrations()
+def m003_calls(db: Database) -> None:
+    """Alerts that cost the caller nothing: what a focal point's missed call means and whether
+    they may key in a code during a call; who entered an alert heard by voice, and how."""
+    _run(
+        db,
+        """
+        ALTER TABLE focal_points ADD COLUMN call_meaning TEXT;
+        ALTER TABLE focal_points ADD COLUMN keypad INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN entered_by TEXT;
+        ALTER TABLE alerts ADD COLUMN via TEXT;
+        CREATE INDEX alerts_channel_sender ON alerts(channel, sender, received_at)
+        """
+    )
+
+
+@migrations()
+def m005_sbd(db: Database) -> None:
+    """The satellite link: every SBD session (what it carried, what it cost, how it ended),
+    which counts the day's credits, and every message headquarters sent (kept raw, with what
+    became of it; the last accepted counter refuses replays)."""
+    _run(
+        db,
+        """
+        CREATE TABLE sbd_sessions (
+            id INTEGER PRIMARY KEY,
+            started_at REAL NOT NULL,
+            finished_at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            credits INTEGER NOT NULL DEFAULT 0,
+            alerts INTEGER NOT NULL DEFAULT 0,
+            mo_status INTEGER,
+            momsn INTEGER,
+            mt_status INTEGER,
+            mtmsn INTEGER,
+            mt_length INTEGER,
+            mt_queued INTEGER,
+            result TEXT NOT NULL
+        );
+        CREATE INDEX sbd_sessions_started ON sbd_sessions(started_at);
+
+        CREATE TABLE sbd_commands (
+            id INTEGER PRIMARY KEY,
+            received_at REAL NOT NULL,
+            mtmsn INTEGER,
+            counter INTEGER,
+            command TEXT,
+            outcome TEXT NOT NULL,
+            accepted INTEGER NOT NULL DEFAULT 0,
+            raw TEXT NOT NULL
+        )
+        """
+    )
+
+
+@migrations()
+def m007_lean_indexes(db: Database) -> None:
+    """Fewer index pages per alert: every commit writes each page it touched, and an SD card
+    wears by the bytes written. The outbox keeps only what its workers look up (the rows still
+    to send, the failed ones); alerts lose the index by message, which nothing queries often,
+    nor the one by channel and sender (a repeat is looked for among the recent alerts, which the
+    index by time finds), and only the alarming ones (what the panel looks for) are indexed by
+    severity; the HF link's frame budget finds its recent sends without reading every row
+    ever sent."""
+    _run(
+        db,
+        """
+        DROP INDEX IF EXISTS outbox_due;
+        DROP INDEX IF EXISTS outbox_state;
+        DROP INDEX IF EXISTS outbox_alert;
+        DROP INDEX IF EXISTS alerts_message;
+        DROP INDEX IF EXISTS alerts_channel_sender;
+        CREATE INDEX outbox_pending ON outbox(destination, priority, id) WHERE state = 'pending';
+        CREATE INDEX outbox_failed ON outbox(destination) WHERE state = 'failed';
+        DROP INDEX IF EXISTS alerts_severity;
+        CREATE INDEX alerts_alarming ON alerts(id)
+            WHERE severity IN ('Extreme', 'Severe', 'Unknown');
+        CREATE INDEX outbox_hf_done ON outbox(done_at) WHERE destination = 'hf' AND state = 'done'
+        """
+    )

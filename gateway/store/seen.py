@@ -23,8 +23,10 @@ def unseen_alarms(db: Database, severities: Iterable[str]) -> list[tuple[int, st
     """(id, severity) of the alerts of these severities nobody has marked seen, oldest first."""
     wanted = list(severities)
     marks = ", ".join("?" for _ in wanted)
+    # the literal condition lets SQLite use the partial index of alarming alerts
     return [tuple(row) for row in db.execute(
-        f"SELECT a.id, a.severity FROM alerts a WHERE a.severity IN ({marks}) AND NOT EXISTS"
+        "SELECT a.id, a.severity FROM alerts a WHERE a.severity IN ('Extreme', 'Severe',"
+        f" 'Unknown') AND a.severity IN ({marks}) AND NOT EXISTS"
         " (SELECT 1 FROM alerts_seen s WHERE s.alert_id = a.id) ORDER BY a.id", wanted)]
 
 

@@ -1,0 +1,191 @@
+"""`cangw hq-bridge`: the satellite provider's webhook in, the bases' MQTT alerts out.
+
+The provider posts each message a base sent; the bridge checks the post, commits it to its
+SQLite file and only then answers 200 (the provider wants an answer within 3 s), so a broker
+that is down delays publishing but loses nothing. A publisher thread decodes each delivery
+and publishes every alert with QoS 1 on the base's alerts topic, in the base's own JSON; a
+delivery is marked published once the broker acknowledged all of it. Malformed posts get a 4xx
+and the reason; an exception while handling one is logged and answered 500, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from gateway.errors import SbdFormatError
+from gateway.hq.config import HqConfig
+from gateway.hq.publish import load_books, publications
+from gateway.hq.store import HqStore, StoredDelivery
+from gateway.hq.webhook import BadDelivery, parse_delivery, read_fields
+from gateway.links.mqtt import MqttLink
+from gateway.payload import encode
+from gateway.sbd.reply import decode_message
+
+log = logging.getLogger(__name__)
+
+PUBACK_TIMEOUT = 10.0
+IDLE_WAIT = 1.0
+
+
+class HqBridge:
+    def __init__(self, config: HqConfig):
+        self.config = config
+        self.store = HqStore(config.store.path)
+        self.books, self.default_book = load_books(config)
+        self.secret = config.http.secret()
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+        status_topic = f"{config.mqtt.topic_prefix}/hq-bridge/status"
+        self.link = MqttLink(config.mqtt, config.mqtt.client_id or "cangw-hq-bridge",
+                             status_topic, encode({"state": "offline"}))
+        self.link.on_change = self.wake.set
+        self.server = ThreadingHTTPServer((config.http.host, config.http.port), _Handler)
+        self.server.daemon_threads = True
+        self.server.bridge = self  # type: ignore[attr-defined]
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT (or `stop()`)."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: self.stop())
+            signal.signal(signal.SIGINT, lambda *_: self.stop())
+        self.link.start()
+        server = threading.Thread(target=self.server.serve_forever, name="hq-http", daemon=True)
+        server.start()
+        log.info("hq-bridge listening on %s:%d%s, publishing to %s:%d", self.config.http.host,
+                 self.port, self.config.http.path, self.config.mqtt.host, self.config.mqtt.port)
+        while not self.stopping.is_set():
+            self.wake.wait(IDLE_WAIT)
+            self.wake.clear()
+            try:
+                self.publish_pending()
+            except Exception:  # the loop must outlive anything one delivery does
+                log.exception("hq-bridge: publishing failed; trying again")
+                self.stopping.wait(IDLE_WAIT)
+        self.server.shutdown()
+        self.server.server_close()
+        self.link.stop()
+        self.store.close()
+        log.info("hq-bridge stopped")
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    # -- receiving ----------------------------------------------------------------------------
+    def receive(self, path: str, content_type: str, body: bytes) -> tuple[int, str]:
+        """Check and keep one post; (HTTP status, reason)."""
+        url = urlsplit(path)
+        if url.path != self.config.http.path:
+            return 404, f"nothing at {url.path}; deliveries go to {self.config.http.path}"
+        try:
+            delivery = parse_delivery(read_fields(body, content_type, url.query), self.secret,
+                                      self.config.http.imeis)
+        except BadDelivery as exc:
+            log.warning("hq-bridge: post refused (%d): %s", exc.status, exc.reason)
+            return exc.status, exc.reason
+        error = None
+        try:
+            decode_message(delivery.data)
+        except SbdFormatError as exc:
+            error = str(exc)
+        stored = self.store.accept(delivery, time.time(), error)
+        if stored is None:
+            log.info("hq-bridge: imei %s momsn %d again: already received", delivery.imei,
+                     delivery.momsn)
+            return 200, "OK (already received)"
+        if error is not None:
+            log.warning("hq-bridge: imei %s momsn %d kept but not decodable: %s", delivery.imei,
+                        delivery.momsn, error)
+            return 422, f"data is not a cangw message: {error}"
+        self.wake.set()
+        return 200, "OK"
+
+    # -- publishing ---------------------------------------------------------------------------
+    def publish_pending(self) -> int:
+        """Publish what waits, oldest first, while the broker is there; how many went."""
+        published = 0
+        while self.link.connected.is_set() and not self.stopping.is_set():
+            batch = self.store.pending()
+            if not batch:
+                break
+            for stored in batch:
+                if not self._publish(stored):
+                    return published
+                published += 1
+        return published
+
+    def _publish(self, stored: StoredDelivery) -> bool:
+        delivery = stored.delivery
+        message = decode_message(delivery.data)  # checked on arrival
+        book = self.books.get(message.base, self.default_book)
+        items = publications(message, delivery, book, self.config.mqtt.topic_prefix)
+        infos = [self.link.publish(topic, payload) for topic, payload in items]
+        deadline = time.monotonic() + PUBACK_TIMEOUT
+        for info in infos:
+            with contextlib.suppress(RuntimeError, ValueError):  # not sent yet / disconnected
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            if not info.is_published():
+                self.store.mark_attempt(stored.id, "broker did not acknowledge in time")
+                log.warning("hq-bridge: delivery %d (imei %s momsn %d) not acknowledged by the "
+                            "broker; will publish it again", stored.id, delivery.imei,
+                            delivery.momsn)
+                return False
+        self.store.mark_published(stored.id, time.time())
+        log.info("hq-bridge: %s from %s (momsn %d) published: %d message(s)",
+                 type(message).__name__, message.base, delivery.momsn, len(items))
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "cangw-hq-bridge"
+
+    def do_POST(self) -> None:
+        bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._answer(400, "Content-Length is not a number")
+            return
+        if length > bridge.config.http.max_body or length < 0:
+            self._answer(413, f"body over {bridge.config.http.max_body} bytes")
+            return
+        try:
+            body = self.rfile.read(length)
+            status, reason = bridge.receive(self.path, self.headers.get("Content-Type", ""), body)
+        except Exception:  # one bad post must not stop the bridge
+            log.exception("hq-bridge: error while handling a post")
+            status, reason = 500, "internal error; the post was not kept"
+        self._answer(status, reason)
+
+    def do_GET(self) -> None:
+        bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
+        if urlsplit(self.path).path != "/health":
+            self._answer(404, "POST deliveries to " + bridge.config.http.path)
+            return
+        counts = bridge.store.counts()
+        self._answer(200, json.dumps({"mqtt": bridge.link.connected.is_set(), **counts}))
+
+    def _answer(self, status: int, reason: str) -> None:
+        body = (reason + "\n").encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Access lines without the query string (it may hold the shared secret)."""
+        log.debug("%s %s", self.command, urlsplit(self.path).path)

@@ -1,0 +1,252 @@
+"""The worker that owns the Iridium modem: fallback sessions, ring alerts, commands, status.
+
+Each turn: settle alerts MQTT delivered meanwhile, then if a message is due (a status reply, or
+alerts past their `fallback_after`, within the day's credits) or headquarters has a message
+waiting (ring alert, or one queued after the last session), check the signal and run a session.
+A message counts as sent only on an MO status of 0-4; its rows are marked done and its credits
+counted in the same transaction, and only then is the modem's MO buffer cleared. A failed
+session leaves every row pending and waits by Iridium's back-off. A lost port or a session
+that never answers raises LinkError: the Worker reopens the modem with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from gateway.codes import CodeBook
+from gateway.config import Config
+from gateway.errors import CommandRejected, ConfigError, LinkError, ModemTimeout, SbdFormatError
+from gateway.links.sbd import SbdModem, SessionResult
+from gateway.payload import iso_utc
+from gateway.pipeline import _zone
+from gateway.registry_cache import RegistryCache
+from gateway.sbd import commands
+from gateway.sbd.policy import Outgoing, SatellitePolicy, queue_status_reply, retry_delay
+from gateway.store import Store, outbox
+from gateway.store import links as link_status
+from gateway.store import sbd as sbd_store
+from gateway.workers import Notifier, Worker
+
+log = logging.getLogger(__name__)
+
+TURN = 1.0
+
+
+class SbdService(Worker):
+    def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
+        super().__init__("sbd")
+        assert config.sbd is not None
+        self.config = config
+        self.sbd = config.sbd
+        self.codebook = codebook
+        self.notifier = notifier
+        self.store: Store | None = None
+        self.policy: SatellitePolicy | None = None
+        self.key: bytes | None = None
+        self.modem: SbdModem | None = None
+        self.signal: int | None = None
+        self.failures = 0
+        self.retry_at = 0.0
+        self.rings = 0
+        self.mt_waiting = False
+        self._signal_at = 0.0
+        self._recorded: tuple | None = None
+        self._budget_noted = 0.0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def loop(self) -> None:
+        if self.store is None:
+            self.store = Store.open(self.config.store.path, migrate=False)
+            self.policy = SatellitePolicy(self.store, self.config,
+                                          RegistryCache(self.store, self.codebook),
+                                          _zone(self.config.base.timezone))
+            self.key = self._load_key()
+        modem = SbdModem(self.sbd.port, self.sbd.baudrate, self.sbd.command_timeout,
+                         self.sbd.session_timeout, self.sbd.ring_alerts)
+        try:
+            modem.open()
+            self.modem = modem
+            log.info("satellite modem on %s ready (IMEI %s)", self.sbd.port, modem.imei)
+            self._refresh_signal()
+            while not self.stopping.is_set():
+                self.beat()
+                self.rings += modem.rings()
+                self._turn()
+                self._record_status()
+                self.notifier.wait("sbd", TURN)
+        except LinkError as exc:
+            self._record("down", **(self._recorded[1] if self._recorded else {}), error=str(exc))
+            raise
+        finally:
+            self.modem = None
+            modem.close()
+
+    def cleanup(self) -> None:
+        if self.store is not None:
+            self._record("stopped", **(self._recorded[1] if self._recorded else {}))
+            self.store.close()
+            self.store = None
+
+    def _load_key(self) -> bytes | None:
+        if self.sbd.command_key_file is None:
+            log.info("satellite: no command_key_file; commands from headquarters are refused")
+            return None
+        try:
+            return commands.load_key(self.sbd.command_key_file)
+        except ConfigError as exc:
+            log.error("satellite: %s; commands from headquarters are refused", exc)
+            return None
+
+    # -- one turn -----------------------------------------------------------------------------
+    def _turn(self) -> None:
+        now = time.time()
+        if now < self.retry_at:
+            return
+        outgoing = self._policy().next_message(now, self.signal)
+        self._note_budget(now, outgoing)
+        fetch = self.rings > 0 or self.mt_waiting
+        if outgoing is None and not fetch:
+            if time.monotonic() - self._signal_at > self.sbd.signal_interval:
+                self._refresh_signal()
+            return
+        if self._refresh_signal() == 0:
+            self._failed(now, "no signal", None)
+            return
+        self._session(outgoing, now)
+
+    def _refresh_signal(self) -> int:
+        self.signal = self._modem().signal()
+        self._signal_at = time.monotonic()
+        return self.signal
+
+    def _session(self, outgoing: Outgoing | None, started: float) -> None:
+        modem = self._modem()
+        answer_ring = self.rings > 0
+        if outgoing is not None:
+            modem.load(outgoing.data)
+        try:
+            result = modem.session(answer_ring=answer_ring)
+        except ModemTimeout:
+            self._failed(started, "session timed out", outgoing)
+            raise
+        self.rings = 0
+        if result.sent:
+            self._succeeded(outgoing, result, started)
+        else:
+            self._failed(started, f"MO status {result.mo_status}: {result.meaning}", outgoing,
+                         result)
+        if outgoing is not None:
+            modem.clear_mo()  # or the next mailbox check would send it again
+        # more messages wait, or the one we went for could not be fetched (MT status 2)
+        self.mt_waiting = result.mt_queued > 0 or (
+            (answer_ring or self.mt_waiting) and result.mt_status == 2)
+        if result.mt_received:
+            self._on_mt(modem.read_mt(), result.mtmsn)
+
+    def _succeeded(self, outgoing: Outgoing | None, result: SessionResult, started: float) -> None:
+        store = self._store()
+        kind = outgoing.kind if outgoing else "mailbox"
+        what = (f"{outgoing.alerts} alert(s), " if outgoing and outgoing.alerts else "") + (
+            f"{len(outgoing.data)} bytes, {outgoing.credits} credit(s), MOMSN {result.momsn}"
+            if outgoing else "mailbox check")
+        with store.transaction() as db:
+            sbd_store.record_session(db, _record(started, kind, f"sent: {what}", outgoing,
+                                                 result))
+            for row_id in outgoing.rows if outgoing else ():
+                outbox.mark_done(db, row_id, time.time())
+        self.failures, self.retry_at = 0, 0.0
+        if outgoing is not None:
+            log.info("satellite: sent %s", what)
+
+    def _failed(self, started: float, reason: str, outgoing: Outgoing | None,
+                result: SessionResult | None = None) -> None:
+        self.failures += 1
+        delay = retry_delay(self.failures, result.mo_status if result else None)
+        self.retry_at = time.time() + delay
+        kind = outgoing.kind if outgoing else "mailbox"
+        with self._store().transaction() as db:
+            sbd_store.record_session(db, _record(started, kind, f"failed: {reason}", None,
+                                                 result))
+        log.warning("satellite session failed (%s; %d in a row); next try in %.0f s", reason,
+                    self.failures, delay)
+
+    def _note_budget(self, now: float, outgoing: Outgoing | None) -> None:
+        """Say once an hour that alerts wait because today's credits are spent (alerts are due
+        and none fits in what is left)."""
+        if outgoing is not None or now - self._budget_noted < 3600:
+            return
+        waiting = sbd_store.waiting(self._store().db, now)
+        if waiting:
+            log.warning("satellite: %d alert(s) wait; today's credits (%d of %d used) do not "
+                        "cover them: they go tomorrow, or over MQTT", waiting,
+                        self._policy().credits_used_today(now), self.sbd.daily_credit_budget)
+            self._budget_noted = now
+
+    # -- commands from headquarters -----------------------------------------------------------
+    def _on_mt(self, message: bytes, mtmsn: int) -> None:
+        store = self._store()
+        with store.transaction() as db:
+            try:
+                if self.key is None:
+                    raise CommandRejected("no command key configured")
+                command = commands.verify(self.key, self.config.base.id, message,
+                                          sbd_store.last_accepted_counter(db))
+            except (CommandRejected, SbdFormatError) as exc:
+                sbd_store.record_command(db, message, mtmsn, f"refused: {exc}")
+                log.warning("satellite: message from headquarters (MTMSN %d, %d bytes) refused: "
+                            "%s", mtmsn, len(message), exc)
+                return
+            outcome = {"ping": "status reply queued"}.get(command.name, "not supported yet")
+            sbd_store.record_command(db, message, mtmsn, outcome, command.counter, command.name,
+                                     accepted=True)
+        log.info("satellite: command %s (counter %d) from headquarters: %s", command.name,
+                 command.counter, outcome)
+        if command.number == commands.PING:
+            queue_status_reply(store, command.counter)
+
+    # -- status -------------------------------------------------------------------------------
+    def _record_status(self) -> None:
+        now = time.time()
+        last = sbd_store.last_session(self._store().db)
+        failing = last is not None and last["result"].startswith("failed")
+        state = "no_signal" if self.signal == 0 else "failing" if failing else "up"
+        detail = {"signal": self.signal, "imei": self.modem.imei if self.modem else None,
+                  "credits_used_today": self._policy().credits_used_today(now),
+                  "daily_credit_budget": self.sbd.daily_credit_budget,
+                  "waiting": sbd_store.waiting(self._store().db, now),
+                  "last_session": last["result"] if last else None,
+                  "last_session_at": iso_utc(last["started_at"]) if last else None}
+        if (state, detail) != self._recorded:
+            self._record(state, **detail)
+            self._recorded = (state, detail)
+
+    def _record(self, state: str, **detail: object) -> None:
+        if self.store is None:
+            return
+        with self.store.transaction() as db:
+            link_status.record(db, "sbd", state, port=self.sbd.port, **detail)
+        self.notifier("status")
+
+    def _modem(self) -> SbdModem:
+        if self.modem is None:
+            raise LinkError("satellite modem not open")
+        return self.modem
+
+    def _store(self) -> Store:
+        assert self.store is not None
+        return self.store
+
+    def _policy(self) -> SatellitePolicy:
+        assert self.policy is not None
+        return self.policy
+
+
+def _record(started: float, kind: str, result: str, outgoing: Outgoing | None,
+            session: SessionResult | None) -> sbd_store.SessionRecord:
+    fields = {} if session is None else {
+        "mo_status": session.mo_status, "momsn": session.momsn, "mt_status": session.mt_status,
+        "mtmsn": session.mtmsn, "mt_length": session.mt_length, "mt_queued": session.mt_queued}
+    sent = {} if outgoing is None else {"bytes": len(outgoing.data), "credits": outgoing.credits,
+                                        "alerts": outgoing.alerts}
+    return sbd_store.SessionRecord(started_at=started, kind=kind, result=result, **sent, **fields)

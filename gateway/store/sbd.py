@@ -1,0 +1,98 @@
+"""The satellite link's records: sessions and their cost, commands from headquarters, and the
+outbox rows (destination `sbd`) of alerts waiting for the satellite.
+
+An alert's `sbd` row is written with the alert, due when its `fallback_after` has passed. If
+MQTT delivers the alert first, the row is settled without a session (done, with a note).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+DESTINATION = "sbd"
+DELIVERED_BY_MQTT = "not needed: delivered over MQTT"
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    started_at: float
+    kind: str  # "alerts", "reply" or "mailbox"
+    result: str
+    bytes: int = 0
+    credits: int = 0
+    alerts: int = 0
+    mo_status: int | None = None
+    momsn: int | None = None
+    mt_status: int | None = None
+    mtmsn: int | None = None
+    mt_length: int | None = None
+    mt_queued: int | None = None
+
+
+def record_session(db: Database, session: SessionRecord) -> None:
+    values = {**session.__dict__, "finished_at": time.time()}
+    names = ", ".join(values)
+    db.execute(f"INSERT INTO sbd_sessions ({names}) VALUES ({', '.join('?' * len(values))})",
+               list(values.values()))
+
+
+def last_session(db: Database) -> dict | None:
+    cursor = db.execute("SELECT * FROM sbd_sessions ORDER BY id DESC LIMIT 1")
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+
+def credits_since(db: Database, since: float) -> int:
+    """Credits spent on messages sent since `since` (failed sessions and mailbox checks cost
+    nothing)."""
+    row = db.execute("SELECT COALESCE(SUM(credits), 0) FROM sbd_sessions WHERE started_at >= ?",
+                     [since]).fetchone()
+    return int(row[0])
+
+
+def settle_delivered(db: Database, mqtt_rows: list[int], now: float) -> int:
+    """Close the satellite rows of the alerts these MQTT rows have just delivered; how many
+    were closed. Called as the broker acknowledges, so it reads only the rows still waiting
+    for the satellite, never the outbox's history."""
+    marks = ", ".join("?" * len(mqtt_rows))
+    cursor = db.execute(
+        "UPDATE outbox SET state = 'done', done_at = ?, last_error = ? WHERE destination = ?"
+        " AND state = 'pending' AND alert_id IN (SELECT alert_id FROM outbox WHERE"
+        f" id IN ({marks}) AND destination = 'mqtt' AND body IS NULL AND alert_id IS NOT NULL)",
+        [now, DELIVERED_BY_MQTT, DESTINATION, *mqtt_rows])
+    return cursor.rowcount
+
+
+def waiting(db: Database, now: float) -> int:
+    """Alerts whose time to go by satellite has come and that have not gone."""
+    row = db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE destination = ? AND state = 'pending'"
+        " AND alert_id IS NOT NULL AND body IS NULL AND next_attempt_at <= ?",
+        [DESTINATION, now]).fetchone()
+    return int(row[0])
+
+
+def undelivered(db: Database) -> int:
+    """Alerts MQTT has not delivered (events about alerts are not counted)."""
+    row = db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE destination = 'mqtt' AND body IS NULL"
+        " AND state IN ('pending', 'failed')").fetchone()
+    return int(row[0])
+
+
+def last_accepted_counter(db: Database) -> int:
+    row = db.execute("SELECT COALESCE(MAX(counter), 0) FROM sbd_commands WHERE accepted = 1"
+                     ).fetchone()
+    return int(row[0])
+
+
+def record_command(db: Database, raw: bytes, mtmsn: int | None, outcome: str,
+                   counter: int | None = None, command: str | None = None,
+                   accepted: bool = False) -> None:
+    db.execute(
+        "INSERT INTO sbd_commands (received_at, mtmsn, counter, command, outcome, accepted, raw)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [time.time(), mtmsn, counter, command, outcome, int(accepted), raw.hex()])

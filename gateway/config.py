@@ -20,7 +20,7 @@ from typing import Any, Literal
 from gateway.calls_config import CallsConfig, CreditConfig
 from gateway.callsign import normalise_callsign
 from gateway.errors import ConfigError
-from gateway.panel_config import PanelConfig
+from gateway.panel_config import GPIO_RANGE, PanelConfig
 from gateway.sbd.config import SbdConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
@@ -47,6 +47,10 @@ class BaseConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: Path
+    min_free_mb: int = 200
+
+    def check(self) -> list[tuple[str, str]]:
+        return [("min_free_mb", "0 or more (megabytes)")] if self.min_free_mb < 0 else []
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class GsmConfig:
     sweep_interval: float = 30.0
     multipart_timeout: float = 600.0
     command_timeout: float = 10.0
+    health_interval: float = 10.0
+    power_pin: int | None = None
+    power_active_high: bool = True
+    send_attempts: int = 10
+    send_retry: float = 5.0
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
@@ -64,6 +73,15 @@ class GsmConfig:
             problems.append(("pin", "4 to 8 digits"))
         if self.sweep_interval < 1:
             problems.append(("sweep_interval", "at least 1 (seconds)"))
+        if not 1 <= self.health_interval <= 20:
+            problems.append(("health_interval", "1 to 20 (seconds), so a hung modem is found "
+                                                "within 30 s"))
+        if self.power_pin is not None and self.power_pin not in GPIO_RANGE:
+            problems.append(("power_pin", "a BCM GPIO number from 2 to 27"))
+        if self.send_attempts < 1:
+            problems.append(("send_attempts", "at least 1"))
+        if self.send_retry <= 0:
+            problems.append(("send_retry", "more than 0 (seconds)"))
         return problems
 
 

@@ -2,11 +2,16 @@
 
 Runs until SIGTERM or SIGINT. On the way out it stops receiving first, then lets the MQTT
 link publish a final status; everything already committed stays in the store for next time.
+
+Health has one meaning here, used twice: every worker is alive and its loop has beaten within
+`stuck_after`. Only then does the supervisor ping systemd's watchdog (so a hung thread gets the
+daemon restarted) and pulse the panel's power LED (which stops blinking).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import threading
 import time
@@ -19,7 +24,8 @@ from gateway.hf_service import HfService
 from gateway.mqtt_service import MqttService
 from gateway.panel_service import PanelService
 from gateway.sbd.service import SbdService
-from gateway.store import Store
+from gateway.sd_notify import SystemdNotifier
+from gateway.store.integrity import open_checked
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -27,15 +33,24 @@ log = logging.getLogger(__name__)
 SUPERVISE_EVERY = 1.0
 STOP_TIMEOUT = 15.0
 STUCK_AFTER = 150.0  # a worker whose loop has not beaten for this long is stuck
+READY_WAIT = 30.0  # READY=1 after this even if a link is still down (it keeps retrying)
+DISK_EVERY, DISK_REPEAT = 60.0, 3600.0  # check free space each minute, repeat a warning hourly
 
 
 class Daemon:
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, stuck_after: float = STUCK_AFTER,
+                 systemd: SystemdNotifier | None = None):
         self.config = config
         self.codebook = load_codebook(config.codes.file if config.codes else None)
         self.notifier = Notifier()
         self.stopping = threading.Event()
         self.workers: list[Worker] = []
+        self.stuck_after = stuck_after
+        self.systemd = systemd or SystemdNotifier()
+        self._started = self._pinged = self._disk_checked = 0.0
+        self._ready = False
+        self._stuck: list[str] = []
+        self._disk_warned = -DISK_REPEAT
 
     def _make_workers(self) -> list[Worker]:
         workers: list[Worker] = []
@@ -52,13 +67,14 @@ class Daemon:
         return workers
 
     def run(self) -> int:
-        store = Store.open(self.config.store.path)  # creates or migrates before any worker
+        store = open_checked(self.config.store.path)  # checks, creates or migrates first
         log.info("cangw %s starting for base %s (%s), store %s, schema %s", __version__,
                  self.config.base.id, self.config.base.name, store.path, store.schema_version()[-1])
         store.close()
         self.workers = self._make_workers()
         if not self.workers:
             log.warning("no [gsm], [hf] or [mqtt] section: nothing to receive or forward")
+        self._started = time.monotonic()
         for worker in self.workers:
             worker.start()
         self._install_signals()
@@ -83,11 +99,59 @@ class Daemon:
                 self.workers[index] = replacement
                 replacement.start()
         now = time.monotonic()
-        if all(w.is_alive() and now - w.heartbeat < STUCK_AFTER for w in self.workers):
+        self._announce_ready(now)
+        stuck = self.unhealthy(now)
+        if stuck != self._stuck:
+            if stuck:
+                log.error("worker(s) %s stuck (no heartbeat for %.0f s): the watchdog is no "
+                          "longer pinged, so systemd restarts the daemon", ", ".join(stuck),
+                          self.stuck_after)
+                self.systemd.send(f"STATUS=stuck: {', '.join(stuck)}")
+            else:
+                self.systemd.send("STATUS=running")
+            self._stuck = stuck
+        if not stuck:
             self.notifier("healthy")  # the panel's power LED blinks on this pulse
+            interval = self.systemd.watchdog_interval
+            if interval is not None and now - self._pinged >= interval:
+                self.systemd.send("WATCHDOG=1")
+                self._pinged = now
+        if now - self._disk_checked >= DISK_EVERY:
+            self._check_disk(now)
+
+    def unhealthy(self, now: float) -> list[str]:
+        """Workers that are dead or whose loop has not beaten within `stuck_after`."""
+        return [w.name for w in self.workers
+                if not w.is_alive() or now - w.heartbeat > self.stuck_after]
+
+    def _announce_ready(self, now: float) -> None:
+        """READY=1 once every link is up, or after READY_WAIT with the links still down named
+        (a missing modem must not make systemd kill and restart us in a loop)."""
+        if self._ready:
+            return
+        down = [w.name for w in self.workers if not w.up.is_set()]
+        if down and now - self._started < READY_WAIT:
+            return
+        self._ready = True
+        state = f"running; not up yet: {', '.join(down)}" if down else "running"
+        self.systemd.send("READY=1", f"STATUS={state}")
+        log.info("ready (%s)", state)
+
+    def _check_disk(self, now: float) -> None:
+        self._disk_checked = now
+        free_mb = shutil.disk_usage(self.config.store.path.parent).free // (1024 * 1024)
+        if free_mb >= self.config.store.min_free_mb:
+            self._disk_warned = -DISK_REPEAT
+            return
+        if now - self._disk_warned >= DISK_REPEAT:
+            log.warning("only %d MB free for the store (below [store] min_free_mb = %d): "
+                        "still receiving, but free some space; a message that cannot be "
+                        "stored stays on the SIM", free_mb, self.config.store.min_free_mb)
+            self._disk_warned = now
 
     def _shutdown(self) -> None:
         log.info("stopping")
+        self.systemd.send("STOPPING=1")
         for worker in self.workers:  # receiving first, the uplink last
             worker.stop()
             self.notifier(worker.name)
@@ -95,4 +159,3 @@ class Daemon:
             if worker.is_alive():
                 log.error("worker %s did not stop within %.0f s", worker.name, STOP_TIMEOUT)
         log.info("stopped")
-

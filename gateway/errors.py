@@ -29,6 +29,14 @@ class ModemTimeout(LinkError, TimeoutError):
     """The modem did not answer a command in time."""
 
 
+class SimLocked(LinkError):
+    """The SIM wants a PIN the configuration does not give: resetting the modem cannot help."""
+
+
+class ModemRestarted(LinkError):
+    """The modem restarted by itself (its boot messages arrived): it must be set up again."""
+
+
 class CommandError(LinkError):
     """The modem answered a command with ERROR, +CME ERROR or +CMS ERROR."""
 

@@ -3,6 +3,10 @@
 The order that loses nothing: read the SMS -> commit it (with its alert and acknowledgement)
 -> only then delete it from the SIM. Storage is swept with AT+CMGL at start and periodically,
 so a missed +CMTI never strands a message; incoming messages go before outgoing ones.
+
+A modem that stops answering is found by a health probe ('AT' when the line has been quiet for
+`health_interval`); the worker then reopens the port and sets the modem up again, and
+`ModemRecovery` escalates to a soft reset and a power-cycle when that keeps failing.
 """
 
 from __future__ import annotations
@@ -13,15 +17,20 @@ import re
 import sqlite3
 import time
 
+from gpiozero.pins import Factory
+
 from gateway.calls import CallHandler
 from gateway.codes import CodeBook
 from gateway.config import Config
 from gateway.credit import CreditWatch
-from gateway.errors import CommandError, LinkError, StoreError
+from gateway.errors import CommandError, LinkError, ModemRestarted, StoreError
 from gateway.links.gsm import GsmModem, NetworkState, StoredSms
 from gateway.links.sms_pdu import decode_deliver
 from gateway.links.voice import ModemVoice
+from gateway.modem_power import ModemPower, relay_pin
 from gateway.modem_profiles import find_profile, load_profiles
+from gateway.modem_recovery import ModemRecovery
+from gateway.payload import iso_utc
 from gateway.pipeline import Pipeline
 from gateway.store import Store, outbox
 from gateway.store import links as link_status
@@ -33,10 +42,18 @@ CMTI = re.compile(r'\+CMTI:\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
 PROBE_INTERVAL = 30.0
 FLUSH_INTERVAL = 30.0
 IDLE_WAIT = 1.0
+RECONNECT_CAP = 10.0  # reopening a port is cheap: a replugged modem is back within seconds
+BOOT_URCS = ("RDY", "Call Ready", "SMS Ready", "+CFUN:", "+CPIN: NOT READY")
+MEMORY_FULL = ("+CMS ERROR: 322", "^SMMEMFULL")
+MEMORY_FULL_CODE = 322
+NO_NETWORK = {30, 331, 332}  # +CMS ERROR: no network service, network timeout
 
 
 class GsmService(Worker):
-    def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
+    backoff_cap = RECONNECT_CAP
+
+    def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier,
+                 pin_factory: Factory | None = None):
         super().__init__("gsm")
         assert config.gsm is not None
         self.config = config
@@ -48,7 +65,10 @@ class GsmService(Worker):
         self.pipeline: Pipeline | None = None
         self.network: NetworkState | None = None
         self.identity: dict[str, str | None] = {}  # for `cangw modem info` while we hold the port
-        self._next_sweep = self._next_probe = self._next_flush = 0.0
+        relay = relay_pin(config)
+        self.recovery = ModemRecovery(self.gsm, ModemPower(*relay, pin_factory) if relay else None)
+        self.activity: dict[str, str | None] = {"last_received_at": None, "last_sent_at": None}
+        self._next_sweep = self._next_probe = self._next_flush = self._next_health = 0.0
         self.calls: CallHandler | None = None
         self.credit: CreditWatch | None = None
 
@@ -59,11 +79,16 @@ class GsmService(Worker):
             self.pipeline = Pipeline(self.store, self.config, self.codebook, self.notifier)
         try:
             self._connect()
+            self.recovery.connected()
+            self.up.set()
             while not self.stopping.is_set():
                 self.beat()
                 self._step()
         except LinkError as exc:
-            self._record("down", error=str(exc))
+            self._disconnect()  # free the port: the recovery may reopen it for a reset
+            self._record("down", error=str(exc), **self._recovery_detail())
+            if not self.stopping.is_set():
+                self.recovery.failed(exc)
             raise
         finally:
             self._disconnect()
@@ -80,6 +105,7 @@ class GsmService(Worker):
         modem.open()
         self.modem = modem
         self.identity = modem.identity()
+        self.recovery.identified(self.identity.get("model"))
         log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
         self._start_voice(modem)
         self._probe()
@@ -120,6 +146,10 @@ class GsmService(Worker):
             self._sweep()
         if now >= self._next_probe:
             self._probe()
+        if now >= self._next_health:
+            if now - modem.at.last_rx >= self.gsm.health_interval:
+                modem.ping()  # a ModemTimeout here ends the link: reopen, and recover
+            self._next_health = now + self.gsm.health_interval
         if self.calls is not None:
             self.calls.tick(time.time())
         if self.credit is not None:
@@ -132,7 +162,7 @@ class GsmService(Worker):
             raise LinkError(f"{self.gsm.port}: serial link lost")
 
     def _wait_time(self) -> float:
-        soonest = min(self._next_sweep, self._next_probe, self._next_flush)
+        soonest = min(self._next_sweep, self._next_probe, self._next_flush, self._next_health)
         return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
 
     def _on_urcs(self, lines: list[str]) -> None:
@@ -146,10 +176,7 @@ class GsmService(Worker):
                 continue
             self._read_new(notices)
             notices = []
-            taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
-                (self.credit is not None and self.credit.on_line(line))
-            if not taken:
-                log.debug("unsolicited %s ignored", line.split(":")[0])
+            self._on_other_urc(line)
         self._read_new(notices)
 
     def _read_new(self, notices: list[re.Match]) -> None:
@@ -162,13 +189,36 @@ class GsmService(Worker):
         if batch:
             self._take(batch)
 
+    def _on_other_urc(self, line: str) -> None:
+        if line.startswith(BOOT_URCS):
+            raise ModemRestarted(f"{self.gsm.port}: the modem restarted by itself ({line})")
+        if line.startswith("+CREG:"):
+            self._next_probe = 0.0  # registration changed: look now (sends wait without it)
+            return
+        if line.startswith(MEMORY_FULL):
+            log.warning("GSM modem: SIM storage full (%s); reading it now", line)
+            self._next_sweep = 0.0
+            return
+        taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
+            (self.credit is not None and self.credit.on_line(line))
+        if not taken:
+            log.debug("unsolicited %s ignored", line.split(":")[0])
+
     def _sweep(self) -> None:
         """Read everything in SIM storage: messages that arrived while we were down, or whose
         notification was lost. They are committed together, then deleted one by one."""
-        stored = self._modem().list_stored()
-        if stored:
-            self._take(stored)
         self._next_sweep = time.monotonic() + self.gsm.sweep_interval
+        try:
+            listing = self._modem().list_stored()
+        except CommandError as exc:
+            if exc.code != MEMORY_FULL_CODE:
+                raise
+            # a modem may say "memory full" unsolicited, and it lands on our command
+            log.warning("GSM modem: SIM storage full (during AT+CMGL); reading it again")
+            self._next_sweep = 0.0
+            return
+        if listing:
+            self._take(listing)
 
     def _take(self, batch: list[StoredSms]) -> None:
         parts = [decode_deliver(stored.pdu) for stored in batch]
@@ -183,6 +233,7 @@ class GsmService(Worker):
                       "will be read again", ", ".join(str(s.index) for s in batch), exc)
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
             return
+        self.activity["last_received_at"] = iso_utc(time.time())
         for stored, result in zip(batch, results, strict=True):
             if result.duplicate:
                 log.info("SIM slot %d was already stored before a restart; deleting it",
@@ -207,7 +258,10 @@ class GsmService(Worker):
             self._modem().send_sms(row.recipient or "", row.body or "")
         except CommandError as exc:
             with store.transaction() as db:
-                state = outbox.mark_attempt_failed(db, row.id, exc.response, time.time())
+                state = outbox.mark_attempt_failed(db, row.id, exc.response, time.time(),
+                                                   self.gsm.send_attempts, self.gsm.send_retry)
+            if exc.code in NO_NETWORK:
+                self._next_probe = 0.0  # look at the network now: sends wait while it is gone
             log.warning("acknowledgement %d to %s failed (%s); %s", row.id,
                         self._pipeline().pseudonym(row.recipient), exc.response,
                         "giving up" if state == outbox.FAILED else "will retry")
@@ -215,10 +269,11 @@ class GsmService(Worker):
         except LinkError as exc:
             with store.transaction() as db:
                 outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
-                                           time.time())
+                                           time.time(), self.gsm.send_attempts, self.gsm.send_retry)
             raise
         with store.transaction(durable=False) as db:
             outbox.mark_done(db, row.id, time.time())
+        self.activity["last_sent_at"] = iso_utc(time.time())
         log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),
                  row.id)
 
@@ -231,8 +286,16 @@ class GsmService(Worker):
                      signal=self.network.signal, signal_dbm=self.network.signal_dbm,
                      registration=self.network.registration, operator=self.network.operator,
                      storage_used=use[0] if use else None, storage_total=use[1] if use else None,
-                     **self.identity)
-        self._next_probe = time.monotonic() + PROBE_INTERVAL
+                     **self.identity, **self.activity, **self._recovery_detail())
+        if use and use[0] >= use[1]:
+            log.warning("GSM modem: SIM storage full (%d/%d); reading it now", *use)
+            self._next_sweep = 0.0
+        # without network, look again soon: acknowledgements wait for it
+        wait = PROBE_INTERVAL if self.network.registered else self.gsm.health_interval
+        self._next_probe = time.monotonic() + wait
+
+    def _recovery_detail(self) -> dict[str, object]:
+        return {**self.recovery.counts, "last_recovery": self.recovery.last_action}
 
     def _record(self, state: str, **detail: object) -> None:
         if self.store is None:

@@ -68,6 +68,7 @@ class HfService(Worker):
             log.info("HF link on %s open (%s mode, base %s)", self.hf.port, self.hf.mode,
                      self.hf.callsign)
             self._record("up")
+            self.up.set()
             while not self.stopping.is_set():
                 self.beat()
                 items = link.receive(READ_WAIT)

@@ -63,6 +63,7 @@ class MqttService(Worker):
             self._collect_acks()
             self._record_link()
             if self.link.connected.is_set():
+                self.up.set()
                 self._expire_inflight()
                 self._publish_due()
                 self._publish_status()

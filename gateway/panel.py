@@ -109,17 +109,6 @@ class PanelDevices:
         return True
 
 
-def open_relay(panel: PanelConfig, pin_factory: Factory | None = None) -> DigitalOutputDevice:
-    """The modem power relay, de-energised (the modem is wired through its normally-closed
-    contact, so energising the relay cuts the modem's power)."""
-    assert panel.modem_power is not None
-    try:
-        return DigitalOutputDevice(panel.modem_power, active_high=panel.modem_power_active_high,
-                                   initial_value=False, pin_factory=pin_factory)
-    except Exception as exc:  # as in PanelDevices: lgpio raises its own error for a busy pin
-        raise LinkError(f"modem_power relay on GPIO {panel.modem_power}: {exc}") from exc
-
-
 def cycle_outputs(devices: PanelDevices, relay: DigitalOutputDevice | None, seconds: float,
                   stop: threading.Event, report: Callable[[str], None]) -> list[str]:
     """Switch each output on for `seconds`, one after the other, so a technician can check the

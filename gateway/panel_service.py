@@ -21,7 +21,8 @@ from gateway import panel_test
 from gateway.codes import CodeBook
 from gateway.config import Config
 from gateway.errors import LinkError
-from gateway.panel import PanelDevices, cycle_outputs, open_relay
+from gateway.modem_power import open_relay
+from gateway.panel import PanelDevices, cycle_outputs
 from gateway.panel_view import PanelView, read_view
 from gateway.pipeline import _zone
 from gateway.seen import SeenMarker
@@ -68,6 +69,7 @@ class PanelService(Worker):
             os.environ.setdefault("LG_WD", str(self.config.store.path.parent))
             self.devices = PanelDevices(self.panel, self.pin_factory)
             self._wire_button()
+            self.up.set()
             log.info("panel ready: %s", ", ".join(f"{name} GPIO {pin}"
                                                   for name, pin in self.panel.pins().items()))
         while not self.stopping.is_set():
@@ -168,7 +170,8 @@ class PanelService(Worker):
         relay, problem = None, None
         if wanted.relay and self.panel.modem_power is not None:
             try:
-                relay = open_relay(self.panel, self.pin_factory)
+                relay = open_relay(self.panel.modem_power, self.panel.modem_power_active_high,
+                                   self.pin_factory)
             except LinkError as exc:
                 problem = str(exc)
         devices = self._devices()

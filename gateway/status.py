@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 
 from gateway import __version__
@@ -15,7 +17,8 @@ from gateway.store import links as link_status
 
 
 def collect(store: Store, config: Config) -> dict:
-    """Links, queues and last activity as the store knows them (works without the daemon)."""
+    """Links, queues, last activity and the store's health as the store knows them (works
+    without the daemon)."""
     db = store.db
     depth = outbox.depth(db)
     oldest = [t for t in (outbox.oldest_pending(db, d) for d in depth) if t is not None]
@@ -32,6 +35,8 @@ def collect(store: Store, config: Config) -> dict:
         "oldest_undelivered_at": iso_utc(min(oldest)) if oldest else None,
         "last_alert_at": iso_utc(alert_store.last_received_at(db)),
         "sms_failures": sms_failures(db),
+        "last_error": _with_time(_meta_json(store, "last_error")),
+        "store": store_health(store, config),
     }
     if config.sbd is not None:  # counted from the store: right even while the daemon is down
         report["links"]["sbd"] = report["links"].get("sbd", {"state": "unknown", "updated_at": None}) \
@@ -39,11 +44,45 @@ def collect(store: Store, config: Config) -> dict:
     return report
 
 
+def store_health(store: Store, config: Config) -> dict:
+    """The start-up integrity check, a corrupt store replaced (if ever), and free disk space
+    against `[store] min_free_mb`."""
+    integrity = _meta_json(store, "integrity") or {}
+    recovered = _meta_json(store, "store_recovered")
+    free_mb = shutil.disk_usage(store.path.parent).free // (1024 * 1024)
+    return {
+        "integrity": integrity.get("result", "not checked yet (the daemon checks at start)"),
+        "checked_at": iso_utc(integrity.get("checked_at")),
+        "replaced": _with_time(recovered),
+        "disk_free_mb": free_mb,
+        "min_free_mb": config.store.min_free_mb,
+        "low_disk": free_mb < config.store.min_free_mb,
+    }
+
+
 def stable_view(status: dict) -> dict:
-    """The status without its timestamps of last update, to tell a real change from a tick."""
-    return {**status, "links": {name: {k: v for k, v in info.items() if k != "updated_at"}
-                                for name, info in status["links"].items()}}
+    """The status without what changes on its own (update times, free megabytes), to tell a
+    real change from a tick."""
+    return {**status,
+            "links": {name: {k: v for k, v in info.items() if k != "updated_at"}
+                      for name, info in status["links"].items()},
+            "store": {k: v for k, v in status["store"].items() if k != "disk_free_mb"}}
 
 
 def now_iso() -> str | None:
     return iso_utc(time.time())
+
+
+def _meta_json(store: Store, key: str) -> dict | None:
+    value = store.meta(key)
+    try:
+        return json.loads(value) if value else None
+    except ValueError:
+        return None
+
+
+def _with_time(event: dict | None) -> dict | None:
+    """An event with its epoch `at` as ISO-8601 UTC."""
+    if event is None:
+        return None
+    return {**event, "at": iso_utc(event.get("at"))}

@@ -18,13 +18,18 @@ from gateway.errors import LinkError
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 60.0
+REPEAT_WARNING_EVERY = 600.0
 
 
 class Worker(threading.Thread, metaclass=abc.ABCMeta):
+    backoff_cap = BACKOFF_CAP
+
     def __init__(self, name: str):
         super().__init__(name=name, daemon=True)
         self.stopping = threading.Event()
         self.heartbeat = time.monotonic()
+        self.up = threading.Event()  # set once its link first came up (for systemd's READY=1)
+        self._warned: tuple[str, float] = ("", -REPEAT_WARNING_EVERY)
 
     @abc.abstractmethod
     def loop(self) -> None:
@@ -47,7 +52,7 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
                 try:
                     self.loop()
                 except LinkError as exc:
-                    log.warning("%s: %s; retrying in %.0f s", self.name, exc, backoff)
+                    self._warn(f"{exc}", backoff)
                 except Exception:
                     log.exception("%s failed; restarting in %.0f s", self.name, backoff)
                 else:
@@ -56,12 +61,24 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
                     backoff = BACKOFF_FIRST  # it ran well for a while: start backing off afresh
                 self.beat()
                 self.stopping.wait(backoff)
-                backoff = min(BACKOFF_CAP, backoff * 2)
+                backoff = min(self.backoff_cap, backoff * 2)
         finally:
             try:
                 self.cleanup()
             except Exception:
                 log.exception("%s: cleanup failed", self.name)
+
+
+    def _warn(self, error: str, backoff: float) -> None:
+        """A link error, logged once and again every 10 minutes while it lasts (a modem that
+        stays unplugged must not fill the journal)."""
+        last, when = self._warned
+        now = time.monotonic()
+        if error != last or now - when >= REPEAT_WARNING_EVERY:
+            log.warning("%s: %s; retrying in %.0f s", self.name, error, backoff)
+            self._warned = (error, now)
+        else:
+            log.debug("%s: %s; retrying in %.0f s", self.name, error, backoff)
 
 
 class Notifier:

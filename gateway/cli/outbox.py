@@ -40,13 +40,7 @@ def outbox_drop(ctx: CliContext, ref: str, yes: bool) -> None:
     alert reference (all its open rows). The rows are kept, marked dropped with who did it;
     the action is logged to the journal. A dropped acknowledgement never reaches the caller."""
     with ctx.store() as store:
-        rows = [row for row in outbox_store.listing(store.db, None, limit=1000)
-                if str(row["id"]) == ref or (row["ref"] or "").upper() == ref.upper()]
-        if not rows:
-            raise click.ClickException(f"no pending or failed outbox row matches {ref}")
-        for row in rows:
-            click.echo(f"  {row['id']}: {row['destination']} for {row['ref'] or '(no alert)'}, "
-                       f"{row['state']}, {row['attempts']} attempt(s)")
+        rows = _matching(store.db, ref, None)
         if not yes:
             click.confirm(f"Drop {len(rows)} row(s)? They will never be sent", abort=True)
         now = time.time()
@@ -57,3 +51,37 @@ def outbox_drop(ctx: CliContext, ref: str, yes: bool) -> None:
     message = f"dropped outbox row(s) {', '.join(map(str, dropped)) or 'none'} ({ref})"
     audit(f"cangw outbox drop: {message}")
     click.echo(message)
+
+
+@outbox.command("retry")
+@click.argument("ref", required=False)
+@click.option("--all", "every", is_flag=True, help="Retry every failed row.")
+@pass_context
+def outbox_retry(ctx: CliContext, ref: str | None, every: bool) -> None:
+    """Send failed outbox rows again, with a fresh set of attempts: REF is a row id (from
+    `outbox list`) or an alert reference, or --all for every failed row. Dropped rows are
+    never retried. The daemon picks them up within a second or two."""
+    if bool(ref) == every:
+        raise click.UsageError("give either REF or --all")
+    with ctx.store() as store:
+        rows = _matching(store.db, ref, "failed")
+        now = time.time()
+        with store.transaction() as db:
+            retried = [row["id"] for row in rows if outbox_store.retry(db, row["id"], now)]
+    message = f"retrying outbox row(s) {', '.join(map(str, retried))} ({ref or 'all failed'})"
+    audit(f"cangw outbox retry by {operator()}: {message}")
+    click.echo(message)
+
+
+def _matching(db, ref: str | None, state: str | None) -> list[dict]:
+    """Open rows (or rows in `state`) of an outbox id or alert reference (every one when `ref`
+    is None), listed for the person deciding."""
+    rows = [row for row in outbox_store.listing(db, state, limit=100_000)
+            if ref is None or str(row["id"]) == ref or (row["ref"] or "").upper() == ref.upper()]
+    if not rows:
+        what = f"{state} " if state else "pending or failed "
+        raise click.ClickException(f"no {what}outbox row matches {ref or '(any)'}")
+    for row in rows:
+        click.echo(f"  {row['id']}: {row['destination']} for {row['ref'] or '(no alert)'}, "
+                   f"{row['state']}, {row['attempts']} attempt(s), {row['last_error'] or ''}")
+    return rows

@@ -10,7 +10,8 @@ import click
 from gateway import panel_test
 from gateway.cli.common import CliContext, pass_context
 from gateway.errors import LinkError
-from gateway.panel import PanelDevices, cycle_outputs, open_relay
+from gateway.modem_power import open_relay
+from gateway.panel import PanelDevices, cycle_outputs
 from gateway.panel_config import PanelConfig
 
 DAEMON_ANSWER = 3.0  # the daemon's panel worker reads the store twice a second
@@ -45,7 +46,7 @@ def panel_test_command(ctx: CliContext, seconds: float, skip_relay: bool,
         relay = None
         if config.modem_power is not None and not skip_relay:
             try:
-                relay = open_relay(config)
+                relay = open_relay(config.modem_power, config.modem_power_active_high)
             except LinkError as exc:
                 click.echo(f"modem_power: cannot drive it: {exc}")
         cycle_outputs(devices, relay, seconds, threading.Event(), click.echo)

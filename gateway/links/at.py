@@ -30,10 +30,15 @@ FINAL_ERRORS = ("ERROR", "+CME ERROR", "+CMS ERROR")
 CALL_FINALS = ("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "CONNECT")
 URC_PREFIXES = ("+CMTI:", "+CDSI:", "RING", "+CRING:", "+CLIP:", "+CUSD:", "NO CARRIER",
                 "+CMT:", "+CDS:", "^SMMEMFULL", "+DTMF:", "+QTONEDET:", "+CIEV:", "^RSSI:",
-                "+CFUN:", "+CPIN: NOT READY", "Call Ready", "SMS Ready", "RDY", "SBDRING")
+                "+CFUN:", "+CPIN: NOT READY", "Call Ready", "SMS Ready", "RDY", "+CREG:",
+                "SBDRING")
 PROMPT = "> "  # AT+CMGS asks for its text
 READY = "READY"  # AT+SBDWB asks for its binary message
 BLOB_FIRST = ("\x00", "\x01")  # a binary reply starts with its length, below 512
+# Some modems announce a full SMS storage with an unsolicited "+CMS ERROR: 322"; only commands
+# that store a message can get it as their own answer.
+MEMORY_FULL = "+CMS ERROR: 322"
+STORING = ("AT+CMGW", "AT+CMSS", "AT+CPMS")
 
 
 @dataclass
@@ -98,13 +103,15 @@ class AtChannel:
         return self._serial is not None and self._reader is not None and self._reader.is_alive()
 
     # -- commands -----------------------------------------------------------------------------
-    def command(self, command: str, expect: str | None = None,
-                timeout: float | None = None) -> list[str]:
-        """Send one command and return its reply lines (without the final OK)."""
+    def command(self, command: str, expect: str | None = None, timeout: float | None = None,
+                quiet_limit: float | None = None) -> list[str]:
+        """Send one command and return its reply lines (without the final OK). A long reply
+        (a full SIM's listing) may take `timeout`, but fails sooner when the line stays silent
+        for `quiet_limit` seconds: a modem that hangs is found without waiting it out."""
         with self._command_lock:
             pending = self._start(_Pending(command, expect))
             self._write(command + "\r")
-            return self._finish(pending, timeout)
+            return self._finish(pending, timeout, quiet_limit)
 
     def command_with_prompt(self, command: str, payload: str, expect: str | None = None,
                             timeout: float = 60.0) -> list[str]:
@@ -145,16 +152,28 @@ class AtChannel:
             self._write_bytes(payload)
             return self._finish(pending, timeout)
 
+    def write_raw(self, text: str) -> None:
+        """Bytes that are not a command and get no reply (ESC, a blind reset)."""
+        with self._command_lock:
+            self._check_usable()
+            self._write(text)
+
     def _start(self, pending: _Pending) -> _Pending:
         self._check_usable()
         self._pending = pending
         return pending
 
-    def _finish(self, pending: _Pending, timeout: float | None) -> list[str]:
+    def _finish(self, pending: _Pending, timeout: float | None,
+                quiet_limit: float | None = None) -> list[str]:
         wait = self.default_timeout if timeout is None else timeout
-        if not pending.done.wait(wait):
-            self._abandon(pending)
-            raise ModemTimeout(f"no reply to {pending.command!r} within {wait:.0f} s")
+        started = time.monotonic()
+        while not pending.done.wait(min(wait, 0.2) if quiet_limit else wait):
+            now = time.monotonic()
+            quiet = quiet_limit is not None and now - max(started, self.last_rx) > quiet_limit
+            if quiet or now - started >= wait:
+                self._abandon(pending)
+                raise ModemTimeout(f"no reply to {pending.command!r} within "
+                                   f"{now - started:.0f} s")
         self._pending = None
         final = pending.final or ""
         if final == FINAL_OK or final.startswith(CALL_FINALS):
@@ -273,6 +292,9 @@ class AtChannel:
         if pending is not None and not pending.done.is_set():
             if line == pending.command or line == pending.command.strip():
                 return  # echo
+            if line == MEMORY_FULL and not pending.command.upper().startswith(STORING):
+                self.urcs.put((time.monotonic(), line))  # the modem's notice, not our answer
+                return
             if pending.prompt_marker == READY and line == READY and not pending.prompt.is_set():
                 pending.prompt.set()
                 return
@@ -286,8 +308,8 @@ class AtChannel:
                 return
             pending.lines.append(line)
             return
-        if line.startswith(URC_PREFIXES):
-            self.urcs.put((time.monotonic(), line))
+        if line.startswith(URC_PREFIXES) or line.startswith("+CMS ERROR"):
+            self.urcs.put((time.monotonic(), line))  # an error with no command: memory full
         else:
             log.debug("unsolicited line ignored (late reply?): %s", redact_wire(line))
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from gateway.config import GsmConfig
-from gateway.errors import CommandError, LinkError, ModemTimeout
+from gateway.errors import CommandError, LinkError, ModemTimeout, SimLocked
 from gateway.links.at import AtChannel
 from gateway.links.sms_pdu import encode_submit
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown",
                 5: "roaming"}
 PREFERRED_STORAGE = ("SM", "ME", "MT")
+SYNC_ATTEMPTS, SYNC_TIMEOUT = 4, 1.5
+LISTING_TIMEOUT = 120.0  # 255 stored messages at 9600 baud take about a minute
 
 
 @dataclass(frozen=True)
@@ -81,15 +83,23 @@ class GsmModem:
         self.at.command("AT+CMGF=0")
         self._choose_storage()
         self.at.command("AT+CNMI=2,1,0,0,0")
+        self.at.command("AT+CREG=1")  # say when the network comes or goes (+CREG: <stat>)
 
     def _sync(self) -> None:
-        for attempt in range(5):
+        """Make sure the modem listens: ESC first ends an SMS prompt a killed process may have
+        left open (the modem would take our commands as the message's text)."""
+        self.at.write_raw("\x1b")
+        for attempt in range(SYNC_ATTEMPTS):
             try:
-                self.at.command("AT", timeout=2)
+                self.at.command("AT", timeout=min(SYNC_TIMEOUT, self.config.command_timeout))
                 return
             except (ModemTimeout, CommandError):
                 time.sleep(0.2 * (attempt + 1))
         raise ModemTimeout(f"{self.config.port}: the modem does not answer 'AT'")
+
+    def ping(self) -> None:
+        """The health probe: 'AT' must come back within the command timeout (at most 5 s)."""
+        self.at.command("AT", timeout=min(5.0, self.config.command_timeout))
 
     def _unlock_sim(self) -> None:
         state = self._cpin()
@@ -101,8 +111,9 @@ class GsmModem:
                 if self._cpin() == "READY":
                     return
                 time.sleep(0.5)
-        raise LinkError(f"SIM not ready: {state}" + ("" if self.config.pin else
-                                                      " (set [gsm] pin if the SIM has one)"))
+        error = SimLocked if state in ("SIM PIN", "SIM PUK") else LinkError
+        raise error(f"SIM not ready: {state}" + ("" if self.config.pin else
+                                                 " (set [gsm] pin if the SIM has one)"))
 
     def _cpin(self) -> str:
         lines = self.at.command("AT+CPIN?", expect="+CPIN:")
@@ -127,7 +138,8 @@ class GsmModem:
     # -- messages -----------------------------------------------------------------------------
     def list_stored(self) -> list[StoredSms]:
         """Every message in storage, read or not (AT+CMGL=4)."""
-        lines = self.at.command("AT+CMGL=4", expect="+CMGL:", timeout=30)
+        lines = self.at.command("AT+CMGL=4", expect="+CMGL:", timeout=LISTING_TIMEOUT,
+                                quiet_limit=self.config.command_timeout)
         found = []
         for header, pdu in _header_pdu_pairs(lines, "+CMGL:"):
             numbers = _ints(header)

@@ -2,14 +2,22 @@
 
 paho's in-memory queue dies with the process, so it is never the source of truth: the outbox
 is. This wrapper only reports which message ids the broker acknowledged (PUBACK for QoS 1).
+
+paho retries a failed connection by itself with a capped backoff (1 s doubling to 60 s). What
+failed is kept in `last_error` in words a technician can act on (broker unreachable, TLS,
+refused credentials) and logged once, then again every 10 minutes while it lasts. After a
+refusal the password file is read again, so fixing it needs no restart.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import socket
 import ssl
+import sys
 import threading
+import time
 
 import paho.mqtt.client as paho
 
@@ -18,6 +26,7 @@ from gateway.config import MqttConfig
 log = logging.getLogger(__name__)
 
 RECONNECT_MIN, RECONNECT_MAX = 1, 60
+REPEAT_LOG_EVERY = 600.0
 
 
 class MqttLink:
@@ -28,6 +37,7 @@ class MqttLink:
         self.last_error: str | None = None
         self.on_change = lambda: None
         self._stopping = False
+        self._logged: tuple[str | None, float] = (None, 0.0)
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=True, protocol=paho.MQTTv311)
         client.will_set(will_topic, will_payload, qos=1, retain=True)
@@ -59,10 +69,16 @@ class MqttLink:
     # -- paho callbacks (paho's thread: only flags and queues here) ---------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            self.last_error = f"broker refused the connection: {reason_code}"
-            log.error("MQTT %s:%d: %s", self.config.host, self.config.port, self.last_error)
+            self._failed(f"broker refused the connection: {reason_code} (check [mqtt] username "
+                         "and the password file)")
+            if self.config.username:
+                try:  # a technician may have fixed the file meanwhile
+                    client.username_pw_set(self.config.username, self.config.password())
+                except OSError as exc:
+                    self._failed(f"cannot read the password file: {exc}")
         else:
             self.last_error = None
+            self._logged = (None, 0.0)
             self.connected.set()
             log.info("MQTT connected to %s:%d", self.config.host, self.config.port)
         self.on_change()
@@ -76,12 +92,34 @@ class MqttLink:
         self.on_change()
 
     def _on_connect_fail(self, client, userdata) -> None:
-        if self.last_error != "cannot reach the broker":  # say it once, not at every retry
-            log.warning("MQTT: cannot reach %s:%d; retrying with backoff", self.config.host,
-                        self.config.port)
-        self.last_error = "cannot reach the broker"
+        # paho calls this from inside its `except OSError`: the exception says what failed
+        self._failed(describe_failure(sys.exc_info()[1]))
         self.on_change()
+
+    def _failed(self, error: str) -> None:
+        """Keep the error for status; log it when it changes, and every 10 minutes."""
+        self.last_error = error
+        last, when = self._logged
+        if error != last or time.monotonic() - when >= REPEAT_LOG_EVERY:
+            log.error("MQTT %s:%d: %s; retrying with backoff (up to %d s)", self.config.host,
+                      self.config.port, error, RECONNECT_MAX)
+            self._logged = (error, time.monotonic())
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self.acked.put(mid)
         self.on_change()
+
+
+def describe_failure(exc: BaseException | None) -> str:
+    """Why a connection attempt failed, in a technician's words."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS failure: the broker's certificate is not trusted ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failure: {exc.reason or exc} (is the broker's port a TLS port?)"
+    if isinstance(exc, socket.gaierror):
+        return "cannot reach the broker: its name does not resolve (DNS, or no internet)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "cannot reach the broker: connection refused (broker down, or wrong port)"
+    if isinstance(exc, OSError):
+        return f"cannot reach the broker: {exc.strerror or exc}"
+    return "cannot reach the broker"

@@ -140,8 +140,10 @@ class AtCommandSet:
                          else f"+CSQ: {self.state.signal},0")
 
     def _creg(self, kind: str, args: str, out: Outcome) -> None:
-        if kind == "read":
-            out.lines.append(f"+CREG: 0,{self.state.registration}")
+        if kind == "set":
+            self.state.creg_mode = _int(args, 0, 2)
+        elif kind == "read":
+            out.lines.append(f"+CREG: {self.state.creg_mode},{self.state.registration}")
         elif kind == "test":
             out.lines.append("+CREG: (0-2)")
 

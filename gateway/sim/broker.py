@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -26,9 +27,12 @@ def free_port() -> int:
 class Broker:
     """`with Broker() as broker:` runs mosquitto on 127.0.0.1:broker.port until the block ends."""
 
-    def __init__(self, port: int | None = None, password_file: Path | None = None):
+    def __init__(self, port: int | None = None, password_file: Path | None = None,
+                 tls: tuple[Path, Path] | None = None):
+        """`tls`: (certificate, key) files for a TLS listener."""
         self.port = port or free_port()
         self.password_file = password_file
+        self.tls = tls
         self.process: subprocess.Popen | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="cangw-broker-")
 
@@ -38,10 +42,14 @@ class Broker:
             raise FileNotFoundError("mosquitto is not installed (Debian: apt-get install mosquitto)")
         config = Path(self._folder.name) / "mosquitto.conf"
         lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest none"]
+        if self.tls is not None:
+            lines += [f"certfile {self.tls[0]}", f"keyfile {self.tls[1]}"]
         if self.password_file is None:
             lines.append("allow_anonymous true")
         else:
             lines += ["allow_anonymous false", f"password_file {self.password_file}"]
+        if os.geteuid() == 0:  # else mosquitto drops to its own user, which cannot read our files
+            lines.append("user root")
         config.write_text("\n".join(lines) + "\n")
         self.process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)

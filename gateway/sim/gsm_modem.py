@@ -5,11 +5,12 @@ CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and re
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
 Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`, `call`,
-`sent`, `stored`, `history`, `events`.
+`sent`, `stored`, `history`, `events`, and the fault modes of `ModemFaults` (modem_faults.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -20,6 +21,7 @@ from gateway.links.sms_pdu import decode_deliver
 from gateway.sim.at_commands import AtCommandSet, SimError
 from gateway.sim.calls import SimulatedCall, run_caller
 from gateway.sim.deliver_pdu import build_deliver_pdus
+from gateway.sim.modem_faults import ModemFaults
 from gateway.sim.modem_state import ModemState, SentMessage, StoredMessage
 from gateway.sim.pty_device import PtyDevice
 
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 CTRL_Z, ESC = b"\x1a", b"\x1b"
 
 
-class SimulatedModem(PtyDevice):
+class SimulatedModem(ModemFaults, PtyDevice):
     """A simulated modem serving one pseudo-terminal from a background thread."""
 
     thread_name = "sim-modem"
@@ -43,15 +45,16 @@ class SimulatedModem(PtyDevice):
 
     # -- control API --------------------------------------------------------------------------
     def inject_sms(self, sender: str, text: str, when: dt.datetime | None = None,
-                   encoding: str | None = None) -> list[int]:
+                   encoding: str | None = None) -> list[int | None]:
         """A focal point sends `text`: store each part on the SIM and announce it. Returns the
-        storage indices (several for a long message)."""
+        storage indices (several for a long message; None for a part the network holds because
+        the SIM is full or the modem off)."""
         with self._lock:
             self._reference = (self._reference + 1) % 256
             pdus = build_deliver_pdus(sender, text, when, encoding, reference=self._reference)
             return [self._store(p.hex, sender, p.text, when) for p in pdus]
 
-    def inject_pdu(self, pdu_hex: str) -> int:
+    def inject_pdu(self, pdu_hex: str) -> int | None:
         """Store a raw SMS-DELIVER PDU (possibly malformed) and announce it."""
         with self._lock:
             return self._store(pdu_hex, None, "", None)
@@ -92,17 +95,21 @@ class SimulatedModem(PtyDevice):
         with self._lock:
             return list(self.state.events)
 
-    def _store(self, pdu: str, sender: str | None, text: str, when: dt.datetime | None) -> int:
-        index = self.state.free_index()
-        if index is None:
-            raise OverflowError("SIM storage full")
+    def _store(self, pdu: str, sender: str | None, text: str, when: dt.datetime | None,
+               held: bool = False) -> int | None:
+        """Put an SMS on the SIM, or leave it with the network (`held`: it comes from there)."""
         if sender is None:
             decoded = decode_deliver(pdu)
             sender, text = decoded.sender, decoded.text
+        index = self.state.free_index()
+        queue_first = self.state.waiting_at_network and not held  # keep the arrival order
+        if index is None or not self.state.powered or queue_first:
+            self._hold_at_network(pdu, sender, text, when)
+            return None
         self.state.history.append(pdu)
         self.state.storage[index] = StoredMessage(
             pdu, sender, text, when or dt.datetime.now(dt.UTC))
-        if self.state.cnmi[1] in (1, 2):
+        if self.state.cnmi[1] in (1, 2) and self.state.notify and self._answering():
             self.state.events.append((time.time(), "cmti", index))  # as it starts on the line
             self._emit(f'+CMTI: "SM",{index}')
         return index
@@ -110,7 +117,16 @@ class SimulatedModem(PtyDevice):
     # -- serving ------------------------------------------------------------------------------
     def _emit(self, line: str) -> None:
         """An unsolicited result code, framed as the modem frames it."""
-        self.port.write(f"\r\n{line}\r\n".encode("latin-1", "replace"))
+        self._write(f"\r\n{line}\r\n".encode("latin-1", "replace"))
+
+    def _write(self, data: bytes) -> None:
+        port = self.port
+        if port is not None:
+            with contextlib.suppress(OSError):  # unplugged or stopped meanwhile
+                port.write(data)
+
+    def _new_port(self) -> None:
+        self._sms_input = None
 
     def _process(self, buffer: bytes) -> bytes:
         while buffer:
@@ -120,7 +136,7 @@ class SimulatedModem(PtyDevice):
                 if end < 0:
                     return buffer
                 body, terminator, buffer = buffer[:end], buffer[end:end + 1], buffer[end + 1:]
-                self.port.occupy(len(body) + 1)  # the PDU's own time on the line
+                self._occupy(len(body) + 1)  # the PDU's own time on the line
                 self._finish_sms_input(body, cancelled=terminator == ESC)
                 continue
             cut = min((i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0),
@@ -129,14 +145,32 @@ class SimulatedModem(PtyDevice):
                 return buffer
             raw, buffer = buffer[:cut], buffer[cut + 1:]
             line = raw.decode("latin-1").strip()
+            start = line.upper().find("AT")
+            line = line[start:] if start > 0 else line  # a modem syncs on "AT": noise before it
             if not line:
                 continue
-            self.port.occupy(len(raw) + 1)  # the command's own time on the line
-            if self.state.echo:
-                self.port.write(raw + b"\r")
+            self._occupy(len(raw) + 1)  # the command's own time on the line
             with self._lock:
-                self._execute(line)
+                if self._takes_reset(line):
+                    self._reset(raw)
+                elif self._answering():
+                    if self.state.echo:
+                        self._write(raw + b"\r")
+                    self._execute(line)
         return buffer
+
+    def _occupy(self, count: int) -> None:
+        port = self.port
+        if port is not None:
+            port.occupy(count)
+
+    def _reset(self, raw: bytes) -> None:
+        """A reset command: OK if the modem was answering, then it restarts."""
+        if self._answering():
+            if self.state.echo:
+                self._write(raw + b"\r")
+            self._write(b"\r\nOK\r\n")
+        self._boot()
 
     def _execute(self, line: str) -> None:
         if not line.upper().startswith("AT"):
@@ -144,31 +178,36 @@ class SimulatedModem(PtyDevice):
         try:
             outcome = self.commands.run_line(line)
         except SimError as err:
-            self.port.write(f"\r\n{self._error_text(err)}\r\n".encode())
+            self._write(f"\r\n{self._error_text(err)}\r\n".encode())
             return
         if outcome.prompt_for is not None:
             self._sms_input = (line, outcome.prompt_for or None)
-            self.port.write(b"\r\n> ")
+            self._write(b"\r\n> ")
             return
         reply = "".join(f"\r\n{item}\r\n" for item in outcome.lines)
-        self.port.write((reply + "\r\nOK\r\n").encode("latin-1", "replace"))
+        self._write((reply + "\r\nOK\r\n").encode("latin-1", "replace"))
         for urc in outcome.after:
             self._emit(urc)
+        self._deliver_waiting()  # a delete may have freed a slot
 
     def _finish_sms_input(self, body: bytes, cancelled: bool) -> None:
         if cancelled:
             self._sms_input = None
-            self.port.write(b"\r\nOK\r\n")
+            self._write(b"\r\nOK\r\n")
             return
         with self._lock:
             _command, number = self._sms_input or ("", None)
             self._sms_input = None
+            if not self._answering():
+                return
             try:
+                if self.state.send_errors:
+                    raise SimError(self.state.send_errors.pop(0), cms=True)
                 reference = self.commands.submit(body.decode("latin-1").strip(), number)
             except SimError as err:
-                self.port.write(f"\r\n{self._error_text(err)}\r\n".encode())
+                self._write(f"\r\n{self._error_text(err)}\r\n".encode())
                 return
-        self.port.write(f"\r\n+CMGS: {reference}\r\n\r\nOK\r\n".encode())
+        self._write(f"\r\n+CMGS: {reference}\r\n\r\nOK\r\n".encode())
 
     def _error_text(self, err: SimError) -> str:
         if err.code is None or self.state.cmee == 0:

@@ -1,19 +1,22 @@
 """Driving the real daemon from outside: for the demo, the tests and the benchmarks.
 
-A daemon in a child process with its log captured, a config file for a simulated base, an MQTT
-listener on a real broker, read-only queries of the store, and polling with a deadline.
+A daemon in a child process with its log captured, the GSM worker alone in this process (for
+fault tests that need to reach inside it), a config file for a simulated base, an MQTT listener
+on a real broker, read-only queries of the store, and polling with a deadline.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,13 +39,16 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: flo
 
 
 def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None = None,
-                 extra: str = "", base_language: str = "fr") -> Path:
+                 extra: str = "", base_language: str = "fr", gsm: str = "",
+                 mqtt: str = "") -> Path:
+    """A test base's config; `gsm` and `mqtt` are extra lines for those sections."""
     text = (f'[base]\nid = "KWJ"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
             f'[store]\npath = "gateway.db"\n')
     if modem:
-        text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n'
+        text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n{gsm}'
     if mqtt_port:
-        text += f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nstatus_interval = 5\n'
+        text += (f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nstatus_interval = 5\n'
+                 f'{mqtt}')
     path = folder / "gateway.toml"
     path.write_text(text + extra)
     return path
@@ -51,8 +57,9 @@ def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None =
 class DaemonProcess:
     """`cangw run` in a child process, with its log captured to a file."""
 
-    def __init__(self, config: Path):
+    def __init__(self, config: Path, env: dict[str, str] | None = None):
         self.config = config
+        self.env = env  # extra environment (NOTIFY_SOCKET, WATCHDOG_USEC)
         self.log_path = config.parent / "daemon.log"
         self.process: subprocess.Popen | None = None
 
@@ -60,8 +67,14 @@ class DaemonProcess:
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gateway", "-c", str(self.config), "run"],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env} if self.env else None)
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         assert self.process is not None
@@ -93,11 +106,14 @@ class DaemonProcess:
 class MqttListener:
     """Collects every message on a topic filter (QoS 1), from a real broker."""
 
-    def __init__(self, port: int, topic: str = "can/v1/#", client_id: str = ""):
+    def __init__(self, port: int, topic: str = "can/v1/#", client_id: str = "",
+                 login: tuple[str, str] | None = None):
         self.messages: list[tuple[str, bytes, bool]] = []
         self._timed: list[tuple[str, bytes, bool, float]] = []
         self._lock = threading.Lock()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if login is not None:
+            self.client.username_pw_set(*login)
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(topic, qos=1)
@@ -120,6 +136,11 @@ class MqttListener:
                 if topic.endswith(suffix) and json.loads(payload).get(key) == value:
                     return at
         return None
+
+    def arrivals(self, suffix: str) -> list[float]:
+        """When each message on `suffix` arrived (time.time())."""
+        with self._lock:
+            return [at for topic, _, _, at in self._timed if topic.endswith(suffix)]
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -150,3 +171,59 @@ def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.
         return query(db_path, "SELECT 1 FROM link_status WHERE link = 'gsm' AND state = 'up'")
 
     wait_for(up, timeout, what="the GSM link to come up")
+
+
+@contextmanager
+def gsm_worker(folder: Path, port: str, gsm: str = "", pin_factory=None) -> Iterator:
+    """The daemon's GSM worker in this process, on a fresh store in `folder`."""
+    from gateway.codes import load_codebook
+    from gateway.config import load_config
+    from gateway.gsm_service import GsmService
+    from gateway.store import Store
+    from gateway.workers import Notifier
+
+    config = load_config(write_config(folder, port, gsm=gsm))
+    Store.open(config.store.path).close()
+    worker = GsmService(config, load_codebook(), Notifier(), pin_factory)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        worker.join(30)
+
+
+def link_state(db_path: Path, link: str) -> dict:
+    """A link's row in the store: its state and details ({} before it reported)."""
+    rows = query(db_path, "SELECT state, detail FROM link_status WHERE link = ?", [link])
+    return {"state": rows[0][0], **json.loads(rows[0][1])} if rows else {}
+
+
+SAMPLE_TEXTS = ("2 Kamango", "8 Kamango", "hello?", "1 Nobili", "9", "7 Mutwanga", "3 Kasindi")
+
+
+def queue_alerts(config_path: Path, count: int) -> None:
+    """Commit `count` alerts of mixed severities as the pipeline does (outbox rows included),
+    from this process: a backlog without waiting for the modem."""
+    from gateway.codes import load_codebook
+    from gateway.config import load_config
+    from gateway.pipeline import Pipeline
+    from gateway.store import Store
+    from gateway.store.inbox import NewMessage
+
+    config = load_config(config_path)
+    with Store.open(config.store.path) as store:
+        pipeline = Pipeline(store, config, load_codebook())
+        for start in range(0, count, 500):
+            with store.transaction():
+                for n in range(start, min(count, start + 500)):
+                    text = f"{SAMPLE_TEXTS[n % len(SAMPLE_TEXTS)]} {n}"
+                    pipeline.record_message(NewMessage("sms", f"+24399{n:07d}", text, time.time()))
+
+
+def process_figure(pid: int, path: str, field: str) -> int:
+    """One number from /proc/<pid>/<path> (`status` VmRSS in kB, `io` write_bytes...)."""
+    for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)

@@ -41,6 +41,7 @@ class ModemState:
     unlocked: bool = True
     signal: int = 20
     registration: int = 1
+    creg_mode: int = 0  # 1: report registration changes with +CREG: <stat>
     operator: str = "Vodacom CD"
     ussd_reply: str | None = "Votre solde est de 1250 FC."  # None: the network refuses USSD
     call: SimulatedCall | None = None
@@ -51,6 +52,22 @@ class ModemState:
     sent: list[SentMessage] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  # every PDU ever stored, in order
     events: list[tuple[float, str, object]] = field(default_factory=list)
+    # fault modes (gateway/sim/modem_faults.py)
+    hang: str | None = None  # None, "time", "reset" or "power": what makes it answer again
+    hang_until: float = 0.0  # for a "time" hang
+    powered: bool = True
+    booting_until: float = 0.0
+    notify: bool = True  # False: new messages are stored without a +CMTI
+    send_errors: list[int] = field(default_factory=list)  # +CMS ERROR codes for the next sends
+    waiting_at_network: list[tuple[str, str | None, str, dt.datetime | None]] = field(
+        default_factory=list)  # SMS the network holds while the SIM is full
 
     def free_index(self) -> int | None:
         return next((i for i in range(1, self.capacity + 1) if i not in self.storage), None)
+
+    def restart(self) -> None:
+        """What a restart (reset or power-on) forgets: every setting the host made."""
+        self.echo, self.cmee, self.pdu_mode, self.charset = True, 0, True, "GSM"
+        self.cnmi, self.clip, self.creg_mode = (0, 0, 0, 0, 0), False, 0
+        self.unlocked = self.pin is None
+        self.hang = None

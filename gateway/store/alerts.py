@@ -41,7 +41,12 @@ COLUMNS = ("id, uid, seq, ref, message_id, channel, code, category, severity, ur
 
 
 def next_seq(db: Database) -> int:
-    return int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts").fetchone()[0])
+    """The next alert number; after a corrupt store was replaced, numbering goes on from the
+    last number read from the old one (`alert_seq_floor`), so no reference is given twice."""
+    return int(db.execute(
+        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM alerts), 0),"
+        " COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'alert_seq_floor'), 0))"
+        " + 1").fetchone()[0])
 
 
 def insert(db: Database, **values: object) -> int:

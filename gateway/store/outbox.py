@@ -64,13 +64,13 @@ def mark_done(db: Database, row_id: int, now: float) -> None:
 
 
 def mark_attempt_failed(db: Database, row_id: int, error: str, now: float,
-                        max_attempts: int = MAX_ATTEMPTS) -> str:
+                        max_attempts: int = MAX_ATTEMPTS, first_delay: float = RETRY_FIRST) -> str:
     """Count a failed attempt and schedule the next with capped exponential backoff; after
     `max_attempts` the row is marked failed (shown in status, retryable by hand)."""
     row = db.execute("SELECT attempts FROM outbox WHERE id = ?", [row_id]).fetchone()
     attempts = (row[0] if row else 0) + 1
     state = FAILED if attempts >= max_attempts else PENDING
-    delay = min(RETRY_CAP, RETRY_FIRST * 2 ** (attempts - 1))
+    delay = min(RETRY_CAP, first_delay * 2 ** (attempts - 1))
     db.execute(
         "UPDATE outbox SET attempts = ?, state = ?, last_error = ?, next_attempt_at = ?"
         " WHERE id = ?",
@@ -86,6 +86,15 @@ def drop(db: Database, row_id: int, reason: str, now: float) -> bool:
         " AND state IN ('pending', 'failed')",
         [now, reason[:500], row_id],
     )
+    return cursor.rowcount > 0
+
+
+def retry(db: Database, row_id: int, now: float) -> bool:
+    """Give a failed row a fresh set of attempts, due now, on a person's decision. Dropped rows
+    are never retried: dropping was a decision too."""
+    cursor = db.execute(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ?"
+        " AND state = 'failed'", [now, row_id])
     return cursor.rowcount > 0
 
 

@@ -1,0 +1,158 @@
+"""Crash safety, proven: the real daemon is SIGKILLed at random moments while SMS pour in.
+
+Each round injects a burst of SMS into the simulated modem, starts `cangw run`, kills it with
+SIGKILL after a random delay (while it starts, reads the modem, commits, acknowledges or
+publishes), and goes on to the next round. At the end the daemon runs until everything is
+drained and stops cleanly, and `verify` checks what a focal point and headquarters would see:
+
+- every injected SMS is stored exactly once as a message, and has exactly one alert;
+- every alert reached MQTT (at least once, by its stable id);
+- every acknowledgement the modem sent belongs to a committed alert (same reference, same
+  words, same phone), and every alert's acknowledgement was sent;
+- no message was acknowledged twice, except when the daemon was killed after it handed the
+  first send to the modem (or wrote it to the line) and before the store recorded it (the
+  outcome of that send was unknown).
+
+Used by tests/test_kill_rounds.py (a few rounds) and bench/kill_soak.py (hundreds of kills).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.sim.gsm_modem import SimulatedModem
+from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
+
+# A send the killed process had already written to the serial line is completed by the modem
+# just after the kill: its outcome was unknown to the store all the same.
+IN_FLIGHT = 0.5
+PHASES = {"cmgr": "reading the modem", "cmgl": "reading the modem",
+          "cmgd": "deleting after a commit", "cmgs": "sending an acknowledgement",
+          "cmti": "a message arriving", "mqtt": "publishing to MQTT"}
+
+
+@dataclass
+class KillReport:
+    rounds: int = 0
+    kills: int = 0
+    injected: list[tuple[str, str]] = field(default_factory=list)  # (phone, text)
+    kill_times: list[float] = field(default_factory=list)
+    phases: Counter[str] = field(default_factory=Counter)
+    unknown_outcome_resends: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def run_rounds(folder: Path, modem: SimulatedModem, broker_port: int, hq: MqttListener,
+               rounds: int, burst: int = 8, seed: int = 1) -> KillReport:
+    """Inject, start, inject more, SIGKILL; `rounds` times. Then drain with a clean run and
+    verify. Half of each burst waits on the SIM before the start (read by the start-up sweep),
+    half arrives while the daemon runs (+CMTI)."""
+    rng = random.Random(seed)
+    config = write_config(folder, modem.path, broker_port, gsm="health_interval = 2\n")
+    report = KillReport()
+    for number in range(rounds):
+        messages = [(f"+2439910{number % 100:02d}{index:03d}",
+                     f"hello there round {number} message {index}" if index % 5 == 4
+                     else f"2 Kamango {number}-{index} hommes") for index in range(burst)]
+        report.injected += messages
+        for phone, text in messages[:burst // 2]:
+            modem.inject_sms(phone, text)
+        daemon = DaemonProcess(config).start()
+        time.sleep(rng.uniform(0.4, 1.6))  # the daemon starts in about a second
+        for phone, text in messages[burst // 2:]:
+            modem.inject_sms(phone, text)
+        time.sleep(rng.uniform(0.0, 1.0))
+        killed_at = time.time()
+        daemon.kill()
+        report.kills += 1
+        report.rounds += 1
+        report.kill_times.append(killed_at)
+        report.phases[_phase(modem, hq, killed_at)] += 1
+    _drain(DaemonProcess(config), folder / "gateway.db", modem, hq, len(report.injected))
+    verify(report, folder / "gateway.db", modem, hq)
+    return report
+
+
+def _phase(modem: SimulatedModem, hq: MqttListener, killed_at: float) -> str:
+    """What the daemon was last seen doing in the 0.2 s before the kill."""
+    recent = [(at, kind) for at, kind, _ in modem.events if killed_at - 0.2 <= at <= killed_at]
+    recent += [(at, "mqtt") for at in hq.arrivals("/alerts") if killed_at - 0.2 <= at <= killed_at]
+    return PHASES.get(max(recent)[1], "other") if recent else "starting or idle"
+
+
+def _drain(daemon: DaemonProcess, db: Path, modem: SimulatedModem, hq: MqttListener,
+           injected: int) -> None:
+    with daemon:
+        def drained():
+            open_rows = query(db, "SELECT COUNT(*) FROM outbox WHERE state != 'done'")
+            messages = query(db, "SELECT COUNT(*) FROM messages")
+            return (not modem.stored and open_rows == [(0,)] and messages
+                    and messages[0][0] >= injected)
+        wait_for(drained, timeout=120, interval=0.2, what="the daemon to drain everything")
+        daemon.stop()
+
+
+def verify(report: KillReport, db: Path, modem: SimulatedModem, hq: MqttListener) -> None:
+    problems = report.problems
+    stored = Counter(text for (text,) in query(db, "SELECT text FROM messages"))
+    for _, text in report.injected:
+        if stored[text] != 1:
+            problems.append(f"message {text!r} stored {stored[text]} times")
+    extra = set(stored) - {text for _, text in report.injected}
+    problems += [f"unexpected message {text!r}" for text in sorted(extra)]
+    per_message = query(db, "SELECT m.text, COUNT(a.id) FROM messages m LEFT JOIN alerts a"
+                            " ON a.message_id = m.id GROUP BY m.id")
+    problems += [f"message {text!r} has {n} alerts" for text, n in per_message if n != 1]
+
+    alerts = {ref: (uid, sender, body) for ref, uid, sender, body in query(
+        db, "SELECT a.ref, a.uid, m.sender, o.body FROM alerts a JOIN messages m"
+            " ON m.id = a.message_id LEFT JOIN outbox o ON o.alert_id = a.id"
+            " AND o.destination = 'sms'")}
+    published = {payload["id"] for payload in hq.json_on("/alerts")}
+    problems += [f"alert {ref} ({uid}) never reached MQTT"
+                 for ref, (uid, _, _) in alerts.items() if uid not in published]
+    _check_acks(report, alerts, modem)
+
+
+def _check_acks(report: KillReport, alerts: dict, modem: SimulatedModem) -> None:
+    sends: dict[str, list[float]] = {}
+    for sent in modem.sent:
+        ref = sent.text.split(" ", 1)[0]
+        expected = alerts.get(ref)
+        if expected is None:
+            report.problems.append(f"acknowledgement for {ref}, which is not a committed alert")
+            continue
+        _, sender, body = expected
+        if sent.number != sender or sent.text != body:
+            report.problems.append(f"acknowledgement for {ref} does not match its alert")
+        sends.setdefault(ref, []).append(sent.at)
+    for ref in alerts:
+        if ref not in sends:
+            report.problems.append(f"alert {ref} was never acknowledged")
+    for ref, times in sends.items():
+        for first, second in itertools.pairwise(times):
+            if any(first - IN_FLIGHT <= killed <= second for killed in report.kill_times):
+                report.unknown_outcome_resends += 1
+            else:
+                before = max((k for k in report.kill_times if k <= first), default=None)
+                after = f"{first - before:.2f} s and {second - before:.2f} s after a kill" \
+                    if before is not None else "before any kill"
+                report.problems.append(f"{ref} acknowledged twice without a kill in between "
+                                       f"(sent {after})")
+
+
+def summary(report: KillReport) -> dict:
+    return {"rounds": report.rounds, "kills": report.kills, "sms": len(report.injected),
+            "lost_or_duplicated": len(report.problems),
+            "resent_after_unknown_outcome": report.unknown_outcome_resends,
+            "kills_by_phase": dict(report.phases)}
+
+
+def report_json(report: KillReport) -> str:
+    return json.dumps(summary(report) | {"problems": report.problems[:20]}, indent=2)

@@ -84,11 +84,15 @@ class GsmService(Worker):
             while not self.stopping.is_set():
                 self.beat()
                 self._step()
+        except ModemRestarted as exc:
+            # its settings are gone (a boot's last lines may also come just after set-up):
+            # set it up again at once; nothing failed, so no back-off and no recovery step
+            log.warning("%s; setting it up again", exc)
         except LinkError as exc:
             self._disconnect()  # free the port: the recovery may reopen it for a reset
-            self._record("down", error=str(exc), **self._recovery_detail())
             if not self.stopping.is_set():
                 self.recovery.failed(exc)
+            self._record("down", error=str(exc), **self._recovery_detail())
             raise
         finally:
             self._disconnect()
@@ -147,9 +151,12 @@ class GsmService(Worker):
         if now >= self._next_probe:
             self._probe()
         if now >= self._next_health:
-            if now - modem.at.last_rx >= self.gsm.health_interval:
+            quiet = now - modem.at.last_rx
+            if quiet >= self.gsm.health_interval:
                 modem.ping()  # a ModemTimeout here ends the link: reopen, and recover
-            self._next_health = now + self.gsm.health_interval
+                quiet = 0.0
+            # look again when the line will have been quiet for a whole interval
+            self._next_health = now + self.gsm.health_interval - quiet
         if self.calls is not None:
             self.calls.tick(time.time())
         if self.credit is not None:
@@ -229,8 +236,10 @@ class GsmService(Worker):
         try:
             results = self._pipeline().ingest_batch(parts)
         except (sqlite3.Error, StoreError, OSError) as exc:
-            log.error("cannot store the SMS in SIM slot(s) %s (%s); they stay on the SIM and "
-                      "will be read again", ", ".join(str(s.index) for s in batch), exc)
+            # said once (and every 10 minutes while it lasts): a full disk must not fill the log
+            self._warn(f"cannot store the SMS ({exc}); they stay on the SIM and are read "
+                       "again", 5, logging.ERROR)
+            log.debug("SMS not stored: SIM slot(s) %s", ", ".join(str(s.index) for s in batch))
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
             return
         self.activity["last_received_at"] = iso_utc(time.time())

@@ -20,6 +20,7 @@ from gateway.errors import CommandError, LinkError, ModemRestarted, PortBusy, Si
 from gateway.links.at import AtChannel
 from gateway.modem_power import ModemPower
 from gateway.modem_profiles import find_profile, load_profiles
+from gateway.payload import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ModemRecovery:
             action = self._power_cycle()
         if action:
             self.counts[action] += 1
-            self.last_action = f"{action.rstrip('s')} at {time.strftime('%Y-%m-%d %H:%M:%S')}"
+            self.last_action = f"{action.rstrip('s')} at {iso_utc(time.time())}"
         return action
 
     def _soft_reset(self) -> str | None:

@@ -68,14 +68,13 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
             except Exception:
                 log.exception("%s: cleanup failed", self.name)
 
-
-    def _warn(self, error: str, backoff: float) -> None:
+    def _warn(self, error: str, backoff: float, level: int = logging.WARNING) -> None:
         """A link error, logged once and again every 10 minutes while it lasts (a modem that
-        stays unplugged must not fill the journal)."""
+        stays unplugged, or a full disk, must not fill the journal)."""
         last, when = self._warned
         now = time.monotonic()
         if error != last or now - when >= REPEAT_WARNING_EVERY:
-            log.warning("%s: %s; retrying in %.0f s", self.name, error, backoff)
+            log.log(level, "%s: %s; retrying in %.0f s", self.name, error, backoff)
             self._warned = (error, now)
         else:
             log.debug("%s: %s; retrying in %.0f s", self.name, error, backoff)

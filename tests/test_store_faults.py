@@ -100,7 +100,7 @@ def test_daemon_replaces_a_corrupt_store_and_reads_the_sim_into_the_new_one(tmp_
 
 
 def test_full_disk_leaves_the_sms_on_the_sim_until_it_can_be_stored(tmp_path, modem, caplog):
-    caplog.set_level(logging.ERROR, "gateway.gsm_service")
+    caplog.set_level(logging.ERROR, "gateway")
     with gsm_worker(tmp_path, modem.path) as worker:
         _state(tmp_path, "up")
         conn = worker.store.db.conn
@@ -116,6 +116,7 @@ def test_full_disk_leaves_the_sms_on_the_sim_until_it_can_be_stored(tmp_path, mo
                 break
         assert "database or disk is full" in caplog.text
         time.sleep(3)  # retried meanwhile, and still refused
+        assert caplog.text.count("cannot store the SMS") == 1  # said once, not every retry
         waiting = [m.text for m in modem.stored.values()]
         assert waiting and set(waiting) <= set(sent)  # left on the SIM, not lost
         conn.execute("PRAGMA max_page_count = 1073741823")  # space again

@@ -25,6 +25,7 @@ from gateway.payload import iso_utc
 log = logging.getLogger(__name__)
 
 RESET_AFTER = 2  # failures in a row before the soft reset
+REPEAT_EVERY = 600.0
 DEFAULT_RESET, DEFAULT_RESET_WAIT = ("AT+CFUN=1,1",), 20.0  # a modem no profile matches
 NOT_THE_MODEM = (PortBusy, SimLocked, ModemRestarted, CommandError)
 
@@ -40,6 +41,7 @@ class ModemRecovery:
         self.reset_commands, self.reset_wait = DEFAULT_RESET, DEFAULT_RESET_WAIT
         self.counts = {"reconnects": 0, "resets": 0, "power_cycles": 0}
         self.last_action: str | None = None
+        self._said: dict[str, float] = {}  # what could not be done -> when it was last logged
 
     def identified(self, model: str | None) -> None:
         """The modem's model (AT+CGMM) picks the reset command from its profile."""
@@ -75,7 +77,7 @@ class ModemRecovery:
         try:
             channel.open()
         except LinkError as exc:
-            log.warning("cannot send the modem a reset (%s)", exc)
+            self._say(logging.WARNING, "cannot send the modem a reset", str(exc))
             return None
         try:
             log.warning("GSM modem failed %d times in a row: soft reset (%s)", self.failures,
@@ -94,8 +96,8 @@ class ModemRecovery:
     def _power_cycle(self) -> str | None:
         self.failures, self.reset_at = 0, None  # the ladder starts again afterwards
         if self.power is None:
-            log.error("GSM modem still fails after a reset and no power relay is configured "
-                      "([gsm] power_pin): a person must power-cycle it")
+            self._say(logging.ERROR, "GSM modem still fails after a reset and no power relay "
+                      "is configured ([gsm] power_pin): a person must power-cycle it")
             return None
         try:
             self.power.cycle()
@@ -103,3 +105,11 @@ class ModemRecovery:
             log.error("cannot power-cycle the modem: %s", exc)
             return None
         return "power_cycles"
+
+    def _say(self, level: int, what: str, detail: str = "") -> None:
+        """Log what could not be done once, then every 10 minutes while it lasts: a modem left
+        unplugged climbs the ladder every minute and must not fill the journal."""
+        now = self.clock()
+        if now - self._said.get(what, -REPEAT_EVERY) >= REPEAT_EVERY:
+            log.log(level, "%s%s", what, f" ({detail})" if detail else "")
+            self._said[what] = now

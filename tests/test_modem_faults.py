@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -10,11 +11,13 @@ from click.testing import CliRunner
 from gpiozero.pins.mock import MockFactory
 
 from gateway.cli import cli
-from gateway.errors import PortBusy
+from gateway.config import load_config
+from gateway.errors import LinkError, PortBusy
 from gateway.links.at import AtChannel
+from gateway.modem_recovery import RESET_AFTER, ModemRecovery
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import gsm_worker as run_gsm_worker
-from gateway.sim.harness import link_state, query, wait_for
+from gateway.sim.harness import link_state, query, wait_for, write_config
 from gateway.sim.modem_faults import follow_relay
 
 FAST = "health_interval = 2\ncommand_timeout = 3\n"
@@ -174,3 +177,25 @@ def test_failed_sends_back_off_give_up_and_are_retried_by_hand(tmp_path, modem):
         assert modem.sent[1].text.startswith("KWJ-0002")
         again = CliRunner().invoke(cli, ["-c", config, "outbox", "retry", "--all"])
         assert again.exit_code != 0 and "no failed outbox row" in again.output
+
+
+def test_a_modem_left_unplugged_without_a_relay_is_reported_every_ten_minutes_not_each_round(
+        tmp_path, caplog):
+    clock = [1000.0]
+    config = load_config(write_config(tmp_path, str(tmp_path / "gone")))
+    recovery = ModemRecovery(config.gsm, None, clock=lambda: clock[0])
+    caplog.set_level(logging.WARNING, "gateway.modem_recovery")
+    for _ in range(9):  # a round of the ladder a minute: nine minutes
+        for _ in range(RESET_AFTER):
+            recovery.failed(LinkError("cannot open the port"))
+        clock[0] += 30
+        recovery.failed(LinkError("cannot open the port"))  # after reset_wait: the relay's turn
+        clock[0] += 30
+    assert caplog.text.count("a person must power-cycle it") == 1
+    assert caplog.text.count("cannot send the modem a reset") == 1
+    clock[0] += 60
+    for _ in range(RESET_AFTER):
+        recovery.failed(LinkError("cannot open the port"))
+    clock[0] += 30
+    recovery.failed(LinkError("cannot open the port"))
+    assert caplog.text.count("a person must power-cycle it") == 2

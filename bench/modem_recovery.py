@@ -84,7 +84,8 @@ def main() -> None:
                         help="health_interval 2 s, command_timeout 3 s (as in the tests)")
     args = parser.parse_args()
     gsm = "health_interval = 2\ncommand_timeout = 3\n" if args.fast else ""
-    print(f"settings: {'health_interval 2 s, command_timeout 3 s' if args.fast else 'defaults'};"
+    print(f"settings: {'health_interval 2 s, command_timeout 3 s' if args.fast else 'defaults'}"
+          " (the SIM swept every 2 s, as in the tests);"
           f" {args.samples} samples each; median (min-max) seconds from the fault\n")
     print(f"{'fault':<48} {'detected':>20} {'recovered (SMS stored)':>26}")
     for name, inject, options in FAULTS:

@@ -43,6 +43,7 @@ PROBE_INTERVAL = 30.0
 FLUSH_INTERVAL = 30.0
 IDLE_WAIT = 1.0
 RECONNECT_CAP = 10.0  # reopening a port is cheap: a replugged modem is back within seconds
+BOOT_QUIET, BOOT_WAIT_MAX = 2.0, 20.0  # a boot is over after 2 s without a line
 BOOT_URCS = ("RDY", "Call Ready", "SMS Ready", "+CFUN:", "+CPIN: NOT READY")
 MEMORY_FULL = ("+CMS ERROR: 322", "^SMMEMFULL")
 MEMORY_FULL_CODE = 322
@@ -85,9 +86,11 @@ class GsmService(Worker):
                 self.beat()
                 self._step()
         except ModemRestarted as exc:
-            # its settings are gone (a boot's last lines may also come just after set-up):
-            # set it up again at once; nothing failed, so no back-off and no recovery step
+            # its settings are gone: set it up again once its boot is over; nothing failed, so
+            # no back-off and no recovery step
             log.warning("%s; setting it up again", exc)
+            self._record("down", error=str(exc), **self._recovery_detail())
+            self._let_it_boot()
         except LinkError as exc:
             self._disconnect()  # free the port: the recovery may reopen it for a reset
             if not self.stopping.is_set():
@@ -96,6 +99,17 @@ class GsmService(Worker):
             raise
         finally:
             self._disconnect()
+
+    def _let_it_boot(self) -> None:
+        """Wait until the modem's start-up lines stop (they come over some seconds), or each
+        of them would interrupt the next set-up. What else comes meanwhile is dropped: the
+        sweep after the set-up reads any SMS it announced."""
+        modem, deadline = self.modem, time.monotonic() + BOOT_WAIT_MAX
+        while modem is not None and time.monotonic() < deadline and not self.stopping.is_set():
+            try:
+                modem.urcs.get(timeout=BOOT_QUIET)
+            except queue.Empty:
+                return
 
     def cleanup(self) -> None:
         self._disconnect()

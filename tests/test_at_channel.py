@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gateway.errors import CommandError, LinkError, ModemTimeout
+from gateway.errors import CommandError, LinkError, ModemRestarted, ModemTimeout
 from gateway.links.at import AtChannel, redact_wire
 from gateway.sim.harness import wait_for
 from gateway.sim.pty_port import PtyPort
@@ -125,3 +125,13 @@ def test_wire_traces_hide_numbers_and_pdus():
     assert redact_wire('+CLIP: "+243990000101",145') == '+CLIP: "<13 digits>",145'
     assert redact_wire("0791429309000010040C91429319325476") == "<pdu 17 bytes>"
     assert redact_wire("AT+CSQ") == "AT+CSQ"
+
+
+def test_a_modem_that_restarts_during_a_command_ends_it_at_once(peer_and_channel):
+    # the modem rebooted after taking AT+CMGL: it prints its start-up lines and never answers
+    _peer, at = peer_and_channel({"AT+CMGL=4": b"\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\nCall Ready\r\n"})
+    started = time.monotonic()
+    with pytest.raises(ModemRestarted, match="restarted during 'AT\\+CMGL=4'"):
+        at.command("AT+CMGL=4", timeout=10, quiet_limit=10)
+    assert time.monotonic() - started < 1.5  # not the command's 10 s
+    assert at.urcs.get(timeout=1)[1] == "RDY"  # the worker hears of it too

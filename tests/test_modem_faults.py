@@ -114,7 +114,7 @@ def test_full_sim_without_notifications_is_drained_by_the_fallback_poll(tmp_path
             modem.inject_sms(PHONE, text)
         wait_for(lambda: sorted(_alerts(tmp_path)) == sorted(texts), timeout=40,
                  what="all eight messages")
-        assert modem.stored == {}
+        wait_for(lambda: modem.stored == {}, timeout=10, what="each deleted after its commit")
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
@@ -158,7 +158,8 @@ def test_failed_sends_back_off_give_up_and_are_retried_by_hand(tmp_path, modem):
         _received(tmp_path, modem, "2 Kamango first")
         wait_for(lambda: modem.sent, timeout=20, what="the third attempt to go through")
         db = tmp_path / "gateway.db"
-        assert query(db, "SELECT state, attempts FROM outbox WHERE id = 1") == [("done", 3)]
+        wait_for(lambda: query(db, "SELECT state, attempts FROM outbox WHERE id = 1")
+                 == [("done", 3)], timeout=5, what="the send marked done after its +CMGS")
 
         modem.fail_sends(500, times=3)
         _received(tmp_path, modem, "2 Kamango second")

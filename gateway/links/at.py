@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import serial
 
-from gateway.errors import CommandError, LinkError, ModemTimeout, PortBusy
+from gateway.errors import CommandError, LinkError, ModemRestarted, ModemTimeout, PortBusy
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger("gateway.wire")
@@ -39,6 +39,8 @@ BLOB_FIRST = ("\x00", "\x01")  # a binary reply starts with its length, below 51
 # that store a message can get it as their own answer.
 MEMORY_FULL = "+CMS ERROR: 322"
 STORING = ("AT+CMGW", "AT+CMSS", "AT+CPMS")
+# What a modem prints only as it starts: a command in progress then will never be answered.
+BOOTED = ("RDY", "Call Ready", "SMS Ready")
 
 
 @dataclass
@@ -180,6 +182,9 @@ class AtChannel:
             return pending.lines
         if final.startswith(FINAL_ERRORS):
             raise CommandError(pending.command, final)
+        if final in BOOTED:
+            raise ModemRestarted(f"{self.url}: the modem restarted during {pending.command!r} "
+                                 f"({final})")
         raise LinkError(f"{pending.command!r}: {final}")
 
     def _abandon(self, pending: _Pending) -> None:
@@ -294,6 +299,11 @@ class AtChannel:
                 return  # echo
             if line == MEMORY_FULL and not pending.command.upper().startswith(STORING):
                 self.urcs.put((time.monotonic(), line))  # the modem's notice, not our answer
+                return
+            if line in BOOTED:  # the modem restarted: the command will never be answered
+                self.urcs.put((time.monotonic(), line))
+                pending.final = line
+                pending.done.set()
                 return
             if pending.prompt_marker == READY and line == READY and not pending.prompt.is_set():
                 pending.prompt.set()

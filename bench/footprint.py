@@ -38,6 +38,7 @@ class Footprint:
     idle_cpu_percent: float = 0.0
     rss_idle_mb: float = 0.0
     rss_after_volume_mb: float = 0.0
+    rss_before_queue_mb: float = 0.0  # with the focal points registered, broker still up
     rss_queued_mb: float = 0.0
     bytes_per_alert: float = 0.0  # alerts arriving in bursts (committed together)
     bytes_per_lone_alert: float = 0.0  # each alert alone: its own commits and syncs
@@ -81,6 +82,7 @@ def measure(volume: int, queued: int, idle_seconds: float, focal_points: int) ->
             result.latency_many_ms = _latencies(sim, db, 10, "many")
             _register(config, work, focal_points)
             result.latency_focal_ms = _latencies(sim, db, 10, "focal")
+            result.rss_before_queue_mb = rss_kb(daemon.pid) / 1024
             broker.stop()  # headquarters unreachable: alerts queue on disk
             _feed(sim, db, realistic_texts(queued), "queued")
             result.queued = _pending(db, "mqtt")

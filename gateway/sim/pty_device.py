@@ -6,6 +6,7 @@ came back under a new name); the serving thread follows whichever is current."""
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 import time
@@ -17,7 +18,7 @@ from gateway.sim.pty_port import PtyPort
 log = logging.getLogger(__name__)
 
 
-class PtyDevice:
+class PtyDevice(abc.ABC):
     thread_name = "sim-device"
 
     def __init__(self, baudrate: int, link: Path | None = None):
@@ -73,9 +74,9 @@ class PtyDevice:
                 log.exception("%s failed on %r", type(self).__name__, buffer[:80])
                 buffer = b""
 
-    def _new_port(self) -> None:
+    def _new_port(self) -> None:  # noqa: B027 - an optional hook: most devices keep nothing
         """The device now serves another tty: forget what was half-received on the old one."""
 
+    @abc.abstractmethod
     def _process(self, buffer: bytes) -> bytes:
         """Act on what the host wrote; return the bytes kept for later (an unfinished line)."""
-        raise NotImplementedError

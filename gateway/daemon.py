@@ -11,7 +11,6 @@ daemon restarted) and pulse the panel's power LED (which stops blinking).
 from __future__ import annotations
 
 import logging
-import shutil
 import signal
 import threading
 import time
@@ -25,6 +24,7 @@ from gateway.mqtt_service import MqttService
 from gateway.panel_service import PanelService
 from gateway.sbd.service import SbdService
 from gateway.sd_notify import SystemdNotifier
+from gateway.store import free_disk_mb
 from gateway.store.integrity import open_checked
 from gateway.workers import Notifier, Worker
 
@@ -139,7 +139,7 @@ class Daemon:
 
     def _check_disk(self, now: float) -> None:
         self._disk_checked = now
-        free_mb = shutil.disk_usage(self.config.store.path.parent).free // (1024 * 1024)
+        free_mb = free_disk_mb(self.config.store.path)
         if free_mb >= self.config.store.min_free_mb:
             self._disk_warned = -DISK_REPEAT
             return

@@ -21,11 +21,11 @@ from gateway.links.at import AtChannel
 from gateway.modem_power import ModemPower
 from gateway.modem_profiles import find_profile, load_profiles
 from gateway.payload import iso_utc
+from gateway.repeats import Repeats
 
 log = logging.getLogger(__name__)
 
 RESET_AFTER = 2  # failures in a row before the soft reset
-REPEAT_EVERY = 600.0
 DEFAULT_RESET, DEFAULT_RESET_WAIT = ("AT+CFUN=1,1",), 20.0  # a modem no profile matches
 NOT_THE_MODEM = (PortBusy, SimLocked, ModemRestarted, CommandError)
 
@@ -41,7 +41,7 @@ class ModemRecovery:
         self.reset_commands, self.reset_wait = DEFAULT_RESET, DEFAULT_RESET_WAIT
         self.counts = {"reconnects": 0, "resets": 0, "power_cycles": 0}
         self.last_action: str | None = None
-        self._said: dict[str, float] = {}  # what could not be done -> when it was last logged
+        self._repeats = Repeats(clock=clock)  # what could not be done, said every 10 minutes
 
     def identified(self, model: str | None) -> None:
         """The modem's model (AT+CGMM) picks the reset command from its profile."""
@@ -109,7 +109,5 @@ class ModemRecovery:
     def _say(self, level: int, what: str, detail: str = "") -> None:
         """Log what could not be done once, then every 10 minutes while it lasts: a modem left
         unplugged climbs the ladder every minute and must not fill the journal."""
-        now = self.clock()
-        if now - self._said.get(what, -REPEAT_EVERY) >= REPEAT_EVERY:
+        if self._repeats.due(what):
             log.log(level, "%s%s", what, f" ({detail})" if detail else "")
-            self._said[what] = now

@@ -21,10 +21,6 @@ class SystemdNotifier:
         self.watchdog_interval = _watchdog_interval(env)
         self._failed = False
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self.address)
-
     def send(self, *fields: str) -> bool:
         """Send `KEY=value` lines in one datagram; False when there is no socket or it failed."""
         if not self.address:

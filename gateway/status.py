@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 from gateway import __version__
@@ -11,7 +10,7 @@ from gateway.config import Config
 from gateway.credit import sms_failures
 from gateway.payload import iso_utc
 from gateway.sbd.policy import satellite_counts
-from gateway.store import Store, outbox
+from gateway.store import Store, free_disk_mb, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
 
@@ -49,7 +48,7 @@ def store_health(store: Store, config: Config) -> dict:
     against `[store] min_free_mb`."""
     integrity = _meta_json(store, "integrity") or {}
     recovered = _meta_json(store, "store_recovered")
-    free_mb = shutil.disk_usage(store.path.parent).free // (1024 * 1024)
+    free_mb = free_disk_mb(store.path)
     return {
         "integrity": integrity.get("result", "not checked yet (the daemon checks at start)"),
         "checked_at": iso_utc(integrity.get("checked_at")),

@@ -14,11 +14,11 @@ import time
 from collections import defaultdict
 
 from gateway.errors import LinkError
+from gateway.repeats import Repeats
 
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 60.0
-REPEAT_WARNING_EVERY = 600.0
 
 
 class Worker(threading.Thread, metaclass=abc.ABCMeta):
@@ -29,7 +29,7 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
         self.stopping = threading.Event()
         self.heartbeat = time.monotonic()
         self.up = threading.Event()  # set once its link first came up (for systemd's READY=1)
-        self._warned: tuple[str, float] = ("", -REPEAT_WARNING_EVERY)
+        self._repeats = Repeats()
 
     @abc.abstractmethod
     def loop(self) -> None:
@@ -71,11 +71,8 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
     def _warn(self, error: str, backoff: float, level: int = logging.WARNING) -> None:
         """A link error, logged once and again every 10 minutes while it lasts (a modem that
         stays unplugged, or a full disk, must not fill the journal)."""
-        last, when = self._warned
-        now = time.monotonic()
-        if error != last or now - when >= REPEAT_WARNING_EVERY:
+        if self._repeats.due(error):
             log.log(level, "%s: %s; retrying in %.0f s", self.name, error, backoff)
-            self._warned = (error, now)
         else:
             log.debug("%s: %s; retrying in %.0f s", self.name, error, backoff)
 

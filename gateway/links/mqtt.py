@@ -17,16 +17,15 @@ import socket
 import ssl
 import sys
 import threading
-import time
 
 import paho.mqtt.client as paho
 
 from gateway.config import MqttConfig
+from gateway.repeats import Repeats
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MIN, RECONNECT_MAX = 1, 60
-REPEAT_LOG_EVERY = 600.0
 
 
 class MqttLink:
@@ -37,7 +36,7 @@ class MqttLink:
         self.last_error: str | None = None
         self.on_change = lambda: None
         self._stopping = False
-        self._logged: tuple[str | None, float] = (None, 0.0)
+        self._repeats = Repeats()
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=True, protocol=paho.MQTTv311)
         client.will_set(will_topic, will_payload, qos=1, retain=True)
@@ -78,7 +77,7 @@ class MqttLink:
                     self._failed(f"cannot read the password file: {exc}")
         else:
             self.last_error = None
-            self._logged = (None, 0.0)
+            self._repeats.clear()
             self.connected.set()
             log.info("MQTT connected to %s:%d", self.config.host, self.config.port)
         self.on_change()
@@ -99,11 +98,9 @@ class MqttLink:
     def _failed(self, error: str) -> None:
         """Keep the error for status; log it when it changes, and every 10 minutes."""
         self.last_error = error
-        last, when = self._logged
-        if error != last or time.monotonic() - when >= REPEAT_LOG_EVERY:
+        if self._repeats.due(error):
             log.error("MQTT %s:%d: %s; retrying with backoff (up to %d s)", self.config.host,
                       self.config.port, error, RECONNECT_MAX)
-            self._logged = (error, time.monotonic())
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self.acked.put(mid)

@@ -7,6 +7,7 @@ power cut, which is the promise behind every acknowledgement. Each thread opens 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -123,3 +124,8 @@ class Store:
 
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.db)]
+
+
+def free_disk_mb(path: Path) -> int:
+    """Megabytes free on the disk that holds the store at `path` (what a write may still use)."""
+    return shutil.disk_usage(path.parent).free // (1024 * 1024)

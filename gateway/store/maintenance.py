@@ -8,16 +8,15 @@ single self-contained file before it takes the target's name.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.store import Store
+from gateway.store import Store, free_disk_mb
 from gateway.store.schema import migrations
 
 COUNTED = ("messages", "alerts", "alerts_seen", "outbox", "focal_points", "villages")
-LOW_DISK_BYTES = 50 * 1024 * 1024
+LOW_DISK_MB = 50
 
 
 @dataclass
@@ -64,14 +63,14 @@ def check(store: Store) -> Health:
     if mode != "wal":
         health.problems.append(f"journal mode is {mode}, expected wal")
     wal = store.path.with_name(store.path.name + "-wal")
-    free = shutil.disk_usage(store.path.parent).free
-    if free < LOW_DISK_BYTES:
-        health.problems.append(f"only {free // 1024 // 1024} MB free on the store's disk")
+    free_mb = free_disk_mb(store.path)
+    if free_mb < LOW_DISK_MB:
+        health.problems.append(f"only {free_mb} MB free on the store's disk")
     health.facts = {
         "path": str(store.path), "bytes": store.path.stat().st_size,
         "wal_bytes": wal.stat().st_size if wal.exists() else 0, "journal_mode": mode,
         "schema": store.schema_version()[-1] if store.schema_version() else None,
-        "disk_free_mb": free // 1024 // 1024,
+        "disk_free_mb": free_mb,
         **{t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
            for t in COUNTED if _has_table(db.conn, t)},
     }

@@ -15,10 +15,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from core import realistic_texts
 
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.pipeline import Pipeline
 from gateway.cli import cli
-from gateway.codes import load_codebook
 from gateway.config import load_config
-from gateway.pipeline import Pipeline
 from gateway.sim.harness import write_config
 from gateway.store import Store
 from gateway.store.inbox import NewMessage

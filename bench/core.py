@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from gateway.codes import load_codebook
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.pipeline import Pipeline
 from gateway.config import load_config
-from gateway.links.sms_pdu import decode_deliver
-from gateway.pipeline import Pipeline
+from gateway.gsm.sms_pdu import decode_deliver
 from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.harness import write_config
 from gateway.store import Store

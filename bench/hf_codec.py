@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gateway.config import load_config
-from gateway.links import kiss
-from gateway.links.ax25 import Address, UiFrame
-from gateway.links.hf import KissDialect
-from gateway.links.kiss import KissDecoder, KissFrame
+from gateway.hf import kiss
+from gateway.hf.ax25 import Address, UiFrame
+from gateway.hf.kiss import KissDecoder, KissFrame
+from gateway.hf.link import KissDialect
 from gateway.sim.harness import write_config
 
 READ = 4096

@@ -22,11 +22,11 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 from stats import percentile
 
-from gateway.codes import load_codebook
+from gateway.alerts.codes import load_codebook
 from gateway.config import load_config
-from gateway.gsm_service import GsmService
-from gateway.panel_service import PanelService
-from gateway.panel_view import read_view
+from gateway.gsm.service import GsmService
+from gateway.panel.service import PanelService
+from gateway.panel.view import read_view
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import query, wait_for, write_config
 from gateway.store import Store

@@ -20,9 +20,9 @@ import statistics
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from gateway.codes import load_codebook
-from gateway.payload import alert_payload, encode
-from gateway.pipeline import PRIORITY
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.payload import alert_payload, encode
+from gateway.alerts.pipeline import PRIORITY
 from gateway.sbd.packing import MO_MAX, UNPARSED_TEXT_CAP, Packed, credits, pack, to_sat_alert
 from gateway.store.alerts import AlertRow
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from stats import percentile
 
-from gateway.links.sms_pdu import fingerprint
+from gateway.gsm.sms_pdu import fingerprint
 from gateway.sim.broker import Broker
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, query, wait_for, wait_until_gsm_up, write_config

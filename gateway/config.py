@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from gateway.calls_config import CallsConfig, CreditConfig
-from gateway.callsign import normalise_callsign
 from gateway.errors import ConfigError
-from gateway.panel_config import GPIO_RANGE, PanelConfig
+from gateway.gsm.config import CallsConfig, CreditConfig
+from gateway.hf.callsign import normalise_callsign
+from gateway.panel.config import GPIO_RANGE, PanelConfig
 from gateway.sbd.config import SbdConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")

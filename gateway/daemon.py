@@ -16,12 +16,12 @@ import threading
 import time
 
 from gateway import __version__
-from gateway.codes import load_codebook
+from gateway.alerts.codes import load_codebook
 from gateway.config import Config
-from gateway.gsm_service import GsmService
-from gateway.hf_service import HfService
-from gateway.mqtt_service import MqttService
-from gateway.panel_service import PanelService
+from gateway.gsm.service import GsmService
+from gateway.hf.service import HfService
+from gateway.mqtt.service import MqttService
+from gateway.panel.service import PanelService
 from gateway.sbd.service import SbdService
 from gateway.sd_notify import SystemdNotifier
 from gateway.store import free_disk_mb

@@ -6,9 +6,9 @@ import json
 import time
 
 from gateway import __version__
+from gateway.alerts.payload import iso_utc
 from gateway.config import Config
-from gateway.credit import sms_failures
-from gateway.payload import iso_utc
+from gateway.gsm.credit import sms_failures
 from gateway.sbd.policy import satellite_counts
 from gateway.store import Store, free_disk_mb, outbox
 from gateway.store import alerts as alert_store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.codes import load_codebook
+from gateway.alerts.codes import load_codebook
 from gateway.config import load_config
 from gateway.model import Village
 from gateway.sim.broker import Broker, find_mosquitto

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from gateway.at import AtChannel, redact_wire
 from gateway.errors import CommandError, LinkError, ModemRestarted, ModemTimeout
-from gateway.links.at import AtChannel, redact_wire
 from gateway.sim.harness import wait_for
 from gateway.sim.pty_port import PtyPort
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.config import load_config
 from gateway.errors import ConfigError
-from gateway.panel_config import PanelConfig
+from gateway.panel.config import PanelConfig
 
 EXAMPLE = Path(__file__).parent.parent / "firmware-config" / "gateway.example.toml"
 MINIMAL = '[base]\nid = "KWJ"\nname = "Kiwanja"\n[store]\npath = "gw.db"\n'

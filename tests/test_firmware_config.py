@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import ConfigError
-from gateway.modem_profiles import find_profile, load_profiles
+from gateway.gsm.profiles import find_profile, load_profiles
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware-config"
 RULE_PAIR = re.compile(r'\s*([A-Z_]+(?:\{[A-Za-z_]+\})?)\s*(==|!=|\+=|=|:=)\s*"([^"]*)"\s*(?:,|$)')

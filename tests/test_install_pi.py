@@ -115,7 +115,7 @@ def test_installs_user_folders_config_venv_rules_and_units(installed, source):
     assert helped.returncode == 0 and "panel" in helped.stdout and "modem" in helped.stdout
     profiles = subprocess.run(
         [root / "opt/cangw/bin/python", "-c",
-         "from gateway.modem_profiles import load_profiles; print(sorted(load_profiles()))"],
+         "from gateway.gsm.profiles import load_profiles; print(sorted(load_profiles()))"],
         capture_output=True, text=True, check=True).stdout
     assert "sim800" in profiles and "quectel_ec25" in profiles  # the data ships in the package
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.payload import alert_payload, iso_utc
+from gateway.alerts.registry_cache import RegistryCache
+from gateway.alerts.seen import SeenMarker
+from gateway.alerts.voice import VIA, record_voice_alert
 from gateway.cli.common import CliContext, emit, json_option, local_time, pass_context
-from gateway.codes import load_codebook
-from gateway.payload import alert_payload, iso_utc
-from gateway.registry_cache import RegistryCache
-from gateway.seen import SeenMarker
 from gateway.store import Store
 from gateway.store import alerts as alert_store
 from gateway.store import seen as seen_store
-from gateway.voice_alerts import VIA, record_voice_alert
 
 EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
                   "urgency", "village_number", "village_name", "count", "text", "unparsed",

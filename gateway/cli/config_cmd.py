@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from gateway.alerts.codes import load_codebook
 from gateway.cli.common import CliContext, pass_context
-from gateway.codes import load_codebook
 from gateway.errors import GatewayError
 from gateway.sbd.commands import load_key
 

@@ -12,17 +12,17 @@ import time
 
 import click
 
+from gateway.alerts.phone import normalise_phone
+from gateway.alerts.pipeline import PRIORITY
+from gateway.at import AtChannel
 from gateway.cli.common import CliContext, audit, json_option, local_time, pass_context
 from gateway.config import GsmConfig
-from gateway.credit import REQUEST_KEY as CREDIT_REQUEST
-from gateway.credit import record_answer
 from gateway.errors import CommandError, LinkError, ModemTimeout, PortBusy
-from gateway.links.at import AtChannel
-from gateway.links.gsm import GsmModem
-from gateway.links.voice import ModemVoice, ussd_text
-from gateway.modem_profiles import find_profile, load_profiles
-from gateway.phone import normalise_phone
-from gateway.pipeline import PRIORITY
+from gateway.gsm.credit import REQUEST_KEY as CREDIT_REQUEST
+from gateway.gsm.credit import record_answer
+from gateway.gsm.modem import GsmModem
+from gateway.gsm.profiles import find_profile, load_profiles
+from gateway.gsm.voice import ModemVoice, ussd_text
 from gateway.store import links as link_status
 from gateway.store import outbox
 

@@ -7,12 +7,12 @@ import time
 
 import click
 
-from gateway import panel_test
 from gateway.cli.common import CliContext, pass_context
 from gateway.errors import LinkError
-from gateway.modem_power import open_relay
-from gateway.panel import PanelDevices, cycle_outputs
-from gateway.panel_config import PanelConfig
+from gateway.gsm.power import open_relay
+from gateway.panel import selftest
+from gateway.panel.config import PanelConfig
+from gateway.panel.devices import PanelDevices, cycle_outputs
 
 DAEMON_ANSWER = 3.0  # the daemon's panel worker reads the store twice a second
 
@@ -68,12 +68,12 @@ def _through_daemon(ctx: CliContext, config: PanelConfig, seconds: float, relay:
                     reason: str) -> None:
     click.echo(f"the panel's pins are in use ({reason}); asking the running daemon")
     with ctx.store() as store:
-        wanted = panel_test.request(store, seconds, relay, time.time())
-        if panel_test.wait(store, panel_test.STARTED, wanted, DAEMON_ANSWER) is None:
-            panel_test.withdraw(store, wanted)
+        wanted = selftest.request(store, seconds, relay, time.time())
+        if selftest.wait(store, selftest.STARTED, wanted, DAEMON_ANSWER) is None:
+            selftest.withdraw(store, wanted)
             raise click.ClickException(f"no daemon answered, and the pins cannot be used: {reason}")
         budget = len(config.pins()) * (seconds + 0.5) + 10
-        outcome = panel_test.wait(store, panel_test.DONE, wanted, budget)
+        outcome = selftest.wait(store, selftest.DONE, wanted, budget)
     if outcome is None:
         raise click.ClickException("the daemon started the test but did not report its end")
     for step in outcome["steps"]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from gateway.callsign import normalise_callsign
+from gateway.alerts.phone import normalise_phone
 from gateway.cli.common import CliContext, emit, json_option, pass_context
-from gateway.phone import normalise_phone
+from gateway.hf.callsign import normalise_callsign
 from gateway.store import registry as reg
 from gateway.store.registry import ImportReport
 

@@ -19,13 +19,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from gateway.alerts.payload import encode
 from gateway.errors import SbdFormatError
 from gateway.hq.config import HqConfig
 from gateway.hq.publish import load_books, publications
 from gateway.hq.store import HqStore, StoredDelivery
 from gateway.hq.webhook import BadDelivery, parse_delivery, read_fields
-from gateway.links.mqtt import MqttLink
-from gateway.payload import encode
+from gateway.mqtt.link import MqttLink
 from gateway.sbd.reply import decode_message
 
 log = logging.getLogger(__name__)

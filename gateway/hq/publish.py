@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from gateway.codes import CodeBook, load_codebook
+from gateway.alerts.codes import CodeBook, load_codebook
+from gateway.alerts.payload import alert_payload, encode, iso_utc
 from gateway.hq.config import HqConfig
 from gateway.hq.store import Delivery
-from gateway.payload import alert_payload, encode, iso_utc
 from gateway.sbd.batch import Batch, SatAlert
 from gateway.sbd.reply import StatusReply
 from gateway.store.alerts import AlertRow

@@ -19,9 +19,9 @@ import random
 import time
 from dataclasses import dataclass
 
+from gateway.alerts.pipeline import _zone
+from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
-from gateway.pipeline import _zone
-from gateway.registry_cache import RegistryCache
 from gateway.sbd.batch import MAX_ALERTS
 from gateway.sbd.packing import CREDIT_BYTES, MO_MAX, credits, pack, to_sat_alert
 from gateway.sbd.reply import StatusReply, encode_reply

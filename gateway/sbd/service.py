@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 import time
 
-from gateway.codes import CodeBook
+from gateway.alerts.codes import CodeBook
+from gateway.alerts.payload import iso_utc
+from gateway.alerts.pipeline import _zone
+from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.errors import CommandRejected, ConfigError, LinkError, ModemTimeout, SbdFormatError
-from gateway.links.sbd import SbdModem, SessionResult
-from gateway.payload import iso_utc
-from gateway.pipeline import _zone
-from gateway.registry_cache import RegistryCache
 from gateway.sbd import commands
+from gateway.sbd.link import SbdModem, SessionResult
 from gateway.sbd.policy import Outgoing, SatellitePolicy, queue_status_reply, retry_delay
 from gateway.store import Store, outbox
 from gateway.store import links as link_status

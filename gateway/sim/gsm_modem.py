@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from gateway.links.sms_pdu import decode_deliver
+from gateway.gsm.sms_pdu import decode_deliver
 from gateway.sim.at_commands import AtCommandSet, SimError
 from gateway.sim.calls import SimulatedCall, run_caller
 from gateway.sim.deliver_pdu import build_deliver_pdus

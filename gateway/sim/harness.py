@@ -176,9 +176,9 @@ def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.
 @contextmanager
 def gsm_worker(folder: Path, port: str, gsm: str = "", pin_factory=None) -> Iterator:
     """The daemon's GSM worker in this process, on a fresh store in `folder`."""
-    from gateway.codes import load_codebook
+    from gateway.alerts.codes import load_codebook
     from gateway.config import load_config
-    from gateway.gsm_service import GsmService
+    from gateway.gsm.service import GsmService
     from gateway.store import Store
     from gateway.workers import Notifier
 
@@ -205,9 +205,9 @@ SAMPLE_TEXTS = ("2 Kamango", "8 Kamango", "hello?", "1 Nobili", "9", "7 Mutwanga
 def queue_alerts(config_path: Path, count: int) -> None:
     """Commit `count` alerts of mixed severities as the pipeline does (outbox rows included),
     from this process: a backlog without waiting for the modem."""
-    from gateway.codes import load_codebook
+    from gateway.alerts.codes import load_codebook
+    from gateway.alerts.pipeline import Pipeline
     from gateway.config import load_config
-    from gateway.pipeline import Pipeline
     from gateway.store import Store
     from gateway.store.inbox import NewMessage
 

@@ -13,7 +13,7 @@ drained and stops cleanly, and `verify` checks what a focal point and headquarte
   first send to the modem (or wrote it to the line) and before the store recorded it (the
   outcome of that send was unknown).
 
-Used by tests/test_kill_rounds.py (a few rounds) and bench/kill_soak.py (hundreds of kills).
+Used by tests/sim/test_kill_rounds.py (a few rounds) and bench/kill_soak.py (hundreds of kills).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from gateway.links.kiss import KissDecoder, KissFrame
+from gateway.hf.kiss import KissDecoder, KissFrame
 from gateway.sim.broker import free_port
 
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.links.sbd import MO_MAX, MT_MAX, checksum
+from gateway.sbd.link import MO_MAX, MT_MAX, checksum
 from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)

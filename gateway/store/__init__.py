@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from gateway.alerts.pseudonym import Pseudonymiser, new_secret
 from gateway.errors import StoreError
-from gateway.pseudonym import Pseudonymiser, new_secret
 from gateway.store.schema import migrations
 
 BUSY_TIMEOUT_MS = 10_000

@@ -1,0 +1,60 @@
+"""The JSON headquarters receives for each alert (documented field by field in the README).
+
+Senders appear only as pseudonyms, and free text is scrubbed of phone numbers and focal
+points' names before it leaves the base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+from gateway.alerts.codes import CodeBook
+from gateway.store.alerts import AlertRow
+
+SCHEMA_VERSION = 1
+
+
+def iso_utc(timestamp: float | None) -> str | None:
+    """ISO-8601 UTC with a Z, to the millisecond."""
+    if timestamp is None:
+        return None
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
+                  pseudonymise: Callable[[str | None], str | None],
+                  redact: Callable[[str], str]) -> dict:
+    code = codebook.codes.get(alert.code) if alert.code else None
+    return {
+        "schema": SCHEMA_VERSION,
+        "id": alert.uid,
+        "ref": alert.ref,
+        "base": base_id,
+        "channel": alert.channel,
+        "received_at": iso_utc(alert.received_at),
+        "code": alert.code,
+        "code_words": dict(code.labels) if code else None,
+        "category": alert.category,
+        "severity": alert.severity,
+        "urgency": alert.urgency,
+        "village": ({"number": alert.village_number, "name": alert.village_name}
+                    if alert.village_number is not None else None),
+        "count": alert.count,
+        "text": redact(alert.text),
+        "unparsed": alert.code is None,
+        "sender": pseudonymise(alert.sender),
+        "sender_registered": bool(alert.registered),
+        "language": alert.language,
+        "parts": alert.parts,
+        "partial": bool(alert.partial),
+        "repeats": alert.repeats,
+        "entered_by": alert.entered_by,
+        "heard_via": alert.via,
+    }
+
+
+def encode(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

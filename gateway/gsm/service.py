@@ -1,0 +1,351 @@
+"""The worker that owns the GSM modem: receive, commit, delete, acknowledge.
+
+The order that loses nothing: read the SMS -> commit it (with its alert and acknowledgement)
+-> only then delete it from the SIM. Storage is swept with AT+CMGL at start and periodically,
+so a missed +CMTI never strands a message; incoming messages go before outgoing ones.
+
+A modem that stops answering is found by a health probe ('AT' when the line has been quiet for
+`health_interval`); the worker then reopens the port and sets the modem up again, and
+`ModemRecovery` escalates to a soft reset and a power-cycle when that keeps failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import sqlite3
+import time
+
+from gpiozero.pins import Factory
+
+from gateway.alerts.codes import CodeBook
+from gateway.alerts.payload import iso_utc
+from gateway.alerts.pipeline import Pipeline
+from gateway.config import Config
+from gateway.errors import CommandError, LinkError, ModemRestarted, StoreError
+from gateway.gsm.calls import CallHandler
+from gateway.gsm.credit import CreditWatch
+from gateway.gsm.modem import GsmModem, NetworkState, StoredSms
+from gateway.gsm.power import ModemPower, relay_pin
+from gateway.gsm.profiles import find_profile, load_profiles
+from gateway.gsm.recovery import ModemRecovery
+from gateway.gsm.sms_pdu import decode_deliver
+from gateway.gsm.voice import ModemVoice
+from gateway.store import Store, outbox
+from gateway.store import links as link_status
+from gateway.workers import Notifier, Worker
+
+log = logging.getLogger(__name__)
+
+CMTI = re.compile(r'\+CMTI:\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
+PROBE_INTERVAL = 30.0
+FLUSH_INTERVAL = 30.0
+IDLE_WAIT = 1.0
+RECONNECT_CAP = 10.0  # reopening a port is cheap: a replugged modem is back within seconds
+BOOT_QUIET, BOOT_WAIT_MAX = 2.0, 20.0  # a boot is over after 2 s without a line
+BOOT_URCS = ("RDY", "Call Ready", "SMS Ready", "+CFUN:", "+CPIN: NOT READY")
+MEMORY_FULL = ("+CMS ERROR: 322", "^SMMEMFULL")
+MEMORY_FULL_CODE = 322
+NO_NETWORK = {30, 331, 332}  # +CMS ERROR: no network service, network timeout
+
+
+class GsmService(Worker):
+    backoff_cap = RECONNECT_CAP
+
+    def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier,
+                 pin_factory: Factory | None = None):
+        super().__init__("gsm")
+        assert config.gsm is not None
+        self.config = config
+        self.gsm = config.gsm
+        self.codebook = codebook
+        self.notifier = notifier
+        self.modem: GsmModem | None = None
+        self.store: Store | None = None
+        self.pipeline: Pipeline | None = None
+        self.network: NetworkState | None = None
+        self.identity: dict[str, str | None] = {}  # for `cangw modem info` while we hold the port
+        relay = relay_pin(config)
+        self.recovery = ModemRecovery(self.gsm, ModemPower(*relay, pin_factory) if relay else None)
+        self.activity: dict[str, str | None] = {"last_received_at": None, "last_sent_at": None}
+        self._next_sweep = self._next_probe = self._next_flush = self._next_health = 0.0
+        self.calls: CallHandler | None = None
+        self.credit: CreditWatch | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def loop(self) -> None:
+        if self.store is None:
+            self.store = Store.open(self.config.store.path, migrate=False)
+            self.pipeline = Pipeline(self.store, self.config, self.codebook, self.notifier)
+        try:
+            self._connect()
+            self.recovery.connected()
+            self.up.set()
+            while not self.stopping.is_set():
+                self.beat()
+                self._step()
+        except ModemRestarted as exc:
+            # its settings are gone: set it up again once its boot is over; nothing failed, so
+            # no back-off and no recovery step
+            log.warning("%s; setting it up again", exc)
+            self._record("down", error=str(exc), **self._recovery_detail())
+            self._let_it_boot()
+        except LinkError as exc:
+            self._disconnect()  # free the port: the recovery may reopen it for a reset
+            if not self.stopping.is_set():
+                self.recovery.failed(exc)
+            self._record("down", error=str(exc), **self._recovery_detail())
+            raise
+        finally:
+            self._disconnect()
+
+    def _let_it_boot(self) -> None:
+        """Wait until the modem's start-up lines stop (they come over some seconds), or each
+        of them would interrupt the next set-up. What else comes meanwhile is dropped: the
+        sweep after the set-up reads any SMS it announced."""
+        modem, deadline = self.modem, time.monotonic() + BOOT_WAIT_MAX
+        while modem is not None and time.monotonic() < deadline and not self.stopping.is_set():
+            try:
+                modem.urcs.get(timeout=BOOT_QUIET)
+            except queue.Empty:
+                return
+
+    def cleanup(self) -> None:
+        self._disconnect()
+        if self.store is not None:
+            self._record("stopped")
+            self.store.close()
+            self.store = None
+
+    def _connect(self) -> None:
+        modem = GsmModem(self.gsm)
+        modem.open()
+        self.modem = modem
+        self.identity = modem.identity()
+        self.recovery.identified(self.identity.get("model"))
+        log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
+        self._start_voice(modem)
+        self._probe()
+        self._sweep()
+
+    def _start_voice(self, modem: GsmModem) -> None:
+        """Missed calls, keypad codes and the credit watch, on the modem's profile."""
+        profiles = load_profiles()
+        key = self.config.call_settings.profile
+        profile = profiles.get(key) if key else find_profile(profiles, self.identity.get("model"))
+        voice = ModemVoice(modem.at, profile)
+        self.calls = None
+        if self.config.call_settings.enabled:
+            voice.enable_caller_id()
+            self.calls = CallHandler(self._pipeline(), voice, self.config.call_settings)
+        if self.config.credit is not None:
+            self.credit = CreditWatch(self._store(), self.config.credit, self.config.base.id, voice)
+
+    def _disconnect(self) -> None:
+        if self.modem is not None:
+            self.modem.close()
+            self.modem = None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def _step(self) -> None:
+        modem = self._modem()
+        try:
+            item = modem.urcs.get(timeout=self._wait_time())
+        except queue.Empty:
+            item = None
+        lines = []
+        while item is not None:
+            lines.append(item[1])
+            item = _next_nowait(modem.urcs)
+        self._on_urcs(lines)
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep()
+        if now >= self._next_probe:
+            self._probe()
+        if now >= self._next_health:
+            quiet = now - modem.at.last_rx
+            if quiet >= self.gsm.health_interval:
+                modem.ping()  # a ModemTimeout here ends the link: reopen, and recover
+                quiet = 0.0
+            # look again when the line will have been quiet for a whole interval
+            self._next_health = now + self.gsm.health_interval - quiet
+        if self.calls is not None:
+            self.calls.tick(time.time())
+        if self.credit is not None:
+            self.credit.tick(now)
+        if now >= self._next_flush:
+            self._pipeline().flush_stale_parts(self.gsm.multipart_timeout)
+            self._next_flush = now + FLUSH_INTERVAL
+        self._send_due()
+        if not modem.at.alive:
+            raise LinkError(f"{self.gsm.port}: serial link lost")
+
+    def _wait_time(self) -> float:
+        soonest = min(self._next_sweep, self._next_probe, self._next_flush, self._next_health)
+        return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
+
+    def _on_urcs(self, lines: list[str]) -> None:
+        """Handle what the modem announced, in order; new-SMS notices that come together (a
+        burst) are read together and committed in one transaction."""
+        notices: list[re.Match] = []
+        for line in lines:
+            match = CMTI.match(line)
+            if match is not None:
+                notices.append(match)
+                continue
+            self._read_new(notices)
+            notices = []
+            self._on_other_urc(line)
+        self._read_new(notices)
+
+    def _read_new(self, notices: list[re.Match]) -> None:
+        modem, batch = self._modem(), []
+        for notice in notices:
+            modem.use_storage(notice.group(1))
+            stored = modem.read(int(notice.group(2)))
+            if stored is not None:
+                batch.append(stored)
+        if batch:
+            self._take(batch)
+
+    def _on_other_urc(self, line: str) -> None:
+        if line.startswith(BOOT_URCS):
+            raise ModemRestarted(f"{self.gsm.port}: the modem restarted by itself ({line})")
+        if line.startswith("+CREG:"):
+            self._next_probe = 0.0  # registration changed: look now (sends wait without it)
+            return
+        if line.startswith(MEMORY_FULL):
+            log.warning("GSM modem: SIM storage full (%s); reading it now", line)
+            self._next_sweep = 0.0
+            return
+        taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
+            (self.credit is not None and self.credit.on_line(line))
+        if not taken:
+            log.debug("unsolicited %s ignored", line.split(":")[0])
+
+    def _sweep(self) -> None:
+        """Read everything in SIM storage: messages that arrived while we were down, or whose
+        notification was lost. They are committed together, then deleted one by one."""
+        self._next_sweep = time.monotonic() + self.gsm.sweep_interval
+        try:
+            listing = self._modem().list_stored()
+        except CommandError as exc:
+            if exc.code != MEMORY_FULL_CODE:
+                raise
+            # a modem may say "memory full" unsolicited, and it lands on our command
+            log.warning("GSM modem: SIM storage full (during AT+CMGL); reading it again")
+            self._next_sweep = 0.0
+            return
+        if listing:
+            self._take(listing)
+
+    def _take(self, batch: list[StoredSms]) -> None:
+        parts = [decode_deliver(stored.pdu) for stored in batch]
+        for stored, part in zip(batch, parts, strict=True):
+            if part.decode_error:
+                log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
+                            stored.index, part.decode_error)
+        try:
+            results = self._pipeline().ingest_batch(parts)
+        except (sqlite3.Error, StoreError, OSError) as exc:
+            # said once (and every 10 minutes while it lasts): a full disk must not fill the log
+            self._warn(f"cannot store the SMS ({exc}); they stay on the SIM and are read "
+                       "again", 5, logging.ERROR)
+            log.debug("SMS not stored: SIM slot(s) %s", ", ".join(str(s.index) for s in batch))
+            self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
+            return
+        self.activity["last_received_at"] = iso_utc(time.time())
+        for stored, result in zip(batch, results, strict=True):
+            if result.duplicate:
+                log.info("SIM slot %d was already stored before a restart; deleting it",
+                         stored.index)
+            self._modem().delete(stored.index)
+
+    # -- acknowledgements ---------------------------------------------------------------------
+    def _send_due(self) -> None:
+        if self.network is not None and not self.network.registered:
+            return  # no network: acknowledgements wait, receiving goes on
+        db = self._store().db
+        modem = self._modem()
+        while not self.stopping.is_set() and modem.urcs.empty():
+            rows = outbox.due(db, "sms", time.time())
+            if not rows:
+                return
+            self._send(rows[0])
+
+    def _send(self, row: outbox.OutboxRow) -> None:
+        store = self._store()
+        try:
+            self._modem().send_sms(row.recipient or "", row.body or "")
+        except CommandError as exc:
+            with store.transaction() as db:
+                state = outbox.mark_attempt_failed(db, row.id, exc.response, time.time(),
+                                                   self.gsm.send_attempts, self.gsm.send_retry)
+            if exc.code in NO_NETWORK:
+                self._next_probe = 0.0  # look at the network now: sends wait while it is gone
+            log.warning("acknowledgement %d to %s failed (%s); %s", row.id,
+                        self._pipeline().pseudonym(row.recipient), exc.response,
+                        "giving up" if state == outbox.FAILED else "will retry")
+            return
+        except LinkError as exc:
+            with store.transaction() as db:
+                outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
+                                           time.time(), self.gsm.send_attempts, self.gsm.send_retry)
+            raise
+        with store.transaction(durable=False) as db:
+            outbox.mark_done(db, row.id, time.time())
+        self.activity["last_sent_at"] = iso_utc(time.time())
+        log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),
+                 row.id)
+
+    # -- status -------------------------------------------------------------------------------
+    def _probe(self) -> None:
+        modem = self._modem()
+        self.network = modem.network()
+        use = modem.storage_use()
+        self._record("up" if self.network.registered else "no_network",
+                     signal=self.network.signal, signal_dbm=self.network.signal_dbm,
+                     registration=self.network.registration, operator=self.network.operator,
+                     storage_used=use[0] if use else None, storage_total=use[1] if use else None,
+                     **self.identity, **self.activity, **self._recovery_detail())
+        if use and use[0] >= use[1]:
+            log.warning("GSM modem: SIM storage full (%d/%d); reading it now", *use)
+            self._next_sweep = 0.0
+        # without network, look again soon: acknowledgements wait for it
+        wait = PROBE_INTERVAL if self.network.registered else self.gsm.health_interval
+        self._next_probe = time.monotonic() + wait
+
+    def _recovery_detail(self) -> dict[str, object]:
+        return {**self.recovery.counts, "last_recovery": self.recovery.last_action}
+
+    def _record(self, state: str, **detail: object) -> None:
+        if self.store is None:
+            return
+        try:
+            with self.store.transaction() as db:
+                link_status.record(db, "gsm", state, port=self.gsm.port, **detail)
+        except sqlite3.Error as exc:
+            log.warning("cannot record the GSM link state: %s", exc)
+        self.notifier("status")
+
+    def _modem(self) -> GsmModem:
+        if self.modem is None:
+            raise LinkError("modem not open")
+        return self.modem
+
+    def _store(self) -> Store:
+        assert self.store is not None
+        return self.store
+
+    def _pipeline(self) -> Pipeline:
+        assert self.pipeline is not None
+        return self.pipeline
+
+
+def _next_nowait(urcs: queue.Queue) -> tuple[float, str] | None:
+    try:
+        return urcs.get_nowait()
+    except queue.Empty:
+        return None

@@ -1,0 +1,189 @@
+"""The worker that drains the MQTT outbox: publish with QoS 1, done only on PUBACK.
+
+Delivery is at-least-once: a row published but not acknowledged before a disconnect or a
+restart is published again, with the same alert `id` so consumers can de-duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+
+from gateway.alerts.codes import CodeBook
+from gateway.alerts.payload import alert_payload, encode
+from gateway.alerts.registry_cache import RegistryCache
+from gateway.config import Config
+from gateway.mqtt.link import MqttLink
+from gateway.status import collect, now_iso, stable_view
+from gateway.store import Store, outbox
+from gateway.store import alerts as alert_store
+from gateway.store import links as link_status
+from gateway.store import sbd as sbd_store
+from gateway.workers import Notifier, Worker
+
+log = logging.getLogger(__name__)
+
+WINDOW = 20  # alerts in flight at once (paho's default in-flight limit)
+INFLIGHT_TIMEOUT = 60.0  # re-publish a row whose PUBACK never came
+IDLE_WAIT = 1.0
+STATUS_MIN_GAP = 2.0  # a burst of alerts changes the queue often: one status per 2 s is enough
+
+
+class MqttService(Worker):
+    def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
+        super().__init__("mqtt")
+        assert config.mqtt is not None
+        self.config = config
+        self.mqtt = config.mqtt
+        self.codebook = codebook
+        self.notifier = notifier
+        prefix = f"{self.mqtt.topic_prefix}/{config.base.id}"
+        self.alert_topic = f"{prefix}/alerts"
+        self.status_topic = f"{prefix}/status"
+        self.event_topic = f"{prefix}/events"
+        self.link: MqttLink | None = None
+        self.store: Store | None = None
+        self.registry: RegistryCache | None = None
+        self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row, sent at)
+        self._last_status: dict | None = None
+        self._last_status_at = 0.0
+        self._link_state: tuple[bool, str | None] | None = None
+
+    def loop(self) -> None:
+        if self.store is None:
+            self.store = Store.open(self.config.store.path, migrate=False)
+            self.registry = RegistryCache(self.store, self.codebook)
+        if self.link is None:
+            self.link = self._make_link()
+            self.link.start()
+        while not self.stopping.is_set():
+            self.beat()
+            self.notifier.wait("mqtt", IDLE_WAIT)
+            self._collect_acks()
+            self._record_link()
+            if self.link.connected.is_set():
+                self.up.set()
+                self._expire_inflight()
+                self._publish_due()
+                self._publish_status()
+
+    def cleanup(self) -> None:
+        if self.link is not None:
+            self._final_status()
+            self.link.stop()
+            self.link = None
+        if self.store is not None:
+            with self.store.transaction() as db:
+                link_status.record(db, "mqtt", "stopped", broker=self._broker())
+            self.store.close()
+            self.store = None
+
+    def _make_link(self) -> MqttLink:
+        will = encode({"base": self.config.base.id, "state": "offline", "reason": "lost"})
+        link = MqttLink(self.mqtt, self.mqtt.client_id or f"cangw-{self.config.base.id}",
+                        self.status_topic, will)
+        link.on_change = lambda: self.notifier("mqtt")
+        return link
+
+    # -- alerts -------------------------------------------------------------------------------
+    def _publish_due(self) -> None:
+        store, link = self._store(), self._link()
+        room = WINDOW - len(self._inflight)
+        if room <= 0:
+            return
+        busy = {row_id for row_id, _ in self._inflight.values()}
+        for row in outbox.due(store.db, "mqtt", time.time(), limit=room, exclude=busy):
+            if row.body is not None:  # an event (seen by the base, low credit), as written
+                topic, message, what = self.event_topic, row.body.encode("utf-8"), "event"
+            else:
+                alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
+                if alert is None:
+                    with store.transaction() as db:
+                        outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
+                    continue
+                topic, what = self.alert_topic, alert.ref
+                message = encode(alert_payload(alert, self.config.base.id, self.codebook,
+                                               store.pseudonymiser(), self._registry().redact))
+            info = link.publish(topic, message)
+            if info.rc != 0:
+                log.warning("MQTT publish of %s refused locally (rc %s); will retry", what,
+                            info.rc)
+                return
+            self._inflight[info.mid] = (row.id, time.monotonic())
+
+    def _collect_acks(self) -> None:
+        link, store = self._link(), self._store()
+        done = []
+        while True:
+            try:
+                mid = link.acked.get_nowait()
+            except queue.Empty:
+                break
+            entry = self._inflight.pop(mid, None)
+            if entry is not None:
+                done.append(entry[0])
+        if not done:
+            return
+        now = time.time()
+        with store.transaction(durable=False) as db:
+            for row_id in done:
+                outbox.mark_done(db, row_id, now)
+            settled = sbd_store.settle_delivered(db, done, now)
+        log.info("MQTT: broker acknowledged %d alert(s)", len(done))
+        if settled:
+            log.info("satellite: %d alert(s) delivered over MQTT in time; not sending them",
+                     settled)
+
+    def _expire_inflight(self) -> None:
+        limit = time.monotonic() - INFLIGHT_TIMEOUT
+        for mid in [m for m, (_, sent) in self._inflight.items() if sent < limit]:
+            del self._inflight[mid]
+
+    # -- status -------------------------------------------------------------------------------
+    def _publish_status(self) -> None:
+        status = collect(self._store(), self.config) | {"state": "online"}
+        view = stable_view(status)
+        since = time.monotonic() - self._last_status_at
+        if since < STATUS_MIN_GAP or (view == self._last_status and since < self.mqtt.status_interval):
+            return
+        self._link().publish(self.status_topic, encode(status | {"time": now_iso()}), retain=True)
+        self._last_status, self._last_status_at = view, time.monotonic()
+
+    def _final_status(self) -> None:
+        link = self._link()
+        if not link.connected.is_set():
+            return
+        status = collect(self._store(), self.config) if self.store else {}
+        info = link.publish(self.status_topic, encode(
+            status | {"state": "offline", "reason": "shutdown", "time": now_iso()}), retain=True)
+        try:
+            info.wait_for_publish(timeout=3)
+        except (RuntimeError, ValueError) as exc:
+            log.warning("MQTT: final status not confirmed: %s", exc)
+
+    def _record_link(self) -> None:
+        link = self._link()
+        state = (link.connected.is_set(), link.last_error)
+        if state == self._link_state:
+            return
+        self._link_state = state
+        with self._store().transaction() as db:
+            link_status.record(db, "mqtt", "up" if state[0] else "down", broker=self._broker(),
+                               error=state[1])
+
+    def _broker(self) -> str:
+        return f"{self.mqtt.host}:{self.mqtt.port}"
+
+    def _link(self) -> MqttLink:
+        assert self.link is not None
+        return self.link
+
+    def _store(self) -> Store:
+        assert self.store is not None
+        return self.store
+
+    def _registry(self) -> RegistryCache:
+        assert self.registry is not None
+        return self.registry
+

@@ -1,0 +1,56 @@
+"""What the alarm panel should show, read from the store alone.
+
+The panel follows the store rather than the workers: link_status rows for the links, alerts and
+alerts_seen for the alarm. So it shows what `cangw status` shows, needs no hooks in the links,
+and a link that another branch of the gateway adds (such as `sbd`) appears by its row alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from gateway.panel.config import PanelConfig
+from gateway.store import links as link_status
+from gateway.store import seen as seen_store
+
+ON, BLINK, OFF = "on", "blink", "off"
+USABLE = "up"  # the link_status state of a link that works
+
+
+@dataclass(frozen=True)
+class PanelView:
+    gsm: str = OFF          # on: registered, blink: modem up but no network, off: modem down
+    uplink: str = OFF       # on: MQTT connected, blink: only the satellite, off: no uplink
+    credit: str = OFF       # on: the SIM's credit is low
+    alert: str = OFF        # blink: an alarm-severity alert is unseen
+    buzzer: str | None = None   # the pattern to sound: "Extreme", "Severe" or None
+    shown: tuple[int, ...] = ()  # ids of the unseen alerts shown (what a press marks seen)
+
+
+def read_view(db: Database, panel: PanelConfig, local_now: dt.datetime) -> PanelView:
+    links = link_status.all_links(db)
+    gsm = links.get("gsm", {})
+    unseen = seen_store.unseen_alarms(db, panel.alarm_severities())
+    severities = {severity for _, severity in unseen}
+    pattern = None
+    if unseen and not panel.is_silent(local_now):
+        pattern = "Extreme" if "Extreme" in severities else "Severe"
+    return PanelView(
+        gsm={USABLE: ON, "no_network": BLINK}.get(gsm.get("state"), OFF),
+        uplink=_uplink(links),
+        credit=ON if links.get("credit", {}).get("state") == "low" else OFF,
+        alert=BLINK if unseen else OFF,
+        buzzer=pattern,
+        shown=tuple(alert_id for alert_id, _ in unseen),
+    )
+
+
+def _uplink(links: dict[str, dict]) -> str:
+    if links.get("mqtt", {}).get("state") == USABLE:
+        return ON
+    if links.get("sbd", {}).get("state") == USABLE:
+        return BLINK
+    return OFF

@@ -1,0 +1,69 @@
+"""The forgiving grammar, on real-looking messages typed under stress."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.alerts.parser import AlertParser, edit_distance
+from tests.conftest import VILLAGES
+
+
+@pytest.fixture(scope="module")
+def parser():
+    from gateway.alerts.codes import load_codebook
+
+    return AlertParser(load_codebook(), VILLAGES)
+
+
+# text -> (code, language hint, village number, count, free text)
+CASES = [
+    ("2 KAMANGO", ("2", None, 12, None, "")),
+    ("alerte 2 kamango 15 hommes armés", ("2", "fr", 12, 15, "hommes armés")),
+    ("hatari 3", ("3", "sw", None, None, "")),
+    ("A*1*204#", ("1", None, 204, None, "")),
+    ("ATTAQUE Kamango", ("2", "fr", 12, None, "")),
+    ("attaque à Kamangu ce matin", ("2", "fr", 12, None, "ce matin")),
+    ("ALERT 6, nobeli. 200 people", ("6", "en", 31, 200, "people")),
+    ("*2*204#", ("2", None, 204, None, "")),
+    ("2#", ("2", None, None, None, "")),
+    ("Alerte.4.Kasindi Port.maisons", ("4", "fr", 47, None, "maisons")),
+    ("watu wenye silaha Mutwanga", ("1", "sw", 204, None, "")),
+    ("HOMMES ARMES a nobili", ("1", "fr", 31, None, "")),
+    ("attaqe kamang", ("2", "fr", 12, None, "")),  # one typo in the code word and the village
+    ("enlèvement 204 3 enfants", ("3", "fr", 204, 3, "enfants")),
+    ("9", ("9", None, None, None, "")),
+    ("code 0 test", ("0", None, None, None, "test")),
+    ("kodi 5 Kamango", ("5", "sw", 12, None, "")),
+    ("A 2 999 hommes", ("2", None, None, 999, "hommes")),  # 999 is no village: a count
+    ("shooting near Nobili", ("2", "en", 31, None, "")),
+]
+
+UNPARSED = [
+    "Bonjour, il y a des problèmes ici",
+    "hatari",
+    "A",
+    "",
+    "   ",
+    "Merci pour votre aide 🙏",
+    "15 hommes armés à Kamango",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_codes_villages_counts_and_text(parser, text, expected):
+    parsed = parser.parse(text)
+    village = parsed.village.number if parsed.village else None
+    assert (parsed.code, parsed.language, village, parsed.count, parsed.text) == expected
+
+
+@pytest.mark.parametrize("text", UNPARSED)
+def test_messages_without_a_code_are_kept_whole(parser, text):
+    parsed = parser.parse(text)
+    assert parsed.code is None
+    assert parsed.text == text.strip()
+
+
+def test_edit_distance_gives_up_beyond_the_limit():
+    assert edit_distance("kamango", "kamangu", 1) == 1
+    assert edit_distance("kamango", "kasindi", 1) == 2  # limit + 1
+    assert edit_distance("abc", "abc", 0) == 0

@@ -1,0 +1,45 @@
+"""What leaves the base: pseudonyms, never numbers or names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.payload import alert_payload
+from gateway.alerts.pipeline import Pipeline
+from gateway.alerts.pseudonym import Pseudonymiser, new_secret
+from gateway.alerts.registry_cache import RegistryCache
+from gateway.gsm.sms_pdu import decode_deliver
+from gateway.sim.deliver_pdu import build_deliver_pdus
+
+
+def test_pseudonym_is_stable_per_base_and_differs_between_bases():
+    secret = new_secret()
+    first, again, other = Pseudonymiser(secret), Pseudonymiser(secret), Pseudonymiser(new_secret())
+    assert first("+243990000101") == again("+243990000101")
+    assert first("+243990000101") != other("+243990000101")
+    assert first("+243990000101") != first("+243990000102")
+    assert first(None) is None
+
+
+def test_free_text_loses_numbers_and_names_but_keeps_places_and_codes(registered):
+    cache = RegistryCache(registered, load_codebook())
+    text = "Kahindo Masika dit: appelez Baraka au 0990 000 102, attaque à Kamango"
+    redacted = cache.redact(text)
+    assert "Kahindo" not in redacted and "Masika" not in redacted and "Baraka" not in redacted
+    assert "0990" not in redacted and "[number]" in redacted
+    assert "Kamango" in redacted and "attaque" in redacted
+
+
+def test_payload_has_pseudonym_and_redacted_text(registered, config):
+    pipeline = Pipeline(registered, config, load_codebook())
+    when = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)
+    pdu = build_deliver_pdus("+243990000101", "2 Kamango Grace Kavira blessée, +243990000103",
+                             when)[0]
+    alert = pipeline.ingest_sms(decode_deliver(pdu.hex)).alert
+    payload = alert_payload(alert, "KWJ", load_codebook(), registered.pseudonymiser(),
+                            pipeline.registry.redact)
+    flat = str(payload)
+    assert "990000101" not in flat and "990000103" not in flat and "Grace" not in flat
+    assert payload["sender"] == registered.pseudonymiser()("+243990000101")
+    assert payload["id"].startswith("KWJ-") and payload["ref"] == "KWJ-0001"

@@ -9,18 +9,20 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import string
 import tomllib
 import types
 import typing
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway import features
 from gateway.errors import ConfigError
-from gateway.gsm.config import CallsConfig, CreditConfig
-from gateway.hf.callsign import normalise_callsign
-from gateway.panel.config import GPIO_RANGE, PanelConfig
+from gateway.gsm.config import CallsConfig, CreditConfig, GsmConfig
+from gateway.hf.config import HfConfig
+from gateway.mqtt.config import MqttConfig
+from gateway.panel.config import PanelConfig
 from gateway.sbd.config import SbdConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
@@ -54,146 +56,54 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
-class GsmConfig:
-    port: str
-    baudrate: int = 115200
-    pin: str | None = None
-    sweep_interval: float = 30.0
-    multipart_timeout: float = 600.0
-    command_timeout: float = 10.0
-    health_interval: float = 10.0
-    power_pin: int | None = None
-    power_active_high: bool = True
-    send_attempts: int = 10
-    send_retry: float = 5.0
-
-    def check(self) -> list[tuple[str, str]]:
-        problems = []
-        if self.pin is not None and not re.fullmatch(r"[0-9]{4,8}", self.pin):
-            problems.append(("pin", "4 to 8 digits"))
-        if self.sweep_interval < 1:
-            problems.append(("sweep_interval", "at least 1 (seconds)"))
-        if not 1 <= self.health_interval <= 20:
-            problems.append(("health_interval", "1 to 20 (seconds), so a hung modem is found "
-                                                "within 30 s"))
-        if self.power_pin is not None and self.power_pin not in GPIO_RANGE:
-            problems.append(("power_pin", "a BCM GPIO number from 2 to 27"))
-        if self.send_attempts < 1:
-            problems.append(("send_attempts", "at least 1"))
-        if self.send_retry <= 0:
-            problems.append(("send_retry", "more than 0 (seconds)"))
-        return problems
-
-
-@dataclass(frozen=True)
-class MqttConfig:
-    host: str
-    port: int = 1883
-    username: str | None = None
-    password_file: Path | None = None
-    tls: bool = False
-    ca_file: Path | None = None
-    topic_prefix: str = "can/v1"
-    client_id: str | None = None
-    keepalive: int = 60
-    status_interval: float = 60.0
-
-    def check(self) -> list[tuple[str, str]]:
-        problems = []
-        if not 0 < self.port < 65536:
-            problems.append(("port", "a TCP port between 1 and 65535"))
-        if re.search(r"[#+\s]", self.topic_prefix) or self.topic_prefix.endswith("/"):
-            problems.append(("topic_prefix", "topic levels without '#', '+', spaces or a trailing '/'"))
-        return problems
-
-    def password(self) -> str | None:
-        """Read the broker password from its file; the password itself is never logged."""
-        if self.password_file is None:
-            return None
-        return self.password_file.read_text(encoding="utf-8").strip()
-
-
-# "SENDER: text", or a TNC's monitor line "SENDER>DEST,PATH:text"; see firmware-config/hf-radios.md
-DEFAULT_LINE_PATTERN = (r"^\s*(?P<sender>[A-Za-z0-9]{1,6}(?:-[0-9]{1,2})?)(?:>[^:\s]*)?\s*:"
-                        r"\s*(?P<text>.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class HfConfig:
-    port: str
-    callsign: str
-    mode: Literal["kiss", "text"] = "kiss"
-    baudrate: int = 9600
-    kiss_port: int = 0
-    frames_per_minute: int = 4
-    repeat_window: float = 120.0
-    line_pattern: str = DEFAULT_LINE_PATTERN
-    ignore_pattern: str | None = None
-    ack_command: str | None = None
-
-    def check(self) -> list[tuple[str, str]]:
-        problems = []
-        if normalise_callsign(self.callsign) != self.callsign:
-            problems.append(("callsign", "a callsign in capitals such as 'UNBASE' or 'UNBASE-1' "
-                                         "(up to 6 letters or digits, SSID 1 to 15)"))
-        if not 0 <= self.kiss_port <= 15:
-            problems.append(("kiss_port", "a TNC port number from 0 to 15"))
-        if self.frames_per_minute < 0:
-            problems.append(("frames_per_minute", "0 (never transmit) or more"))
-        if self.repeat_window < 0:
-            problems.append(("repeat_window", "0 or more (seconds)"))
-        pattern = _regex(self.line_pattern)
-        if pattern is None or not {"sender", "text"} <= set(pattern.groupindex):
-            problems.append(("line_pattern", "a regular expression with groups (?P<sender>...) "
-                                             "and (?P<text>...)"))
-        if self.ignore_pattern is not None and _regex(self.ignore_pattern) is None:
-            problems.append(("ignore_pattern", "a regular expression"))
-        if self.ack_command is not None and (
-                self.mode != "text" or not _placeholders(self.ack_command) <= {"sender", "text"}):
-            problems.append(("ack_command", "with mode = 'text', a command using only {sender} "
-                                            "and {text}"))
-        return problems
-
-    @property
-    def acknowledges(self) -> bool:
-        """Whether acknowledgements go back over the radio (a text-mode radio needs a command)."""
-        return self.frames_per_minute > 0 and (self.mode == "kiss" or self.ack_command is not None)
-
-
-def _regex(pattern: str) -> re.Pattern | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
-def _placeholders(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError:
-        return {"(unbalanced braces)"}
-
-
-@dataclass(frozen=True)
 class CodesConfig:
     file: Path
 
 
 @dataclass(frozen=True)
 class Config:
-    """The whole configuration. An absent optional section means that link is not started."""
+    """The whole configuration. An absent optional section means that link is not started.
+
+    The links' sections (declared by each feature, gateway/features.py) are in `sections`;
+    the properties below give the built-in ones their types."""
 
     source: Path
     base: BaseConfig
     store: StoreConfig
-    gsm: GsmConfig | None = None
-    mqtt: MqttConfig | None = None
     codes: CodesConfig | None = None
-    hf: HfConfig | None = None
-    panel: PanelConfig | None = None
-    sbd: SbdConfig | None = None
-    calls: CallsConfig | None = None
-    credit: CreditConfig | None = None
+    sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> Any | None:
+        """A feature's section, or None when the file leaves it out."""
+        return self.sections.get(name)
+
+    @property
+    def gsm(self) -> GsmConfig | None:
+        return self.sections.get("gsm")
+
+    @property
+    def calls(self) -> CallsConfig | None:
+        return self.sections.get("calls")
+
+    @property
+    def credit(self) -> CreditConfig | None:
+        return self.sections.get("credit")
+
+    @property
+    def hf(self) -> HfConfig | None:
+        return self.sections.get("hf")
+
+    @property
+    def panel(self) -> PanelConfig | None:
+        return self.sections.get("panel")
+
+    @property
+    def sbd(self) -> SbdConfig | None:
+        return self.sections.get("sbd")
+
+    @property
+    def mqtt(self) -> MqttConfig | None:
+        return self.sections.get("mqtt")
 
     @property
     def call_settings(self) -> CallsConfig:
@@ -201,17 +111,11 @@ class Config:
         return self.calls or CallsConfig()
 
 
-SECTIONS: dict[str, tuple[type, bool]] = {
+# The frame's own sections (required or not); the links' sections come from their features.
+CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "base": (BaseConfig, True),
     "store": (StoreConfig, True),
-    "gsm": (GsmConfig, False),
-    "mqtt": (MqttConfig, False),
     "codes": (CodesConfig, False),
-    "hf": (HfConfig, False),
-    "panel": (PanelConfig, False),
-    "sbd": (SbdConfig, False),
-    "calls": (CallsConfig, False),
-    "credit": (CreditConfig, False),
 }
 
 
@@ -243,25 +147,29 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document; relative paths are taken from the file's folder."""
-    unknown = sorted(set(raw) - set(SECTIONS))
+    known = CORE_SECTIONS | {name: (kind, False) for name, kind in features.sections().items()}
+    unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(
             f"{path}: unknown section [{unknown[0]}]; expected one of "
-            + ", ".join(f"[{name}]" for name in SECTIONS)
+            + ", ".join(f"[{name}]" for name in known)
         )
-    sections: dict[str, Any] = {}
-    for name, (cls, required) in SECTIONS.items():
+    built: dict[str, Any] = {}
+    for name, (cls, required) in known.items():
         if name not in raw:
             if required:
                 raise ConfigError(f"{path}: missing section [{name}]")
             continue
         if not isinstance(raw[name], dict):
             raise ConfigError(f"{path}: [{name}] must be a table (a [{name}] section)")
-        sections[name] = _build_section(cls, name, raw[name], path)
-    return Config(source=path, **sections)
+        built[name] = build_section(cls, name, raw[name], path)
+    core = {name: built.pop(name) for name in CORE_SECTIONS if name in built}
+    return Config(source=path, **core, sections=built)
 
 
-def _build_section(cls: type, name: str, values: dict[str, Any], path: Path) -> Any:
+def build_section(cls: type, name: str, values: dict[str, Any], path: Path) -> Any:
+    """One section's dataclass from its table: unknown keys, missing values, wrong types and
+    the section's own `check()` become ConfigErrors naming the file and the key."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     for key in values:

@@ -14,15 +14,15 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 
-from gateway import __version__
+from gpiozero.pins import Factory
+
+from gateway import __version__, features
 from gateway.alerts.codes import load_codebook
 from gateway.config import Config
-from gateway.gsm.service import GsmService
-from gateway.hf.service import HfService
-from gateway.mqtt.service import MqttService
-from gateway.panel.service import PanelService
-from gateway.sbd.service import SbdService
+from gateway.feature import WorkerArgs
 from gateway.sd_notify import SystemdNotifier
 from gateway.store import free_disk_mb
 from gateway.store.integrity import open_checked
@@ -39,12 +39,14 @@ DISK_EVERY, DISK_REPEAT = 60.0, 3600.0  # check free space each minute, repeat a
 
 class Daemon:
     def __init__(self, config: Config, stuck_after: float = STUCK_AFTER,
-                 systemd: SystemdNotifier | None = None):
+                 systemd: SystemdNotifier | None = None, pin_factory: Factory | None = None):
         self.config = config
         self.codebook = load_codebook(config.codes.file if config.codes else None)
         self.notifier = Notifier()
         self.stopping = threading.Event()
         self.workers: list[Worker] = []
+        self._makers: list[Callable[[], Worker]] = []
+        self.pin_factory = pin_factory
         self.stuck_after = stuck_after
         self.systemd = systemd or SystemdNotifier()
         self._started = self._pinged = self._disk_checked = 0.0
@@ -53,18 +55,11 @@ class Daemon:
         self._disk_warned = -DISK_REPEAT
 
     def _make_workers(self) -> list[Worker]:
-        workers: list[Worker] = []
-        if self.config.gsm is not None:
-            workers.append(GsmService(self.config, self.codebook, self.notifier))
-        if self.config.hf is not None:
-            workers.append(HfService(self.config, self.codebook, self.notifier))
-        if self.config.panel is not None and self.config.panel.pins():
-            workers.append(PanelService(self.config, self.codebook, self.notifier))
-        if self.config.sbd is not None:
-            workers.append(SbdService(self.config, self.codebook, self.notifier))
-        if self.config.mqtt is not None:
-            workers.append(MqttService(self.config, self.codebook, self.notifier))
-        return workers
+        """One worker per configured link, in the declared order (gateway/features.py)."""
+        args = WorkerArgs(self.config, self.codebook, self.notifier, self.pin_factory)
+        self._makers = [partial(feature.worker, args) for feature in features.FEATURES
+                        if feature.enabled(self.config)]
+        return [make() for make in self._makers]
 
     def run(self) -> int:
         store = open_checked(self.config.store.path)  # checks, creates or migrates first
@@ -95,7 +90,7 @@ class Daemon:
         for index, worker in enumerate(self.workers):
             if not worker.is_alive() and not worker.stopping.is_set():
                 log.error("worker %s died; starting a new one", worker.name)
-                replacement = type(worker)(self.config, self.codebook, self.notifier)
+                replacement = self._makers[index]()  # built as the first one was
                 self.workers[index] = replacement
                 replacement.start()
         now = time.monotonic()

@@ -53,8 +53,6 @@ class CommandError(LinkError):
         return int(tail) if tail.isdigit() else None
 
 
-class PduError(GatewayError, ValueError):
-    """An SMS PDU could not be decoded."""
 
 
 class FrameError(GatewayError, ValueError):

@@ -6,13 +6,13 @@ import json
 import time
 
 from gateway import __version__
-from gateway.alerts.payload import iso_utc
 from gateway.config import Config
 from gateway.gsm.credit import sms_failures
 from gateway.sbd.policy import satellite_counts
 from gateway.store import Store, free_disk_mb, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
+from gateway.timeutil import iso_utc
 
 
 def collect(store: Store, config: Config) -> dict:

@@ -17,7 +17,6 @@ from gateway.errors import CodeBookError
 LANGUAGES = ("fr", "sw", "en")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor")
 URGENCIES = ("Immediate", "Expected", "Future")
-SEVERITY_RANK = {name: rank for rank, name in enumerate((*SEVERITIES, "Unknown"))}
 
 
 @dataclass(frozen=True)

@@ -6,22 +6,14 @@ points' names before it leaves the base.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 
 from gateway.alerts.codes import CodeBook
 from gateway.store.alerts import AlertRow
+from gateway.timeutil import iso_utc
 
 SCHEMA_VERSION = 1
-
-
-def iso_utc(timestamp: float | None) -> str | None:
-    """ISO-8601 UTC with a Z, to the millisecond."""
-    if timestamp is None:
-        return None
-    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,

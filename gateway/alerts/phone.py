@@ -33,3 +33,8 @@ def sender_key(raw: str | None, country_code: str) -> str | None:
     if not raw:
         return None
     return normalise_phone(raw, country_code) or raw.strip()
+
+
+def can_reply(sender: str | None) -> bool:
+    """An acknowledgement needs a phone number (an operator's 'VODACOM' cannot be answered)."""
+    return bool(sender) and sender.startswith("+") and sender[1:].isdigit()

@@ -10,47 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gateway import features
 from gateway.alerts.acks import AckFacts, render_ack
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.phone import sender_key
 from gateway.alerts.registry_cache import RegistryCache
-from gateway.alerts.text import to_ascii
 from gateway.config import Config
-from gateway.hf.callsign import normalise_callsign
 from gateway.model import ParsedAlert, SmsPart
 from gateway.store import Store, inbox, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
+from gateway.timeutil import local_zone
 
 log = logging.getLogger(__name__)
 
 # Delivery order: unparsed reports may hide anything, so they travel with the Severe ones.
 PRIORITY = {"Extreme": 0, "Severe": 1, "Unknown": 1, "Moderate": 2, "Minor": 3}
 GAP = " [...] "
-
-
-@dataclass(frozen=True)
-class AckRoute:
-    """How a channel's senders are answered: the outbox destination, which senders can be
-    answered there, and the alphabet the acknowledgement is written in."""
-
-    destination: str
-    can_reply: Callable[[str | None], bool]
-    adapt: Callable[[str], str] = lambda text: text
-
-
-def ack_routes(config: Config) -> dict[str, AckRoute]:
-    """Acknowledgement routes by channel. SMS acknowledgements are always queued (they wait for
-    a modem); HF ones only when [hf] is configured to answer, in plain ASCII for the radio."""
-    routes = {"sms": AckRoute("sms", can_reply), "call": AckRoute("sms", can_reply)}
-    if config.hf is not None and config.hf.acknowledges:
-        routes["hf"] = AckRoute("hf", is_station, to_ascii)
-    return routes
 
 
 @dataclass(frozen=True)
@@ -83,8 +63,8 @@ class Pipeline:
         self.clock = clock
         self.registry = RegistryCache(store, codebook)
         self.pseudonym = store.pseudonymiser()
-        self.zone = _zone(config.base.timezone)
-        self.ack_routes = ack_routes(config)
+        self.zone = local_zone(config.base.timezone)
+        self.ack_routes = features.ack_routes(config)
 
     # -- SMS ----------------------------------------------------------------------------------
     def ingest_sms(self, part: SmsPart) -> Ingested:
@@ -198,11 +178,11 @@ class Pipeline:
                               language)
             outbox.enqueue(db, route.destination, priority, now, alert_id, message.sender,
                            route.adapt(body))
-        if self.config.mqtt is not None:
-            outbox.enqueue(db, "mqtt", priority, now, alert_id)
-        fallback = self.config.sbd.fallback_delay(severity) if self.config.sbd else None
-        if fallback is not None:  # by satellite too, if MQTT has not delivered it by then
-            outbox.enqueue(db, "sbd", priority, now, alert_id, not_before=now + fallback)
+        for uplink in features.uplinks():  # a fallback waits for the primary uplinks first
+            delay = uplink.delay(self.config, severity)
+            if delay is not None:
+                outbox.enqueue(db, uplink.destination, priority, now, alert_id,
+                               not_before=now + delay if delay else None)
         return alert
 
     def announce(self, alert: alert_store.AlertRow) -> None:
@@ -212,21 +192,12 @@ class Pipeline:
         where = f" at {alert.village_name}" if alert.village_name else ""
         log.info("%s from %s (%s%s): %s%s", alert.ref, self.pseudonym(alert.sender),
                  alert.channel, "" if alert.registered else ", unverified", what, where)
-        for destination in {*(r.destination for r in self.ack_routes.values()), "mqtt", "panel"}:
+        for destination in {*(r.destination for r in self.ack_routes.values()),
+                            *features.primary_destinations(), "panel"}:
             self.notify(destination)
 
     def _local_time(self, when: float) -> str:
         return dt.datetime.fromtimestamp(when, self.zone).strftime("%H:%M")
-
-
-def can_reply(sender: str | None) -> bool:
-    """An acknowledgement needs a phone number (an operator's 'VODACOM' cannot be answered)."""
-    return bool(sender) and sender.startswith("+") and sender[1:].isdigit()
-
-
-def is_station(sender: str | None) -> bool:
-    """A radio acknowledgement needs a callsign or selcall address (`9Q2KAM-1`, `1234`)."""
-    return sender is not None and normalise_callsign(sender) == sender
 
 
 def _unreadable(message: NewMessage) -> str:
@@ -234,11 +205,3 @@ def _unreadable(message: NewMessage) -> str:
     if message.channel == "sms":
         return f"[undecodable SMS, PDU {message.raw}]"
     return message.text
-
-
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        log.warning("time zone %r unknown on this system; acknowledgements show UTC", name)
-        return dt.UTC

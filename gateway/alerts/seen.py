@@ -12,13 +12,15 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 
-from gateway.alerts.payload import SCHEMA_VERSION, iso_utc
-from gateway.alerts.pipeline import PRIORITY, ack_routes
+from gateway import features
+from gateway.alerts.payload import SCHEMA_VERSION
+from gateway.alerts.pipeline import PRIORITY
 from gateway.alerts.text import to_gsm7
 from gateway.config import Config
 from gateway.store import Store, outbox
 from gateway.store import seen as seen_store
 from gateway.store.alerts import AlertRow
+from gateway.timeutil import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class SeenMarker:
             event = seen_event(alert, self.config.base.id, now, via)
             outbox.enqueue(db, "mqtt", EVENT_PRIORITY, now, alert.id,
                            body=json.dumps(event, separators=(",", ":")))
-        route = ack_routes(self.config).get(alert.channel)
+        route = features.ack_routes(self.config).get(alert.channel)
         if self.second_ack and route and route.can_reply(alert.sender):
             outbox.enqueue(db, route.destination, SECOND_ACK_PRIORITY, now, alert.id, alert.sender,
                            route.adapt(seen_text(alert.ref, alert.language)))

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from gateway.alerts.codes import load_codebook
-from gateway.alerts.payload import alert_payload, iso_utc
+from gateway.alerts.payload import alert_payload
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.alerts.seen import SeenMarker
 from gateway.alerts.voice import VIA, record_voice_alert
@@ -22,6 +22,7 @@ from gateway.cli.common import CliContext, emit, json_option, local_time, pass_c
 from gateway.store import Store
 from gateway.store import alerts as alert_store
 from gateway.store import seen as seen_store
+from gateway.timeutil import iso_utc
 
 EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
                   "urgency", "village_number", "village_name", "count", "text", "unparsed",

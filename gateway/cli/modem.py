@@ -16,8 +16,8 @@ from gateway.alerts.phone import normalise_phone
 from gateway.alerts.pipeline import PRIORITY
 from gateway.at import AtChannel
 from gateway.cli.common import CliContext, audit, json_option, local_time, pass_context
-from gateway.config import GsmConfig
 from gateway.errors import CommandError, LinkError, ModemTimeout, PortBusy
+from gateway.gsm.config import GsmConfig
 from gateway.gsm.credit import REQUEST_KEY as CREDIT_REQUEST
 from gateway.gsm.credit import record_answer
 from gateway.gsm.modem import GsmModem

@@ -1,7 +1,8 @@
-"""The `[calls]` and `[credit]` sections: alerts that cost the caller nothing, and the SIM's credit.
+"""The `[gsm]`, `[calls]` and `[credit]` sections: the modem, alerts that cost the caller
+nothing, and the SIM's credit.
 
-Kept apart from config.py so these settings and their checks live in one place. `[calls]` may
-be left out: missed calls are then handled with the defaults below whenever `[gsm]` is set.
+`[calls]` may be left out: missed calls are then handled with the defaults below whenever
+`[gsm]` is set.
 """
 
 from __future__ import annotations
@@ -9,6 +10,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from gateway.panel.config import GPIO_RANGE
+
+
+@dataclass(frozen=True)
+class GsmConfig:
+    port: str
+    baudrate: int = 115200
+    pin: str | None = None
+    sweep_interval: float = 30.0
+    multipart_timeout: float = 600.0
+    command_timeout: float = 10.0
+    health_interval: float = 10.0
+    power_pin: int | None = None
+    power_active_high: bool = True
+    send_attempts: int = 10
+    send_retry: float = 5.0
+
+    def check(self) -> list[tuple[str, str]]:
+        problems = []
+        if self.pin is not None and not re.fullmatch(r"[0-9]{4,8}", self.pin):
+            problems.append(("pin", "4 to 8 digits"))
+        if self.sweep_interval < 1:
+            problems.append(("sweep_interval", "at least 1 (seconds)"))
+        if not 1 <= self.health_interval <= 20:
+            problems.append(("health_interval", "1 to 20 (seconds), so a hung modem is found "
+                                                "within 30 s"))
+        if self.power_pin is not None and self.power_pin not in GPIO_RANGE:
+            problems.append(("power_pin", "a BCM GPIO number from 2 to 27"))
+        if self.send_attempts < 1:
+            problems.append(("send_attempts", "at least 1"))
+        if self.send_retry <= 0:
+            problems.append(("send_retry", "more than 0 (seconds)"))
+        return problems
 
 
 @dataclass(frozen=True)

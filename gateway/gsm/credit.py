@@ -16,12 +16,12 @@ import time
 
 from sqlite_utils import Database
 
-from gateway.alerts.payload import iso_utc
 from gateway.alerts.pipeline import PRIORITY
 from gateway.gsm.config import CreditConfig
 from gateway.gsm.voice import ModemVoice, ussd_text
 from gateway.store import Store, outbox
 from gateway.store import links as link_status
+from gateway.timeutil import iso_utc
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 
 from gateway.at import AtChannel
-from gateway.config import GsmConfig
 from gateway.errors import CommandError, LinkError, ModemTimeout, SimLocked
+from gateway.gsm.config import GsmConfig
 from gateway.gsm.sms_pdu import encode_submit
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from gateway.alerts.payload import iso_utc
 from gateway.at import AtChannel
-from gateway.config import GsmConfig
 from gateway.errors import CommandError, LinkError, ModemRestarted, PortBusy, SimLocked
+from gateway.gsm.config import GsmConfig
 from gateway.gsm.power import ModemPower
 from gateway.gsm.profiles import find_profile, load_profiles
 from gateway.repeats import Repeats
+from gateway.timeutil import iso_utc
 
 log = logging.getLogger(__name__)
 

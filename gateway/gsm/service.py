@@ -20,7 +20,6 @@ import time
 from gpiozero.pins import Factory
 
 from gateway.alerts.codes import CodeBook
-from gateway.alerts.payload import iso_utc
 from gateway.alerts.pipeline import Pipeline
 from gateway.config import Config
 from gateway.errors import CommandError, LinkError, ModemRestarted, StoreError
@@ -34,6 +33,7 @@ from gateway.gsm.sms_pdu import decode_deliver
 from gateway.gsm.voice import ModemVoice
 from gateway.store import Store, outbox
 from gateway.store import links as link_status
+from gateway.timeutil import iso_utc
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,6 @@ def normalise_callsign(raw: str | None) -> str | None:
     return f"{call}-{ssid}" if ssid else call
 
 
-def split_callsign(callsign: str) -> tuple[str, int]:
-    """(`9Q2KAM`, 1) from `9Q2KAM-1`; the input must already be canonical."""
-    call, _, ssid = callsign.partition("-")
-    return call, int(ssid or 0)
+def is_station(sender: str | None) -> bool:
+    """A radio acknowledgement needs a callsign or selcall address (`9Q2KAM-1`, `1234`)."""
+    return sender is not None and normalise_callsign(sender) == sender

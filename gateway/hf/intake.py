@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.alerts.pipeline import Pipeline
-from gateway.config import HfConfig
+from gateway.hf.config import HfConfig
 from gateway.hf.link import Heard
 from gateway.store import alerts as alert_store
 from gateway.store.inbox import NewMessage

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 
 import serial
 
-from gateway.config import HfConfig
 from gateway.errors import FrameError, LinkError
 from gateway.hf import kiss
 from gateway.hf.ax25 import MAX_INFO, Address, NotTextFrame, UiFrame
 from gateway.hf.callsign import normalise_callsign
+from gateway.hf.config import HfConfig
 from gateway.hf.kiss import Garbage, KissDecoder
 
 MAX_LINE = 1024

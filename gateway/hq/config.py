@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.config import MqttConfig, StoreConfig, _build_section, read_toml
+from gateway.config import StoreConfig, build_section, read_toml
 from gateway.errors import ConfigError
+from gateway.mqtt.config import MqttConfig
 
 BASE_ID = re.compile(r"[A-Z0-9]{2,8}")
 
@@ -86,10 +87,10 @@ def load_hq_config(path: str | os.PathLike) -> HqConfig:
             continue
         if not isinstance(raw[name], dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
-        built[name] = _build_section(cls, name, raw[name], path)
+        built[name] = build_section(cls, name, raw[name], path)
     bases = raw.get("base", [])
     if not isinstance(bases, list) or not all(isinstance(b, dict) for b in bases):
         raise ConfigError(f"{path}: bases are [[base]] tables")
-    built["bases"] = tuple(_build_section(HqBaseConfig, f"base {index + 1}", entry, path)
+    built["bases"] = tuple(build_section(HqBaseConfig, f"base {index + 1}", entry, path)
                            for index, entry in enumerate(bases))
     return HqConfig(source=path, **built)

@@ -13,13 +13,14 @@ import logging
 from dataclasses import dataclass
 
 from gateway.alerts.codes import CodeBook, load_codebook
-from gateway.alerts.payload import alert_payload, encode, iso_utc
+from gateway.alerts.payload import alert_payload, encode
 from gateway.hq.config import HqConfig
 from gateway.hq.store import Delivery
 from gateway.sbd.batch import Batch, SatAlert
 from gateway.sbd.reply import StatusReply
 from gateway.store.alerts import AlertRow
 from gateway.store.registry import ImportReport, read_villages
+from gateway.timeutil import iso_utc
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import threading
 
 import paho.mqtt.client as paho
 
-from gateway.config import MqttConfig
+from gateway.mqtt.config import MqttConfig
 from gateway.repeats import Repeats
 
 log = logging.getLogger(__name__)

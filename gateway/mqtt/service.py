@@ -10,6 +10,7 @@ import logging
 import queue
 import time
 
+from gateway import features
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.payload import alert_payload, encode
 from gateway.alerts.registry_cache import RegistryCache
@@ -19,7 +20,6 @@ from gateway.status import collect, now_iso, stable_view
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
-from gateway.store import sbd as sbd_store
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -129,11 +129,12 @@ class MqttService(Worker):
         with store.transaction(durable=False) as db:
             for row_id in done:
                 outbox.mark_done(db, row_id, now)
-            settled = sbd_store.settle_delivered(db, done, now)
+            settled = outbox.settle_fallbacks(db, done, "mqtt", features.fallback_destinations(),
+                                              now)
         log.info("MQTT: broker acknowledged %d alert(s)", len(done))
         if settled:
-            log.info("satellite: %d alert(s) delivered over MQTT in time; not sending them",
-                     settled)
+            log.info("fallback: %d alert(s) delivered over MQTT in time; not sending them "
+                     "another way", settled)
 
     def _expire_inflight(self) -> None:
         limit = time.monotonic() - INFLIGHT_TIMEOUT

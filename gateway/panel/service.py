@@ -18,7 +18,6 @@ from collections.abc import Callable
 from gpiozero.pins import Factory
 
 from gateway.alerts.codes import CodeBook
-from gateway.alerts.pipeline import _zone
 from gateway.alerts.seen import SeenMarker
 from gateway.config import Config
 from gateway.errors import LinkError
@@ -28,6 +27,7 @@ from gateway.panel.devices import PanelDevices, cycle_outputs
 from gateway.panel.view import PanelView, read_view
 from gateway.store import Store
 from gateway.store import alerts as alert_store
+from gateway.timeutil import local_zone
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class PanelService(Worker):
         self.notifier = notifier
         self.pin_factory = pin_factory
         self.clock = clock
-        self.zone = _zone(config.base.timezone)
+        self.zone = local_zone(config.base.timezone)
         self.presses: queue.Queue[str] = queue.Queue()
         self.view = PanelView()
         self.store: Store | None = None

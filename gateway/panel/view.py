@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from gateway import features
 from gateway.panel.config import PanelConfig
 from gateway.store import links as link_status
 from gateway.store import seen as seen_store
@@ -32,7 +33,7 @@ class PanelView:
 
 def read_view(db: Database, panel: PanelConfig, local_now: dt.datetime) -> PanelView:
     links = link_status.all_links(db)
-    gsm = links.get("gsm", {})
+    gsm = links.get(features.lights().get("gsm", ""), {})  # the link that declares this LED
     unseen = seen_store.unseen_alarms(db, panel.alarm_severities())
     severities = {severity for _, severity in unseen}
     pattern = None
@@ -49,8 +50,10 @@ def read_view(db: Database, panel: PanelConfig, local_now: dt.datetime) -> Panel
 
 
 def _uplink(links: dict[str, dict]) -> str:
-    if links.get("mqtt", {}).get("state") == USABLE:
+    """On while a primary uplink works; blinking while only a fallback does."""
+    def usable(destinations: list[str]) -> bool:
+        return any(links.get(name, {}).get("state") == USABLE for name in destinations)
+
+    if usable(features.primary_destinations()):
         return ON
-    if links.get("sbd", {}).get("state") == USABLE:
-        return BLINK
-    return OFF
+    return BLINK if usable(features.fallback_destinations()) else OFF

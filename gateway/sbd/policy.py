@@ -19,7 +19,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from gateway.alerts.pipeline import _zone
+from gateway import features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.sbd.batch import MAX_ALERTS
@@ -29,6 +29,7 @@ from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
 from gateway.store import sbd as sbd_store
+from gateway.timeutil import day_start, local_zone
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,6 @@ def retry_delay(failures: int, mo_status: int | None = None,
     delay = next((chooser.uniform(0, limit) for upto, limit in RETRY_STEPS if failures <= upto),
                  RETRY_LONG)
     return max(delay, REGISTRATION_WAIT) if mo_status == 36 else delay
-
-
-def day_start(now: float, zone: dt.tzinfo) -> float:
-    """Midnight of the base's calendar day containing `now`."""
-    local = dt.datetime.fromtimestamp(now, zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,8 @@ class SatellitePolicy:
             counter=int(request.get("counter", 0)), signal=signal,
             credits_used_today=self.credits_used_today(now),
             daily_credit_budget=self.sbd.daily_credit_budget,
-            waiting=sbd_store.waiting(db, now), undelivered=sbd_store.undelivered(db),
+            waiting=sbd_store.waiting(db, now),
+            undelivered=sbd_store.undelivered(db, features.primary_destinations()),
             last_seq=int(last_seq), links=links[:255] or "-"))
 
 
@@ -136,7 +132,7 @@ def satellite_counts(store: Store, config: Config, now: float) -> dict:
     """Today's credits and the alerts waiting, from the store (right even without the daemon)."""
     assert config.sbd is not None
     return {"credits_used_today": sbd_store.credits_since(
-                store.db, day_start(now, _zone(config.base.timezone))),
+                store.db, day_start(now, local_zone(config.base.timezone))),
             "daily_credit_budget": config.sbd.daily_credit_budget,
             "waiting": sbd_store.waiting(store.db, now)}
 

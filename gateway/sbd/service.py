@@ -15,8 +15,6 @@ import logging
 import time
 
 from gateway.alerts.codes import CodeBook
-from gateway.alerts.payload import iso_utc
-from gateway.alerts.pipeline import _zone
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.errors import CommandRejected, ConfigError, LinkError, ModemTimeout, SbdFormatError
@@ -26,6 +24,7 @@ from gateway.sbd.policy import Outgoing, SatellitePolicy, queue_status_reply, re
 from gateway.store import Store, outbox
 from gateway.store import links as link_status
 from gateway.store import sbd as sbd_store
+from gateway.timeutil import iso_utc, local_zone
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class SbdService(Worker):
             self.store = Store.open(self.config.store.path, migrate=False)
             self.policy = SatellitePolicy(self.store, self.config,
                                           RegistryCache(self.store, self.codebook),
-                                          _zone(self.config.base.timezone))
+                                          local_zone(self.config.base.timezone))
             self.key = self._load_key()
         modem = SbdModem(self.sbd.port, self.sbd.baudrate, self.sbd.command_timeout,
                          self.sbd.session_timeout, self.sbd.ring_alerts)

@@ -141,3 +141,20 @@ def hf_done_times(db: Database, since: float) -> list[float]:
         "SELECT done_at FROM outbox WHERE destination = 'hf' AND state = 'done' AND done_at >= ?"
         " ORDER BY done_at", [since]).fetchall()
     return [row[0] for row in rows]
+
+
+def settle_fallbacks(db: Database, delivered: list[int], primary: str, fallbacks: list[str],
+                     now: float) -> int:
+    """Close the fallback uplinks' rows of the alerts these rows of a primary uplink have just
+    delivered; how many were closed. Called as the primary confirms, so it reads only the rows
+    still waiting, never the outbox's history."""
+    if not fallbacks or not delivered:
+        return 0
+    rows, routes = ", ".join("?" * len(delivered)), ", ".join("?" * len(fallbacks))
+    cursor = db.execute(
+        "UPDATE outbox SET state = 'done', done_at = ?, last_error = ?"
+        f" WHERE destination IN ({routes}) AND state = 'pending' AND alert_id IN"
+        f" (SELECT alert_id FROM outbox WHERE id IN ({rows}) AND body IS NULL"
+        " AND alert_id IS NOT NULL)",
+        [now, f"not needed: delivered over {primary.upper()}", *fallbacks, *delivered])
+    return cursor.rowcount

@@ -2,7 +2,7 @@
 outbox rows (destination `sbd`) of alerts waiting for the satellite.
 
 An alert's `sbd` row is written with the alert, due when its `fallback_after` has passed. If
-MQTT delivers the alert first, the row is settled without a session (done, with a note).
+MQTT delivers the alert first, the row is settled without a session (outbox.settle_fallbacks).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 DESTINATION = "sbd"
-DELIVERED_BY_MQTT = "not needed: delivered over MQTT"
 
 
 @dataclass(frozen=True)
@@ -53,19 +52,6 @@ def credits_since(db: Database, since: float) -> int:
     return int(row[0])
 
 
-def settle_delivered(db: Database, mqtt_rows: list[int], now: float) -> int:
-    """Close the satellite rows of the alerts these MQTT rows have just delivered; how many
-    were closed. Called as the broker acknowledges, so it reads only the rows still waiting
-    for the satellite, never the outbox's history."""
-    marks = ", ".join("?" * len(mqtt_rows))
-    cursor = db.execute(
-        "UPDATE outbox SET state = 'done', done_at = ?, last_error = ? WHERE destination = ?"
-        " AND state = 'pending' AND alert_id IN (SELECT alert_id FROM outbox WHERE"
-        f" id IN ({marks}) AND destination = 'mqtt' AND body IS NULL AND alert_id IS NOT NULL)",
-        [now, DELIVERED_BY_MQTT, DESTINATION, *mqtt_rows])
-    return cursor.rowcount
-
-
 def waiting(db: Database, now: float) -> int:
     """Alerts whose time to go by satellite has come and that have not gone."""
     row = db.execute(
@@ -75,11 +61,12 @@ def waiting(db: Database, now: float) -> int:
     return int(row[0])
 
 
-def undelivered(db: Database) -> int:
-    """Alerts MQTT has not delivered (events about alerts are not counted)."""
+def undelivered(db: Database, destinations: list[str]) -> int:
+    """Alerts the primary uplinks have not delivered (events about alerts are not counted)."""
+    marks = ", ".join("?" * len(destinations))
     row = db.execute(
-        "SELECT COUNT(*) FROM outbox WHERE destination = 'mqtt' AND body IS NULL"
-        " AND state IN ('pending', 'failed')").fetchone()
+        f"SELECT COUNT(*) FROM outbox WHERE destination IN ({marks}) AND body IS NULL"
+        " AND state IN ('pending', 'failed')", destinations).fetchone()
     return int(row[0])
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import MqttConfig
+from gateway.mqtt.config import MqttConfig
 from gateway.mqtt.link import MqttLink
 from gateway.sim.broker import Broker, free_port
 from gateway.sim.harness import (

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from gateway.at import AtChannel
-from gateway.config import GsmConfig
 from gateway.errors import CommandError
+from gateway.gsm.config import GsmConfig
 from gateway.gsm.modem import GsmModem
 from gateway.gsm.sms_pdu import decode_deliver
 from gateway.sim.gsm_modem import SimulatedModem

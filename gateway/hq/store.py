@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from gateway.store.schema import _run
+from gateway.store.schema import run_script
 
 DEDUPE_WINDOW = 30 * 86400.0
 PENDING, PUBLISHED, UNDECODABLE = "pending", "published", "undecodable"
@@ -29,7 +29,7 @@ migrations = Migrations("cangw-hq")
 
 @migrations()
 def m001_deliveries(db: Database) -> None:
-    _run(db, """
+    run_script(db, """
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
             imei TEXT NOT NULL,

@@ -2,26 +2,63 @@
 
 A migration is never edited once released: a base in the field upgrades by applying the ones it
 has not seen, in order, each in its own transaction.
+
+Migrations run in the order they are registered, which is not the order of their numbers for
+the first six (the order bases in the field applied them: m002 was never released, m003 and
+m005 came after m004 and m006). RELEASED keeps that order; every later migration takes the
+next number and goes at the end, and `check_order` (run by the tests) refuses anything else.
 """
 
 from __future__ import annotations
+
+import re
+import sqlite3
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("cangw")
 
+RELEASED = ("m001_initial", "m004_focal_point_callsigns", "m006_alerts_seen", "m003_calls",
+            "m005_sbd", "m007_lean_indexes")
+NUMBERED = re.compile(r"m(\d{3})_[a-z0-9_]+")
 
-def _run(db: Database, script: str) -> None:
-    """Run each statement in the migration's transaction (executescript would commit early)."""
-    for statement in script.split(";"):
-        if statement.strip():
+
+def check_order(names: list[str]) -> None:
+    """Raise ValueError unless `names` are the released migrations in their order, followed by
+    migrations numbered upward from m008 without gaps."""
+    if tuple(names[:len(RELEASED)]) != RELEASED:
+        raise ValueError(f"the released migrations must come first, in order: {RELEASED}")
+    expected = len(RELEASED) + 2  # m008 follows m007
+    for name in names[len(RELEASED):]:
+        match = NUMBERED.fullmatch(name)
+        if match is None or int(match.group(1)) != expected:
+            raise ValueError(f"migration {name!r} is out of order: expected m{expected:03d}_...")
+        expected += 1
+
+
+def registered() -> list[str]:
+    """The migrations' names in the order they run."""
+    return [migration.name for migration in migrations.pending(Database(memory=True))]
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run a script's statements one by one in the migration's transaction (executescript
+    would commit early). Statements end where SQLite says they are complete, so a semicolon
+    inside a string literal or a trigger's body does not split one."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
             db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
 
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -130,7 +167,7 @@ def m001_initial(db: Database) -> None:
 def m004_focal_point_callsigns(db: Database) -> None:
     """Focal points on HF radio are known by callsign and may have no phone: the table gains an
     integer id, and phone and callsign become optional, unique identities (one at least)."""
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE focal_points_new (
@@ -156,7 +193,7 @@ def m004_focal_point_callsigns(db: Database) -> None:
 def m006_alerts_seen(db: Database) -> None:
     """When the base saw each alert (panel button or `cangw alerts seen`). Alerts stored before
     this migration count as seen, so an upgrade does not sound the buzzer for old news."""
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE alerts_seen (
@@ -175,7 +212,7 @@ def m006_alerts_seen(db: Database) -> None:
 def m003_calls(db: Database) -> None:
     """Alerts that cost the caller nothing: what a focal point's missed call means and whether
     they may key in a code during a call; who entered an alert heard by voice, and how."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE focal_points ADD COLUMN call_meaning TEXT;
@@ -192,7 +229,7 @@ def m005_sbd(db: Database) -> None:
     """The satellite link: every SBD session (what it carried, what it cost, how it ended),
     which counts the day's credits, and every message headquarters sent (kept raw, with what
     became of it; the last accepted counter refuses replays)."""
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE sbd_sessions (
@@ -236,7 +273,7 @@ def m007_lean_indexes(db: Database) -> None:
     index by time finds), and only the alarming ones (what the panel looks for) are indexed by
     severity; the HF link's frame budget finds its recent sends without reading every row
     ever sent."""
-    _run(
+    run_script(
         db,
         """
         DROP INDEX IF EXISTS outbox_due;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from gateway.store import Store, outbox
-from gateway.store.schema import migrations
+from gateway.store.schema import migrations, registered
 
 
 def test_first_open_creates_schema_and_identity(tmp_path):
@@ -17,10 +17,10 @@ def test_first_open_creates_schema_and_identity(tmp_path):
         assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         secret, instance = store.meta("pseudonym_secret"), store.instance
         assert len(secret) == 64 and len(instance) == 4
-        assert store.schema_version() == [m.name for m in migrations._migrations]
+        assert store.schema_version() == registered()
     with Store.open(tmp_path / "new" / "gateway.db") as again:  # re-open: nothing re-applied
         assert again.meta("pseudonym_secret") == secret
-        assert len(again.schema_version()) == len(migrations._migrations)
+        assert len(again.schema_version()) == len(registered())
 
 
 def test_forward_migration_applies_only_what_is_new(tmp_path):

@@ -23,6 +23,7 @@ from gateway import __version__, features
 from gateway.alerts.codes import load_codebook
 from gateway.config import Config
 from gateway.feature import WorkerArgs
+from gateway.repeats import Repeats
 from gateway.sd_notify import SystemdNotifier
 from gateway.store import free_disk_mb
 from gateway.store.integrity import open_checked
@@ -52,7 +53,7 @@ class Daemon:
         self._started = self._pinged = self._disk_checked = 0.0
         self._ready = False
         self._stuck: list[str] = []
-        self._disk_warned = -DISK_REPEAT
+        self._disk_warnings = Repeats(DISK_REPEAT)
 
     def _make_workers(self) -> list[Worker]:
         """One worker per configured link, in the declared order (gateway/features.py)."""
@@ -136,13 +137,11 @@ class Daemon:
         self._disk_checked = now
         free_mb = free_disk_mb(self.config.store.path)
         if free_mb >= self.config.store.min_free_mb:
-            self._disk_warned = -DISK_REPEAT
-            return
-        if now - self._disk_warned >= DISK_REPEAT:
+            self._disk_warnings.clear()
+        elif self._disk_warnings.due("low disk", now):
             log.warning("only %d MB free for the store (below [store] min_free_mb = %d): "
                         "still receiving, but free some space; a message that cannot be "
                         "stored stays on the SIM", free_mb, self.config.store.min_free_mb)
-            self._disk_warned = now
 
     def _shutdown(self) -> None:
         log.info("stopping")

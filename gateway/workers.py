@@ -12,9 +12,11 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from gateway.errors import LinkError
 from gateway.repeats import Repeats
+from gateway.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,12 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
 
     def beat(self) -> None:
         self.heartbeat = time.monotonic()
+
+    def link_up(self) -> None:
+        """The link works (again): readiness counts it, and the next outage is said at once
+        rather than hidden as a repeat of the last one."""
+        self.up.set()
+        self._repeats.clear()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -75,6 +83,33 @@ class Worker(threading.Thread, metaclass=abc.ABCMeta):
             log.log(level, "%s: %s; retrying in %.0f s", self.name, error, backoff)
         else:
             log.debug("%s: %s; retrying in %.0f s", self.name, error, backoff)
+
+
+class StoreWorker(Worker, metaclass=abc.ABCMeta):
+    """A worker with its own connection to the store (SQLite connections are not shared between
+    threads), opened by its loop's first run and closed when it stops."""
+
+    def __init__(self, name: str, store_path: Path):
+        super().__init__(name)
+        self.store_path = store_path
+        self.store: Store | None = None
+
+    def open_store(self) -> bool:
+        """Open the store unless it is open; True when it was just opened (build what uses it)."""
+        if self.store is not None:
+            return False
+        self.store = Store.open(self.store_path, migrate=False)
+        return True
+
+    def close_store(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise LinkError(f"{self.name}: the store is not open")
+        return self.store
 
 
 class Notifier:

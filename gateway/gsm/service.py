@@ -31,10 +31,10 @@ from gateway.gsm.profiles import find_profile, load_profiles
 from gateway.gsm.recovery import ModemRecovery
 from gateway.gsm.sms_pdu import decode_deliver
 from gateway.gsm.voice import ModemVoice
-from gateway.store import Store, outbox
 from gateway.store import links as link_status
+from gateway.store import outbox
 from gateway.timeutil import iso_utc
-from gateway.workers import Notifier, Worker
+from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +50,18 @@ MEMORY_FULL_CODE = 322
 NO_NETWORK = {30, 331, 332}  # +CMS ERROR: no network service, network timeout
 
 
-class GsmService(Worker):
+class GsmService(StoreWorker):
     backoff_cap = RECONNECT_CAP
 
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier,
                  pin_factory: Factory | None = None):
-        super().__init__("gsm")
+        super().__init__("gsm", config.store.path)
         assert config.gsm is not None
         self.config = config
         self.gsm = config.gsm
         self.codebook = codebook
         self.notifier = notifier
         self.modem: GsmModem | None = None
-        self.store: Store | None = None
         self.pipeline: Pipeline | None = None
         self.network: NetworkState | None = None
         self.identity: dict[str, str | None] = {}  # for `cangw modem info` while we hold the port
@@ -75,13 +74,12 @@ class GsmService(Worker):
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
-        if self.store is None:
-            self.store = Store.open(self.config.store.path, migrate=False)
-            self.pipeline = Pipeline(self.store, self.config, self.codebook, self.notifier)
+        if self.open_store():
+            self.pipeline = Pipeline(self._store(), self.config, self.codebook, self.notifier)
         try:
             self._connect()
             self.recovery.connected()
-            self.up.set()
+            self.link_up()
             while not self.stopping.is_set():
                 self.beat()
                 self._step()
@@ -115,8 +113,7 @@ class GsmService(Worker):
         self._disconnect()
         if self.store is not None:
             self._record("stopped")
-            self.store.close()
-            self.store = None
+        self.close_store()
 
     def _connect(self) -> None:
         modem = GsmModem(self.gsm)
@@ -334,10 +331,6 @@ class GsmService(Worker):
         if self.modem is None:
             raise LinkError("modem not open")
         return self.modem
-
-    def _store(self) -> Store:
-        assert self.store is not None
-        return self.store
 
     def _pipeline(self) -> Pipeline:
         assert self.pipeline is not None

@@ -21,9 +21,10 @@ from gateway.errors import FrameError, LinkError, StoreError
 from gateway.hf.intake import HfIntake
 from gateway.hf.kiss import Garbage
 from gateway.hf.link import Heard, HfLink, Ignored, Received
-from gateway.store import Store, outbox
+from gateway.repeats import Repeats
 from gateway.store import links as link_status
-from gateway.workers import Notifier, Worker
+from gateway.store import outbox
+from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +36,15 @@ BACKLOG_MAX = 1000
 STORE_RETRY = 5.0
 
 
-class HfService(Worker):
+class HfService(StoreWorker):
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
-        super().__init__("hf")
+        super().__init__("hf", config.store.path)
         assert config.hf is not None
         self.config = config
         self.hf = config.hf
         self.codebook = codebook
         self.notifier = notifier
         self.link: HfLink | None = None
-        self.store: Store | None = None
         self.pipeline: Pipeline | None = None
         self.intake: HfIntake | None = None
         self.counts: Counter[str] = Counter()
@@ -52,14 +52,12 @@ class HfService(Worker):
         self._retry_at = 0.0
         self._recorded: tuple | None = None
         self._recorded_at = 0.0
-        self._noise_logged_at = -NOISE_LOG_GAP
-        self._noise_unlogged = 0
+        self._noise = Repeats(NOISE_LOG_GAP)
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
-        if self.store is None:
-            self.store = Store.open(self.config.store.path, migrate=False)
-            self.pipeline = Pipeline(self.store, self.config, self.codebook, self.notifier)
+        if self.open_store():
+            self.pipeline = Pipeline(self._store(), self.config, self.codebook, self.notifier)
             self.intake = HfIntake(self.pipeline, self.hf)
         link = HfLink(self.hf)
         try:
@@ -68,7 +66,7 @@ class HfService(Worker):
             log.info("HF link on %s open (%s mode, base %s)", self.hf.port, self.hf.mode,
                      self.hf.callsign)
             self._record("up")
-            self.up.set()
+            self.link_up()
             while not self.stopping.is_set():
                 self.beat()
                 items = link.receive(READ_WAIT)
@@ -88,8 +86,7 @@ class HfService(Worker):
     def cleanup(self) -> None:
         if self.store is not None:
             self._record("stopped")
-            self.store.close()
-            self.store = None
+        self.close_store()
 
     # -- receiving ----------------------------------------------------------------------------
     def _on_item(self, item: Received, received_at: float) -> None:
@@ -137,14 +134,11 @@ class HfService(Worker):
             self._backlog.popleft()
 
     def _log_noise(self, garbage: Garbage) -> None:
-        now = time.monotonic()
-        if now - self._noise_logged_at < NOISE_LOG_GAP:
-            self._noise_unlogged += 1
+        if not self._noise.due("garbage"):
             return
-        earlier = f" (and {self._noise_unlogged} more since the last report)" \
-            if self._noise_unlogged else ""
+        unsaid = self._noise.unsaid("garbage")
+        earlier = f" (and {unsaid} more since the last report)" if unsaid else ""
         log.warning("HF: %d bytes of garbage: %s%s", garbage.size, garbage.reason, earlier)
-        self._noise_logged_at, self._noise_unlogged = now, 0
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
@@ -213,10 +207,6 @@ class HfService(Worker):
         if self.link is None:
             raise LinkError("HF port not open")
         return self.link
-
-    def _store(self) -> Store:
-        assert self.store is not None
-        return self.store
 
     def _intake(self) -> HfIntake:
         assert self.intake is not None

@@ -17,10 +17,10 @@ from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.mqtt.link import MqttLink
 from gateway.status import collect, now_iso, stable_view
-from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
-from gateway.workers import Notifier, Worker
+from gateway.store import outbox
+from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ IDLE_WAIT = 1.0
 STATUS_MIN_GAP = 2.0  # a burst of alerts changes the queue often: one status per 2 s is enough
 
 
-class MqttService(Worker):
+class MqttService(StoreWorker):
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
-        super().__init__("mqtt")
+        super().__init__("mqtt", config.store.path)
         assert config.mqtt is not None
         self.config = config
         self.mqtt = config.mqtt
@@ -43,7 +43,6 @@ class MqttService(Worker):
         self.status_topic = f"{prefix}/status"
         self.event_topic = f"{prefix}/events"
         self.link: MqttLink | None = None
-        self.store: Store | None = None
         self.registry: RegistryCache | None = None
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row, sent at)
         self._last_status: dict | None = None
@@ -51,9 +50,8 @@ class MqttService(Worker):
         self._link_state: tuple[bool, str | None] | None = None
 
     def loop(self) -> None:
-        if self.store is None:
-            self.store = Store.open(self.config.store.path, migrate=False)
-            self.registry = RegistryCache(self.store, self.codebook)
+        if self.open_store():
+            self.registry = RegistryCache(self._store(), self.codebook)
         if self.link is None:
             self.link = self._make_link()
             self.link.start()
@@ -63,7 +61,7 @@ class MqttService(Worker):
             self._collect_acks()
             self._record_link()
             if self.link.connected.is_set():
-                self.up.set()
+                self.link_up()
                 self._expire_inflight()
                 self._publish_due()
                 self._publish_status()
@@ -76,8 +74,7 @@ class MqttService(Worker):
         if self.store is not None:
             with self.store.transaction() as db:
                 link_status.record(db, "mqtt", "stopped", broker=self._broker())
-            self.store.close()
-            self.store = None
+        self.close_store()
 
     def _make_link(self) -> MqttLink:
         will = encode({"base": self.config.base.id, "state": "offline", "reason": "lost"})
@@ -180,9 +177,6 @@ class MqttService(Worker):
         assert self.link is not None
         return self.link
 
-    def _store(self) -> Store:
-        assert self.store is not None
-        return self.store
 
     def _registry(self) -> RegistryCache:
         assert self.registry is not None

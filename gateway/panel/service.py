@@ -25,10 +25,9 @@ from gateway.gsm.power import open_relay
 from gateway.panel import selftest
 from gateway.panel.devices import PanelDevices, cycle_outputs
 from gateway.panel.view import PanelView, read_view
-from gateway.store import Store
 from gateway.store import alerts as alert_store
 from gateway.timeutil import local_zone
-from gateway.workers import Notifier, Worker
+from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +36,10 @@ HEALTHY_WITHIN = 5.0  # the supervisor's pulse must be this recent for the power
 SHORT, LONG = "short", "long"
 
 
-class PanelService(Worker):
+class PanelService(StoreWorker):
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier,
                  pin_factory: Factory | None = None, clock: Callable[[], float] = time.time):
-        super().__init__("panel")
+        super().__init__("panel", config.store.path)
         assert config.panel is not None
         self.config = config
         self.panel = config.panel
@@ -50,7 +49,6 @@ class PanelService(Worker):
         self.zone = local_zone(config.base.timezone)
         self.presses: queue.Queue[str] = queue.Queue()
         self.view = PanelView()
-        self.store: Store | None = None
         self.marker: SeenMarker | None = None
         self.devices: PanelDevices | None = None
         self._held = False
@@ -60,16 +58,15 @@ class PanelService(Worker):
         self._last_test: str | None = None
 
     def loop(self) -> None:
-        if self.store is None:
-            self.store = Store.open(self.config.store.path, migrate=False)
-            self.marker = SeenMarker(self.store, self.config, self.notifier)
+        if self.open_store():
+            self.marker = SeenMarker(self._store(), self.config, self.notifier)
         if self.devices is None:
             # lgpio (the Pi's GPIO library) makes a FIFO in its working folder, which for a
             # service is often / and not writable; the store's folder is ours
             os.environ.setdefault("LG_WD", str(self.config.store.path.parent))
             self.devices = PanelDevices(self.panel, self.pin_factory)
             self._wire_button()
-            self.up.set()
+            self.link_up()
             log.info("panel ready: %s", ", ".join(f"{name} GPIO {pin}"
                                                   for name, pin in self.panel.pins().items()))
         while not self.stopping.is_set():
@@ -84,9 +81,7 @@ class PanelService(Worker):
         if self.devices is not None:
             self.devices.close()
             self.devices = None
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        self.close_store()
 
     # -- button (called on gpiozero's thread: only flags and the queue here) ------------------
     def _wire_button(self) -> None:
@@ -182,10 +177,6 @@ class PanelService(Worker):
                 relay.close()
             devices.forget()
         selftest.record(store, selftest.DONE, wanted, steps=steps, problem=problem)
-
-    def _store(self) -> Store:
-        assert self.store is not None
-        return self.store
 
     def _devices(self) -> PanelDevices:
         assert self.devices is not None

@@ -21,26 +21,25 @@ from gateway.errors import CommandRejected, ConfigError, LinkError, ModemTimeout
 from gateway.sbd import commands
 from gateway.sbd.link import SbdModem, SessionResult
 from gateway.sbd.policy import Outgoing, SatellitePolicy, queue_status_reply, retry_delay
-from gateway.store import Store, outbox
 from gateway.store import links as link_status
+from gateway.store import outbox
 from gateway.store import sbd as sbd_store
 from gateway.timeutil import iso_utc, local_zone
-from gateway.workers import Notifier, Worker
+from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
 TURN = 1.0
 
 
-class SbdService(Worker):
+class SbdService(StoreWorker):
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier):
-        super().__init__("sbd")
+        super().__init__("sbd", config.store.path)
         assert config.sbd is not None
         self.config = config
         self.sbd = config.sbd
         self.codebook = codebook
         self.notifier = notifier
-        self.store: Store | None = None
         self.policy: SatellitePolicy | None = None
         self.key: bytes | None = None
         self.modem: SbdModem | None = None
@@ -55,10 +54,9 @@ class SbdService(Worker):
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
-        if self.store is None:
-            self.store = Store.open(self.config.store.path, migrate=False)
-            self.policy = SatellitePolicy(self.store, self.config,
-                                          RegistryCache(self.store, self.codebook),
+        if self.open_store():
+            store = self._store()
+            self.policy = SatellitePolicy(store, self.config, RegistryCache(store, self.codebook),
                                           local_zone(self.config.base.timezone))
             self.key = self._load_key()
         modem = SbdModem(self.sbd.port, self.sbd.baudrate, self.sbd.command_timeout,
@@ -84,8 +82,7 @@ class SbdService(Worker):
     def cleanup(self) -> None:
         if self.store is not None:
             self._record("stopped", **(self._recorded[1] if self._recorded else {}))
-            self.store.close()
-            self.store = None
+        self.close_store()
 
     def _load_key(self) -> bytes | None:
         if self.sbd.command_key_file is None:
@@ -231,10 +228,6 @@ class SbdService(Worker):
         if self.modem is None:
             raise LinkError("satellite modem not open")
         return self.modem
-
-    def _store(self) -> Store:
-        assert self.store is not None
-        return self.store
 
     def _policy(self) -> SatellitePolicy:
         assert self.policy is not None

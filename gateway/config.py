@@ -26,7 +26,6 @@ from gateway.panel.config import PanelConfig
 from gateway.sbd.config import SbdConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
-LANGUAGES = ("fr", "sw", "en")
 
 
 @dataclass(frozen=True)

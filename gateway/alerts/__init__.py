@@ -1,0 +1,1 @@
+"""From a stored message to an alert: parsing, the code book, acknowledgements and payloads."""

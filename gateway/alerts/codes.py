@@ -14,6 +14,8 @@ from pathlib import Path
 from gateway.alerts.text import fold
 from gateway.errors import CodeBookError
 
+# The languages every code, acknowledgement and template is written in. A new one goes at the
+# end: the satellite format numbers them in this order (docs/sbd-format.md).
 LANGUAGES = ("fr", "sw", "en")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor")
 URGENCIES = ("Immediate", "Expected", "Future")

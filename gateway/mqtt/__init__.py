@@ -1,0 +1,1 @@
+"""The MQTT uplink to headquarters: alerts delivered on PUBACK, and the retained status."""

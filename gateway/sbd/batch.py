@@ -14,12 +14,12 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from gateway.alerts.codes import LANGUAGES
 from gateway.errors import SbdFormatError
 from gateway.sbd.wire import Header, Reader, short_text, unzigzag, varint, zigzag
 
 KIND = 0x01
 MAX_ALERTS = 255
-LANGUAGES = ("fr", "sw", "en")
 NAMED_CHANNELS = ("sms", "hf")  # channel numbers 0 and 1; others travel by name
 CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,14}")
 CODE_TEXT = re.compile(r"[0-9]{1,15}")

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.alerts.codes import LANGUAGES
 from gateway.alerts.phone import normalise_phone
 from gateway.alerts.text import fold
-from gateway.config import LANGUAGES
 from gateway.hf.callsign import normalise_callsign
 from gateway.model import FocalPoint, Village
 from gateway.store import Store

@@ -149,7 +149,8 @@ class AtChannel:
                 if time.monotonic() > deadline:
                     self._write("\x1b")  # ESC cancels, so the modem does not eat the next command
                     self._abandon(pending)
-                    raise ModemTimeout(f"no {pending.prompt_marker.strip()!r} prompt after "
+                    marker = (pending.prompt_marker or "").strip()
+                    raise ModemTimeout(f"no {marker!r} prompt after "
                                        f"{pending.command!r}")
             self._write_bytes(payload)
             return self._finish(pending, timeout)

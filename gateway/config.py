@@ -192,9 +192,9 @@ def build_section(cls: type, name: str, values: dict[str, Any], path: Path) -> A
 
 
 def _coerce(value: Any, hint: Any, where: str, folder: Path) -> Any:
-    options = _union_members(hint)
-    if options is not None:
-        options = [option for option in options if option is not type(None)]
+    members = _union_members(hint)
+    if members is not None:
+        options = [option for option in members if option is not type(None)]
         if len(options) == 1:
             return _coerce(value, options[0], where, folder)
     if typing.get_origin(hint) is Literal:

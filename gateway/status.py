@@ -21,15 +21,16 @@ def collect(store: Store, config: Config) -> dict:
     db = store.db
     depth = outbox.depth(db)
     oldest = [t for t in (outbox.oldest_pending(db, d) for d in depth) if t is not None]
+    links = {
+        name: {k: v for k, v in info.items() if k != "updated_at"}
+        | {"updated_at": iso_utc(info["updated_at"])}
+        for name, info in link_status.all_links(db).items()
+    }
     report = {
         "base": config.base.id,
         "name": config.base.name,
         "version": __version__,
-        "links": {
-            name: {k: v for k, v in info.items() if k != "updated_at"}
-            | {"updated_at": iso_utc(info["updated_at"])}
-            for name, info in link_status.all_links(db).items()
-        },
+        "links": links,
         "queue": {dest: counts for dest, counts in sorted(depth.items())},
         "oldest_undelivered_at": iso_utc(min(oldest)) if oldest else None,
         "last_alert_at": iso_utc(alert_store.last_received_at(db)),
@@ -38,7 +39,7 @@ def collect(store: Store, config: Config) -> dict:
         "store": store_health(store, config),
     }
     if config.sbd is not None:  # counted from the store: right even while the daemon is down
-        report["links"]["sbd"] = report["links"].get("sbd", {"state": "unknown", "updated_at": None}) \
+        links["sbd"] = links.get("sbd", {"state": "unknown", "updated_at": None}) \
             | satellite_counts(store, config, time.time())
     return report
 

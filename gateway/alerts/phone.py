@@ -37,4 +37,4 @@ def sender_key(raw: str | None, country_code: str) -> str | None:
 
 def can_reply(sender: str | None) -> bool:
     """An acknowledgement needs a phone number (an operator's 'VODACOM' cannot be answered)."""
-    return bool(sender) and sender.startswith("+") and sender[1:].isdigit()
+    return sender is not None and sender.startswith("+") and sender[1:].isdigit()

@@ -88,7 +88,7 @@ class Pipeline:
         if inbox.is_known(db, part.fingerprint):
             return Ingested(duplicate=True)
         sender = sender_key(part.sender, self.config.base.country_code)
-        if part.is_fragment:
+        if part.is_fragment and part.concat_ref is not None:
             inbox.insert_part(db, part, sender, now)
             group = inbox.open_group(db, sender, part.concat_ref, part.concat_total)
             if len(group) < part.concat_total:
@@ -129,6 +129,7 @@ class Pipeline:
         alert = self.record_message(NewMessage(
             "sms", sender, text, min(p.received_at for p in group), group[0].modem_time,
             parts=len(group), partial=partial))
+        assert alert.message_id is not None  # recorded with its message just above
         inbox.close_group(self.store.db, sender, ref, total, alert.message_id)
         return alert
 

@@ -35,8 +35,8 @@ class RegistryCache:
         # place names and code words stay readable even when a focal point bears them as a name
         keep = {fold(n) for v in villages for n in (v.name, *v.alt_names)}
         keep |= {" ".join(words) for words in self.codebook.word_index()}
-        names = {fold(n) for p in reg.focal_points(self.store) for n in _name_parts(p.name)}
-        names = sorted(names - keep, key=len, reverse=True)
+        found = {fold(n) for p in reg.focal_points(self.store) for n in _name_parts(p.name)}
+        names = sorted(found - keep, key=len, reverse=True)
         self._names = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
         # a registered station under any SSID: 9Q2KAM, 9Q2KAM-1, 9q2kam-12
         stations = sorted({p.callsign.partition("-")[0] for p in reg.focal_points(self.store)

@@ -12,6 +12,8 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 
+from sqlite_utils import Database
+
 from gateway import features
 from gateway.alerts.payload import SCHEMA_VERSION
 from gateway.alerts.pipeline import PRIORITY
@@ -65,7 +67,7 @@ class SeenMarker:
             self.notify("sms")
         return newly
 
-    def _enqueue(self, db, alert: AlertRow, via: str, now: float) -> None:
+    def _enqueue(self, db: Database, alert: AlertRow, via: str, now: float) -> None:
         if self.config.mqtt is not None:
             event = seen_event(alert, self.config.base.id, now, via)
             outbox.enqueue(db, "mqtt", EVENT_PRIORITY, now, alert.id,

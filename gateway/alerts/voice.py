@@ -8,6 +8,7 @@ heard; it is the path any later console will use.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.phone import sender_key
@@ -26,7 +27,8 @@ VIA = ("radio", "phone", "in-person", "other")
 def record_voice_alert(store: Store, config: Config, codebook: CodeBook, code: str,
                        village: str | None, note: str, via: str, by: str,
                        count: int | None = None, sender: str | None = None,
-                       notify=lambda destination: None) -> alert_store.AlertRow:
+                       notify: Callable[[str], None] = lambda destination: None
+                       ) -> alert_store.AlertRow:
     """Store an operator-entered alert; ValueError names what is wrong with the form."""
     if code not in codebook.codes:
         raise ValueError(f"unknown code {code!r}; the codes are {', '.join(sorted(codebook.codes))}")

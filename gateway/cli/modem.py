@@ -49,7 +49,8 @@ def modem_info(ctx: CliContext, as_json: bool) -> None:
         info = _recorded(ctx)
     except LinkError as exc:
         raise click.ClickException(str(exc)) from None
-    profile = find_profile(load_profiles(), info.get("model"))
+    model = info.get("model")
+    profile = find_profile(load_profiles(), str(model) if model else None)
     info["profile"] = profile.key if profile else None
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False))
@@ -149,11 +150,11 @@ def _gsm(ctx: CliContext) -> GsmConfig:
     return ctx.config.gsm
 
 
-def _ask_modem(gsm: GsmConfig) -> dict:
+def _ask_modem(gsm: GsmConfig) -> dict[str, object]:
     modem = GsmModem(gsm)
     modem.open(initialise=False)  # diagnosis only: leave the modem's settings alone
     try:
-        info = dict(modem.identity())
+        info: dict[str, object] = dict(modem.identity())
         network = modem.network()
         info |= {"signal": network.signal, "signal_dbm": network.signal_dbm,
                  "registration": network.registration, "operator": network.operator}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import click
+from sqlite_utils import Database
 
 from gateway.cli.common import CliContext, audit, emit, json_option, local_time, operator, pass_context
 from gateway.store import outbox as outbox_store
@@ -73,7 +74,7 @@ def outbox_retry(ctx: CliContext, ref: str | None, every: bool) -> None:
     click.echo(message)
 
 
-def _matching(db, ref: str | None, state: str | None) -> list[dict]:
+def _matching(db: Database, ref: str | None, state: str | None) -> list[dict]:
     """Open rows (or rows in `state`) of an outbox id or alert reference (every one when `ref`
     is None), listed for the person deciding."""
     rows = [row for row in outbox_store.listing(db, state, limit=100_000)

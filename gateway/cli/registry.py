@@ -91,7 +91,8 @@ def focal_list(ctx: CliContext, as_json: bool) -> None:
     with ctx.store() as store:
         names = {v.number: v.name for v in reg.villages(store)}
         rows = [{"phone": p.phone, "callsign": p.callsign, "name": p.name,
-                 "village": names.get(p.village, p.village), "language": p.language,
+                 "village": names.get(p.village, p.village) if p.village is not None else None,
+                 "language": p.language,
                  "call_meaning": p.call_meaning, "keypad": p.keypad}
                 for p in reg.focal_points(store)]
     emit(rows, ["phone", "callsign", "name", "village", "language", "call_meaning", "keypad"],

@@ -18,10 +18,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from sqlite_utils import Database
+
 from gateway.alerts.pipeline import PRIORITY, Meaning, Pipeline
 from gateway.gsm.config import CallsConfig
 from gateway.gsm.voice import ModemVoice, caller_number
-from gateway.model import ParsedAlert
+from gateway.model import FocalPoint, ParsedAlert
 from gateway.store import alerts as alert_store
 from gateway.store import outbox
 from gateway.store import registry as reg
@@ -64,8 +66,7 @@ class CallHandler:
         if line == "RING" or line.startswith("+CRING"):
             self._ring(now)
         elif line.startswith("+CLIP:"):
-            self._ring(now)
-            call = self.call
+            call = self._ring(now)
             if call.number is None:
                 call.number = caller_number(line, self.pipeline.config.base.country_code)
             if not call.handled:
@@ -93,10 +94,11 @@ class CallHandler:
         elif call.handled and call.keypad_until is None and now - call.last_ring >= RING_GAP:
             self.call = None
 
-    def _ring(self, now: float) -> None:
+    def _ring(self, now: float) -> _Call:
         if self.call is None:
             self.call = _Call(first_ring=now, last_ring=now)
         self.call.last_ring = now
+        return self.call
 
     def _handle(self, call: _Call, now: float) -> None:
         call.handled = True
@@ -123,7 +125,7 @@ class CallHandler:
         self.call = None
         self.record_missed(call.number, call.first_ring, focal)
 
-    def _may_key_in(self, focal) -> bool:
+    def _may_key_in(self, focal: FocalPoint | None) -> bool:
         if focal is None or not self.voice.keypad or self.settings.keypad == "off":
             return False
         return self.settings.keypad == "registered" or focal.keypad
@@ -157,7 +159,7 @@ class CallHandler:
                 NewMessage(CHANNEL, call.number, keys, call.first_ring, partial=not complete))
         self.pipeline.announce(alert)
 
-    def record_missed(self, number: str | None, when: float, focal) -> None:
+    def record_missed(self, number: str | None, when: float, focal: FocalPoint | None) -> None:
         """Record a missed call, or fold it into the caller's open missed-call alert."""
         if focal is None and self.settings.unknown_callers == "ignore":
             log.info("missed call from an unregistered number ignored (unknown_callers)")
@@ -183,7 +185,7 @@ class CallHandler:
             for destination in ("mqtt", "panel"):
                 pipeline.notify(destination)
 
-    def _fold(self, db, alert: alert_store.AlertRow, when: float) -> None:
+    def _fold(self, db: Database, alert: alert_store.AlertRow, when: float) -> None:
         calls = alert.repeats + 1
         minutes = max(1, math.ceil((when - alert.received_at) / 60))
         urgency = _raised(alert.urgency)

@@ -7,6 +7,7 @@ service that owns the modem.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import time
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class GsmModem:
         self.storage = "SM"
 
     @property
-    def urcs(self):
+    def urcs(self) -> queue.Queue[tuple[float, str]]:
         return self.at.urcs
 
     def open(self, initialise: bool = True) -> None:

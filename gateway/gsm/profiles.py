@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from gateway.errors import ConfigError
 
@@ -35,7 +36,8 @@ class ModemProfile:
     quirks: tuple[str, ...]
 
 
-_KINDS = {"name": str, "match": list, "usb": list, "at_interface": str, "baudrate": int,
+_KINDS: dict[str, type | tuple[type, ...]] = {
+          "name": str, "match": list, "usb": list, "at_interface": str, "baudrate": int,
           "init": list, "reset": list, "reset_wait": (int, float), "voice": bool,
           "dtmf_enable": list, "dtmf_urc": str, "dtmf_value": str, "quirks": list}
 
@@ -78,5 +80,5 @@ def _profile(key: str, values: object, where: str) -> ModemProfile:
         raise ConfigError(f"{where}: [{key}] dtmf_value: expected one of {', '.join(DTMF_VALUES)}")
     if (values["dtmf_value"] == "none") != (not values["dtmf_urc"]):
         raise ConfigError(f"{where}: [{key}] dtmf_urc: needed exactly when dtmf_value is not none")
-    return ModemProfile(key=key, **{k: tuple(v) if isinstance(v, list) else v
-                                    for k, v in values.items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return ModemProfile(key=key, **fields)

@@ -38,7 +38,8 @@ class ModemRecovery:
         self.clock = clock
         self.failures = 0
         self.reset_at: float | None = None
-        self.reset_commands, self.reset_wait = DEFAULT_RESET, DEFAULT_RESET_WAIT
+        self.reset_commands: tuple[str, ...] = DEFAULT_RESET
+        self.reset_wait = DEFAULT_RESET_WAIT
         self.counts = {"reconnects": 0, "resets": 0, "power_cycles": 0}
         self.last_action: str | None = None
         self._repeats = Repeats(clock=clock)  # what could not be done, said every 10 minutes

@@ -55,10 +55,11 @@ class ModemVoice:
 
     def key_from(self, line: str) -> str | None:
         """The key an unsolicited keypad line reports (`+DTMF: 5`, `+QTONEDET: 53`)."""
-        if not self.keypad or not line.startswith(self.profile.dtmf_urc):
+        profile = self.profile
+        if not self.keypad or profile is None or not line.startswith(profile.dtmf_urc):
             return None
-        value = line[len(self.profile.dtmf_urc):].strip().strip('"')
-        if self.profile.dtmf_value == "ascii":
+        value = line[len(profile.dtmf_urc):].strip().strip('"')
+        if profile.dtmf_value == "ascii":
             return chr(int(value)) if value.isdigit() and 32 <= int(value) < 127 else None
         return value[:1] or None
 

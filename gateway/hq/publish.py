@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gateway.alerts.codes import CodeBook, load_codebook
 from gateway.alerts.payload import alert_payload, encode
@@ -21,6 +22,8 @@ from gateway.sbd.reply import StatusReply
 from gateway.store.alerts import AlertRow
 from gateway.store.registry import ImportReport, read_villages
 from gateway.timeutil import iso_utc
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ def load_books(config: HqConfig) -> tuple[dict[str, BaseBook], BaseBook]:
     return books, default
 
 
-def _identity(value):
+def _identity(value: T) -> T:
     return value
 
 

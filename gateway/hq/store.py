@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from gateway.store import inserted_id
 from gateway.store.schema import run_script
 
 DEDUPE_WINDOW = 30 * 86400.0
@@ -106,7 +107,7 @@ class HqStore:
                 " received_at, state, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [delivery.imei, delivery.momsn, delivery.transmit_time, delivery.latitude,
                  delivery.longitude, delivery.data.hex(), now, state, error])
-            return StoredDelivery(int(cursor.lastrowid), delivery, state)
+            return StoredDelivery(inserted_id(cursor), delivery, state)
 
     def pending(self, limit: int = 50) -> list[StoredDelivery]:
         with self._lock:

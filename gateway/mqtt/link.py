@@ -19,6 +19,7 @@ import sys
 import threading
 
 import paho.mqtt.client as paho
+from paho.mqtt.reasoncodes import ReasonCode
 
 from gateway.mqtt.config import MqttConfig
 from gateway.repeats import Repeats
@@ -66,7 +67,8 @@ class MqttLink:
         self.client.loop_stop()
 
     # -- paho callbacks (paho's thread: only flags and queues here) ---------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_connect(self, client: paho.Client, userdata: object, flags: object,
+                    reason_code: ReasonCode, properties: object) -> None:
         if reason_code.is_failure:
             self._failed(f"broker refused the connection: {reason_code} (check [mqtt] username "
                          "and the password file)")
@@ -82,7 +84,8 @@ class MqttLink:
             log.info("MQTT connected to %s:%d", self.config.host, self.config.port)
         self.on_change()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(self, client: paho.Client, userdata: object, flags: object,
+                       reason_code: ReasonCode, properties: object) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
         if was_connected and not self._stopping:
@@ -90,7 +93,7 @@ class MqttLink:
                         self.config.port, reason_code)
         self.on_change()
 
-    def _on_connect_fail(self, client, userdata) -> None:
+    def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
         # paho calls this from inside its `except OSError`: the exception says what failed
         self._failed(describe_failure(sys.exc_info()[1]))
         self.on_change()
@@ -102,7 +105,8 @@ class MqttLink:
             log.error("MQTT %s:%d: %s; retrying with backoff (up to %d s)", self.config.host,
                       self.config.port, error, RECONNECT_MAX)
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+    def _on_publish(self, client: paho.Client, userdata: object, mid: int,
+                    reason_code: ReasonCode, properties: object) -> None:
         self.acked.put(mid)
         self.on_change()
 

@@ -81,10 +81,11 @@ class PanelDevices:
 
     def outputs(self) -> Iterator[tuple[str, int, DigitalOutputDevice]]:
         """(role, pin, device) of each output, in panel order."""
+        pins = self.panel.pins()
         for name, led in self.leds.items():
-            yield name, getattr(self.panel, name), led
+            yield name, pins[name], led
         if self.buzzer is not None:
-            yield "buzzer", self.panel.buzzer, self.buzzer
+            yield "buzzer", pins["buzzer"], self.buzzer
 
     def close(self) -> None:
         for device in (*self.leds.values(), self.buzzer, self.button):
@@ -115,7 +116,7 @@ def cycle_outputs(devices: PanelDevices, relay: DigitalOutputDevice | None, seco
     wiring; returns the roles cycled."""
     steps = list(devices.outputs())
     if relay is not None:
-        steps.append(("modem_power", devices.panel.modem_power, relay))
+        steps.append(("modem_power", devices.panel.pins()["modem_power"], relay))
     done = []
     for name, pin, device in steps:
         if stop.is_set():

@@ -40,7 +40,7 @@ def read_view(db: Database, panel: PanelConfig, local_now: dt.datetime) -> Panel
     if unseen and not panel.is_silent(local_now):
         pattern = "Extreme" if "Extreme" in severities else "Severe"
     return PanelView(
-        gsm={USABLE: ON, "no_network": BLINK}.get(gsm.get("state"), OFF),
+        gsm={USABLE: ON, "no_network": BLINK}.get(gsm.get("state") or "", OFF),
         uplink=_uplink(links),
         credit=ON if links.get("credit", {}).get("state") == "low" else OFF,
         alert=BLINK if unseen else OFF,

@@ -82,7 +82,8 @@ def encode_batch(base: str, instance: str, alerts: list[SatAlert] | tuple[SatAle
     reference = min(a.received_at for a in ordered)
     out = bytearray(Header(KIND, base, instance, reference).encode())
     out.append(len(ordered))
-    previous_seq, previous_time, senders = 0, reference, []
+    previous_seq, previous_time = 0, reference
+    senders: list[str] = []
     for alert in ordered:
         out += _encode_alert(alert, previous_seq, previous_time, senders)
         previous_seq, previous_time = alert.seq, alert.received_at
@@ -182,7 +183,9 @@ def read_batch(reader: Reader, header: Header) -> Batch:
     count = reader.byte("alert count")
     if count == 0:
         raise SbdFormatError("a batch with no alert")
-    alerts, previous_seq, previous_time, senders = [], 0, header.time, []
+    previous_seq, previous_time = 0, header.time
+    alerts: list[SatAlert] = []
+    senders: list[str] = []
     for index in range(count):
         alert = _read_alert(reader, f"alert {index + 1}", previous_seq, previous_time, senders)
         alerts.append(alert)

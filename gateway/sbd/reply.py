@@ -51,13 +51,15 @@ def encode_reply(reply: StatusReply) -> bytes:
 def read_reply(reader: Reader, header: Header) -> StatusReply:
     counter = reader.uint(4, "counter")
     signal = reader.byte("signal")
-    numbers = [reader.uint(2, name) for name in
-               ("credits used today", "daily credit budget", "waiting", "undelivered")]
+    used, budget, waiting, undelivered = (
+        reader.uint(2, name) for name in
+        ("credits used today", "daily credit budget", "waiting", "undelivered"))
     last_seq = reader.varint("last sequence number")
     links = reader.short_text("links", LINKS_TEXT)
     reader.end()
     return StatusReply(header.base, header.instance, header.time, counter,
-                       None if signal == UNKNOWN_SIGNAL else signal, *numbers, last_seq, links)
+                       None if signal == UNKNOWN_SIGNAL else signal, used, budget, waiting,
+                       undelivered, last_seq, links)
 
 
 def decode_message(data: bytes) -> batch.Batch | StatusReply:

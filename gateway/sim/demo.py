@@ -12,13 +12,17 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from gateway.sim.broker import Broker, find_mosquitto
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, wait_until_gsm_up
+
+T = TypeVar("T")
 
 WAIT = 15.0
 
@@ -176,7 +180,7 @@ def _alert_after(db_path: Path, started: float) -> tuple | None:
     return rows[0] if rows else None
 
 
-def _observe(probe):
+def _observe(probe: Callable[[], T | None]) -> T | None:
     """The probe's value once it has one, or None after WAIT seconds."""
     try:
         return wait_for(probe, WAIT, interval=0.01)

@@ -115,7 +115,7 @@ class Direwolf:
 
     def play(self, pcm: bytes, timeout: float = 60.0) -> float:
         """Feed audio as a sound card would; returns when its last sample went in, with that time."""
-        done, when = threading.Event(), []
+        done, when = threading.Event(), list[float]()
         self._audio.put((pcm, done, when))
         if not done.wait(timeout):
             raise TimeoutError("audio not fed in time")
@@ -126,7 +126,9 @@ class Direwolf:
         assert self.process is not None and self.process.stdin is not None
         chunk = int(SAMPLE_RATE * CHUNK_SECONDS) * 2
         silence = bytes(chunk)
-        pending, done, when = b"", None, None
+        pending = b""
+        done: threading.Event | None = None
+        when: list[float] = []
         started, fed = time.monotonic(), 0
         while not self._stop.is_set():
             if not pending and done is None:
@@ -141,7 +143,7 @@ class Direwolf:
             if done is not None and not pending:
                 when.append(time.time())
                 done.set()
-                done = when = None
+                done = None
             fed += len(data) // 2
             delay = started + fed / SAMPLE_RATE / self.speed - time.monotonic()
             if delay > 0:

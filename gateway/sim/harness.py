@@ -18,9 +18,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import paho.mqtt.client as paho
+from gpiozero.pins import Factory
+
+if TYPE_CHECKING:
+    from gateway.gsm.service import GsmService
 
 T = TypeVar("T")
 
@@ -119,9 +123,10 @@ class MqttListener:
         self.client.subscribe(topic, qos=1)
         self.client.loop_start()
 
-    def _on_message(self, client, userdata, message) -> None:
+    def _on_message(self, client: paho.Client, userdata: object,
+                    message: paho.MQTTMessage) -> None:
         with self._lock:
-            entry = (message.topic, message.payload, bool(message.retain))
+            entry = (message.topic, bytes(message.payload), bool(message.retain))
             self.messages.append(entry)
             self._timed.append((*entry, time.time()))
 
@@ -165,7 +170,7 @@ def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.0) -> None:
-    def up():
+    def up() -> object:
         if daemon.process is not None and daemon.process.poll() is not None:
             raise AssertionError(f"the daemon exited:\n{daemon.log[-2000:]}")
         return query(db_path, "SELECT 1 FROM link_status WHERE link = 'gsm' AND state = 'up'")
@@ -174,7 +179,8 @@ def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.
 
 
 @contextmanager
-def gsm_worker(folder: Path, port: str, gsm: str = "", pin_factory=None) -> Iterator:
+def gsm_worker(folder: Path, port: str, gsm: str = "", pin_factory: Factory | None = None
+               ) -> Iterator[GsmService]:
     """The daemon's GSM worker in this process, on a fresh store in `folder`."""
     from gateway.alerts.codes import load_codebook
     from gateway.config import load_config

@@ -89,11 +89,11 @@ def _phase(modem: SimulatedModem, hq: MqttListener, killed_at: float) -> str:
 def _drain(daemon: DaemonProcess, db: Path, modem: SimulatedModem, hq: MqttListener,
            injected: int) -> None:
     with daemon:
-        def drained():
+        def drained() -> bool:
             open_rows = query(db, "SELECT COUNT(*) FROM outbox WHERE state != 'done'")
             messages = query(db, "SELECT COUNT(*) FROM messages")
-            return (not modem.stored and open_rows == [(0,)] and messages
-                    and messages[0][0] >= injected)
+            return bool(not modem.stored and open_rows == [(0,)] and messages
+                        and messages[0][0] >= injected)
         wait_for(drained, timeout=120, interval=0.2, what="the daemon to drain everything")
         daemon.stop()
 

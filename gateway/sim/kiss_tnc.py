@@ -13,6 +13,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from gateway.hf.kiss import KissDecoder, KissFrame
 from gateway.sim.broker import free_port
@@ -42,7 +43,7 @@ class KissTcpTnc:
         self._spawn(self._accept, server)
         return self
 
-    def _spawn(self, target, *args) -> None:
+    def _spawn(self, target: Callable[..., object], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
         thread.start()
         self._threads.append(thread)

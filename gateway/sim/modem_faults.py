@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from gateway.sim.pty_port import PtyPort
 
 if TYPE_CHECKING:
+    from gpiozero.pins import Pin
+
     from gateway.sim.modem_state import ModemState
 
 BOOT_URCS = ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready")
@@ -43,6 +45,7 @@ class ModemFaults:
     _lock: threading.RLock
     _baud_and_link: tuple[int, Path | None]
     _store: Callable[..., int | None]
+    _emit: Callable[[str], None]
     boot_time = 1.0
 
     # -- control API --------------------------------------------------------------------------
@@ -153,7 +156,7 @@ class ModemFaults:
         self.state.events.append((time.time(), kind, detail))
 
 
-def follow_relay(modem: ModemFaults, pin) -> Callable[[], None]:
+def follow_relay(modem: ModemFaults, pin: Pin) -> Callable[[], None]:
     """Wire a (mock) GPIO pin as the relay in the modem's supply, through its normally-closed
     contact: pin high cuts the power. Returns a function that unwires it."""
     done = threading.Event()

@@ -74,6 +74,13 @@ class PtyDevice(abc.ABC):
                 log.exception("%s failed on %r", type(self).__name__, buffer[:80])
                 buffer = b""
 
+    def attached(self) -> PtyPort:
+        """The tty the device is on; OSError while it is unplugged (as writing to it would)."""
+        port = self.port
+        if port is None:
+            raise OSError("the device is unplugged")
+        return port
+
     def _new_port(self) -> None:  # noqa: B027 - an optional hook: most devices keep nothing
         """The device now serves another tty: forget what was half-received on the old one."""
 

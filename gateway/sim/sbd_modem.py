@@ -97,15 +97,15 @@ class SimulatedSbdModem(PtyDevice):
             line = raw.decode("latin-1").strip("\n ")
             if not line:
                 continue
-            self.port.occupy(len(raw) + 1)
+            self.attached().occupy(len(raw) + 1)
             if self.echo:
-                self.port.write(raw + b"\r")
+                self.attached().write(raw + b"\r")
             with self._lock:
                 self.commands.append(line)
                 self._execute(line)
 
     def _write(self, text: str) -> None:
-        self.port.write(text.encode("latin-1"))
+        self.attached().write(text.encode("latin-1"))
 
     def _reply(self, *lines: str, ok: bool = True) -> None:
         self._write("".join(f"\r\n{line}\r\n" for line in lines) + ("\r\nOK\r\n" if ok else ""))
@@ -132,7 +132,7 @@ class SimulatedSbdModem(PtyDevice):
             self._session(command)
         elif command == "AT+SBDRB":
             data = self.mt_buffer
-            self.port.write(len(data).to_bytes(2, "big") + data + checksum(data))
+            self.attached().write(len(data).to_bytes(2, "big") + data + checksum(data))
             self._write("\r\nOK\r\n")
         elif command in ("AT+SBDD0", "AT+SBDD1", "AT+SBDD2"):
             which = command[-1]

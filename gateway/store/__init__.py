@@ -104,7 +104,7 @@ class Store:
         )
 
     def bump_meta_counter(self, key: str) -> None:
-        self.set_meta(key, str(int(self.meta(key, "0")) + 1))
+        self.set_meta(key, str(int(self.meta(key) or "0") + 1))
 
     def _ensure_identity(self) -> None:
         with self.transaction():
@@ -124,6 +124,13 @@ class Store:
 
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.db)]
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just wrote."""
+    if cursor.lastrowid is None:
+        raise StoreError("the insert wrote no row")
+    return cursor.lastrowid
 
 
 def free_disk_mb(path: Path) -> int:

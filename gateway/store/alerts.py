@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from gateway.store import inserted_id
+
 
 @dataclass(frozen=True)
 class AlertRow:
@@ -53,7 +55,7 @@ def insert(db: Database, **values: object) -> int:
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cursor = db.execute(f"INSERT INTO alerts ({names}) VALUES ({marks})", list(values.values()))
-    return int(cursor.lastrowid)
+    return inserted_id(cursor)
 
 
 def get(db: Database, alert_id: int) -> AlertRow | None:
@@ -76,7 +78,8 @@ def by_ref(db: Database, ref: str) -> AlertRow | None:
 
 def recent(db: Database, since: float | None = None, code: str | None = None,
            limit: int | None = 50, unseen: bool = False) -> list[AlertRow]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if unseen:
         clauses.append("id NOT IN (SELECT alert_id FROM alerts_seen)")
     if since is not None:

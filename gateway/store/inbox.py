@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from gateway.model import SmsPart
+from gateway.store import inserted_id
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def insert_message(db: Database, message: NewMessage) -> int:
          message.parts, int(message.partial), message.fingerprint, message.raw,
          message.decode_error],
     )
-    return int(cursor.lastrowid)
+    return inserted_id(cursor)
 
 
 def insert_part(db: Database, part: SmsPart, sender: str | None, received_at: float) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from gateway.store import inserted_id
+
 PENDING, DONE, FAILED, DROPPED = "pending", "done", "failed", "dropped"
 RETRY_FIRST, RETRY_CAP = 5.0, 600.0
 MAX_ATTEMPTS = 10
@@ -41,7 +43,7 @@ def enqueue(db: Database, destination: str, priority: int, now: float,
         [destination, alert_id, recipient, body, priority,
          now if not_before is None else not_before, now],
     )
-    return int(cursor.lastrowid)
+    return inserted_id(cursor)
 
 
 def due(db: Database, destination: str, now: float, limit: int = 1,

@@ -49,7 +49,7 @@ def find_village(store: Store, reference: str) -> Village | None:
 
 def save_village(store: Store, village: Village) -> None:
     with store.transaction():
-        store.db["villages"].upsert(
+        store.db.table("villages").upsert(
             {"number": village.number, "name": village.name,
              "alt_names": json.dumps(list(village.alt_names), ensure_ascii=False),
              "lat": village.lat, "lon": village.lon},
@@ -79,7 +79,8 @@ def focal_points(store: Store) -> list[FocalPoint]:
 
 
 def _focal(row: tuple) -> FocalPoint:
-    return FocalPoint(*row[:-1], keypad=bool(row[-1]))
+    phone, name, village, language, callsign, call_meaning, keypad = row
+    return FocalPoint(phone, name, village, language, callsign, call_meaning, bool(keypad))
 
 
 def save_focal_point(store: Store, point: FocalPoint) -> None:
@@ -98,9 +99,9 @@ def save_focal_point(store: Store, point: FocalPoint) -> None:
         values |= {key: value for key, value in (("phone", point.phone),
                                                   ("callsign", point.callsign)) if value}
         if ids:
-            db["focal_points"].update(ids.pop(), values)
+            db.table("focal_points").update(ids.pop(), values)
         else:
-            db["focal_points"].insert(values | {"added_at": time.time()})
+            db.table("focal_points").insert(values | {"added_at": time.time()})
         store.bump_meta_counter(REGISTRY_VERSION)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gateway import features
+from gateway.cap.config import CapConfig
 from gateway.errors import ConfigError
 from gateway.gsm.config import CallsConfig, CreditConfig, GsmConfig
 from gateway.hf.config import HfConfig
@@ -70,6 +71,7 @@ class Config:
     base: BaseConfig
     store: StoreConfig
     codes: CodesConfig | None = None
+    cap: CapConfig | None = None
     sections: Mapping[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> Any | None:
@@ -105,6 +107,11 @@ class Config:
         return self.sections.get("mqtt")
 
     @property
+    def cap_settings(self) -> CapConfig:
+        """[cap], or its defaults (CAP export works without the section)."""
+        return self.cap or CapConfig()
+
+    @property
     def call_settings(self) -> CallsConfig:
         """[calls], or its defaults: missed calls are handled whenever a modem is configured."""
         return self.calls or CallsConfig()
@@ -115,6 +122,7 @@ CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "base": (BaseConfig, True),
     "store": (StoreConfig, True),
     "codes": (CodesConfig, False),
+    "cap": (CapConfig, False),
 }
 
 

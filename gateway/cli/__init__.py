@@ -13,6 +13,7 @@ from gateway.cli.alerts import alerts
 from gateway.cli.common import CliContext
 from gateway.cli.config_cmd import config
 from gateway.cli.db import db
+from gateway.cli.export import export
 from gateway.cli.hq import hq_bridge, hq_command
 from gateway.cli.logs import logs
 from gateway.cli.modem import modem
@@ -33,8 +34,8 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.obj = CliContext(config_file)
 
 
-for command in (run, config, village, focal, alerts, outbox, status, modem, db, logs, panel,
-                hq_bridge, hq_command):
+for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
+                panel, hq_bridge, hq_command):
     cli.add_command(command)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import datetime as dt
 import json
 import sys
 import time
@@ -18,7 +17,7 @@ from gateway.alerts.payload import alert_payload
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.alerts.seen import SeenMarker
 from gateway.alerts.voice import VIA, record_voice_alert
-from gateway.cli.common import CliContext, emit, json_option, local_time, pass_context
+from gateway.cli.common import CliContext, emit, json_option, local_time, parse_since, pass_context
 from gateway.store import Store
 from gateway.store import alerts as alert_store
 from gateway.store import seen as seen_store
@@ -47,7 +46,7 @@ def alerts_list(ctx: CliContext, since: str | None, code: str | None, unseen: bo
     """List recent alerts, newest first."""
     with ctx.store() as store:
         rows = [_summary(a) | {"seen": _seen_time(store, a.id)} for a in
-                alert_store.recent(store.db, _since(since), code, limit, unseen=unseen)]
+                alert_store.recent(store.db, parse_since(since), code, limit, unseen=unseen)]
     emit(rows, ["ref", "received", "channel", "code", "severity", "village", "count", "seen",
                 "text"], as_json)
 
@@ -100,7 +99,7 @@ def alerts_export(ctx: CliContext, fmt: str, since: str | None, output: Path | N
     with ctx.store() as store:
         redact = RegistryCache(store, codebook).redact
         records = []
-        for alert in reversed(alert_store.recent(store.db, _since(since), limit=None)):
+        for alert in reversed(alert_store.recent(store.db, parse_since(since), limit=None)):
             seen = seen_store.seen(store.db, alert.id)
             records.append(alert_payload(alert, ctx.config.base.id, codebook,
                                          store.pseudonymiser(), redact)
@@ -139,16 +138,6 @@ def _summary(alert: alert_store.AlertRow) -> dict:
     return {"ref": alert.ref, "received": local_time(alert.received_at), "channel": alert.channel,
             "code": alert.code if alert.code is not None else "?", "severity": alert.severity,
             "village": alert.village_name, "count": alert.count, "text": alert.text}
-
-
-def _since(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not an ISO date/time: {value!r}", param_hint="--since") from None
-    return (moment if moment.tzinfo else moment.astimezone()).timestamp()
 
 
 @alerts.command("add")

@@ -98,3 +98,14 @@ def audit(message: str) -> None:
     syslog.openlog(AUDIT_IDENTIFIER, 0, syslog.LOG_USER)
     syslog.syslog(syslog.LOG_NOTICE, f"{message} (by {operator()})")
     syslog.closelog()
+
+
+def parse_since(value: str | None) -> float | None:
+    """A `--since` option's ISO date/time as a timestamp (local time when it has no offset)."""
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date/time: {value!r}", param_hint="--since") from None
+    return (moment if moment.tzinfo else moment.astimezone()).timestamp()

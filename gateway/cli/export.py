@@ -1,0 +1,54 @@
+"""`cangw export ...`: the base's records in open formats another organisation's tools read."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.registry_cache import RegistryCache
+from gateway.cap.alerts import CapContext, alert_message
+from gateway.cap.message import to_bytes
+from gateway.cli.common import CliContext, parse_since, pass_context
+from gateway.store import alerts as alert_store
+from gateway.store import registry as reg
+from gateway.timeutil import local_zone
+
+ALERT_CURRENT_FOR = 86400.0  # how long an alert stays current in its CAP `expires`
+
+
+@click.group()
+def export() -> None:
+    """Export the base's alerts in open formats (OASIS CAP 1.2)."""
+
+
+@export.command("cap")
+@click.option("--since", help="Only alerts since this time (ISO date/time).")
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one file per message (IDENTIFIER.xml) in this folder instead of one "
+                   "stream on standard output.")
+@pass_context
+def export_cap(ctx: CliContext, since: str | None, folder: Path | None) -> None:
+    """Write every alert as an OASIS CAP 1.2 message, oldest first. Nothing identifies a focal
+    point: no number, name or pseudonym, and free text is scrubbed as for headquarters. On
+    standard output the messages follow one another, each a whole XML document."""
+    config = ctx.config
+    codebook = load_codebook(config.codes.file if config.codes else None)
+    zone = local_zone(config.base.timezone)
+    with ctx.store() as store:
+        context = CapContext(config, config.cap_settings, codebook,
+                             {v.number: v for v in reg.villages(store)},
+                             RegistryCache(store, codebook).redact,
+                             lambda category: ALERT_CURRENT_FOR)
+        messages = [alert_message(alert, context) for alert in
+                    reversed(alert_store.recent(store.db, parse_since(since), limit=None))]
+    if folder is None:
+        for message in messages:
+            sys.stdout.buffer.write(to_bytes(message, zone) + b"\n")
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for message in messages:
+        (folder / f"{message.identifier}.xml").write_bytes(to_bytes(message, zone))
+    click.echo(f"wrote {len(messages)} CAP message(s) to {folder}")

@@ -171,3 +171,13 @@ def test_a_store_created_by_sudo_belongs_to_its_folders_owner(tmp_path):
     run(config, "village", "list")
     assert (folder / "gw.db").stat().st_uid == 4321
     assert all(p.stat().st_uid == 4321 for p in folder.iterdir())
+
+
+def test_a_voice_alert_refuses_a_count_that_is_a_phone_number(tmp_path):
+    config, db = make_base(tmp_path)
+    output = run(config, "alerts", "add", "--code", "2", "--by", "Sgt Diallo", "--count",
+                 "990000102", code=1)
+    assert "count" in output and "9999" in output
+    assert rows(db, "SELECT COUNT(*) FROM alerts WHERE channel = 'voice'") == [(0,)]
+    run(config, "alerts", "add", "--code", "2", "--by", "Sgt Diallo", "--count", "1500")
+    assert rows(db, "SELECT count FROM alerts WHERE channel = 'voice'") == [(1500,)]

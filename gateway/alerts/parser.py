@@ -52,7 +52,7 @@ class AlertParser:
     def parse(self, text: str) -> ParsedAlert:
         phones = phone_spans(text)
         tokens = [_Token(fold(m.group()), m.start(),
-                         any(start <= m.start() < end for start, end in phones))
+                         bool(phones) and any(start <= m.start() < end for start, end in phones))
                   for m in TOKEN.finditer(text)]
         found = None
         if len(tokens) > 1 and tokens[0].norm in self.codebook.keywords:

@@ -71,6 +71,8 @@ def phone_spans(text: str, fragments: frozenset[str] = frozenset()) -> list[tupl
 
 
 def _number_in_run(text: str, run: re.Match, fragments: frozenset[str]) -> tuple[int, int] | None:
+    if len(run.group()) < (FRAGMENT_DIGITS if fragments else PREFIXED_DIGITS):
+        return None  # too few digits to be anything (most runs: a code, a count, a time)
     groups = [(run.start() + m.start(), run.start() + m.end()) for m in _GROUP.finditer(run.group())]
     digits = [text[a:b] for a, b in groups]
     prefixed = run.group()[0] in "+(" or re.match(r"00[1-9]", digits[0]) is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.payload import alert_payload, encode
 from gateway.alerts.pipeline import Pipeline
@@ -78,3 +80,18 @@ def test_a_count_stored_by_an_older_version_is_not_published_if_it_is_a_number(r
     assert alert_payload(alert, "KWJ", load_codebook(), registered.pseudonymiser(),
                          pipeline.registry.redact)["count"] is None
     assert to_sat_alert(alert, registered.pseudonymiser(), pipeline.registry.redact).count is None
+
+
+@pytest.mark.parametrize(("text", "leaks"), [
+    ("3 Kamango (099) 000 0104 GraceKavira", ["0104", "Grace", "Kavira"]),
+    ("3 Kamango Kavyra 099/000/0105", ["Kavyra", "0105"]),
+    ("2 Kamango 12 appelez 000103 ou +243/990/000/109", ["000103", "109"]),
+    ("9 Nobili BarakaMumbere 0990,000,108", ["Baraka", "Mumbere", "108"]),
+])
+def test_names_and_numbers_leave_neither_by_mqtt_nor_by_satellite(registered, config, text,
+                                                                  leaks):
+    pipeline = Pipeline(registered, config, load_codebook())
+    payload, mqtt, satellite = _published(pipeline, registered, text)
+    for leak in leaks:
+        assert leak.encode() not in mqtt and leak.encode() not in satellite
+    assert "[name]" in payload["text"] or "[number]" in payload["text"]

@@ -2,17 +2,22 @@
 
 The library decodes UCS-2 one 16-bit unit at a time, so an emoji arrives as two lone
 surrogates that SQLite refuses; here they are re-paired into one character. Anything the codec
-cannot decode becomes an SmsPart that carries the hex and the reason, never an exception.
+cannot decode becomes an SmsPart that carries the hex and the reason, never an exception; a
+multipart header that cannot be true (part 0 of 3, part 5 of 3) makes a message of its own, so
+that its sender is still known and answered.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from gsmmodem import pdu as gsmpdu
 
 from gateway.model import SmsPart
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,19 +46,21 @@ def decode_deliver(pdu_hex: str) -> SmsPart:
         text = repair_surrogates(decoded.get("text") or "")
         concat = next((ie for ie in decoded.get("udh") or []
                        if isinstance(ie, gsmpdu.Concatenation)), None)
+        if concat is not None and concat.parts > 1 and not 1 <= concat.number <= concat.parts:
+            log.warning("SMS with an impossible multipart header (part %d of %d): taken as a "
+                        "message of its own", concat.number, concat.parts)
+            concat = None
+        whole = concat is None or concat.parts <= 1
         sent = decoded.get("time")
-        part = SmsPart(
+        return SmsPart(
             fingerprint=print_id,
             sender=decoded.get("number"),
             text=text,
             modem_time=sent.isoformat() if sent is not None else None,
-            concat_ref=concat.reference if concat is not None and concat.parts > 1 else None,
-            concat_total=concat.parts if concat is not None and concat.parts > 1 else 1,
-            concat_seq=concat.number if concat is not None and concat.parts > 1 else 1,
+            concat_ref=None if whole else concat.reference,
+            concat_total=1 if whole else concat.parts,
+            concat_seq=1 if whole else concat.number,
         )
-        if part.is_fragment and not 1 <= part.concat_seq <= part.concat_total:
-            raise ValueError(f"part {part.concat_seq} of {part.concat_total}")
-        return part
     except Exception as exc:  # the codec raises many kinds of error on bad input
         return SmsPart(fingerprint=print_id, sender=None, text="", raw_pdu=pdu_hex.upper(),
                        decode_error=f"{type(exc).__name__}: {exc}")

@@ -47,8 +47,8 @@ _DIGIT_RUN = re.compile(r"(?:\+\s*|\(\s*)?\d+(?:(?:[\s./_\-()]{1,3}|,)\d+)*")
 _GROUP = re.compile(r"\d+")
 # a date is not a number to hide: 23/11/2026, 23.11.26, 2026-11-23
 _DAY, _MONTH, _YEAR = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])", r"(?:19|20)\d\d"
-_DATE = re.compile(rf"(?<!\d)(?:{_DAY}([/.-]){_MONTH}\1(?:{_YEAR}|\d\d)|{_YEAR}([/.-]){_MONTH}\2{_DAY})"
-                   r"(?!\d)")
+_DATE = re.compile(rf"(?<!\d)(?<!\d[/.-])(?:{_DAY}([/.-]){_MONTH}\1(?:{_YEAR}|\d\d)"
+                   rf"|{_YEAR}([/.-]){_MONTH}\2{_DAY})(?![/.-]?\d)")  # alone, not inside a longer run
 NUMBER_DIGITS = 9  # a national number without its leading 0 (DRC, Uganda, Rwanda, ...)
 PREFIXED_DIGITS = 7  # after '+' or '00' there is no doubt
 MAX_COUNT_DIGITS = 4  # a group this short may be a count typed just before a number

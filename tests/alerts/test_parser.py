@@ -51,6 +51,11 @@ CASES = [
     ("watu wenye silaha Mutwanga 40", ("1", "sw", 204, 40, "")),
     ("6 Mutwanga 1500", ("6", None, 204, 1500, "")),
     ("ALERT 6 Kasindi Port 1200 people", ("6", "en", 47, 1200, "people")),
+    ("alerte 6 Kamango 2500 personnes", ("6", "fr", 12, 2500, "personnes")),
+    ("kodi 4 Nobili 7 nyumba", ("4", "sw", 31, 7, "nyumba")),
+    ("alert 3 Kasindi Port 25 children", ("3", "en", 47, 25, "children")),
+    ("1 Kasindi 4", ("1", None, 47, 4, "")),
+    ("2 Nobeli 12 morts", ("2", None, 31, 12, "morts")),
     ("2 12 3", ("2", None, 12, 3, "")),
     ("A*2*204*5#", ("2", None, 204, 5, "")),
     # a phone number is never a count (nor a village): it stays in the text, scrubbed on the way out
@@ -59,6 +64,8 @@ CASES = [
     ("2 Kamango 099.000.0105 svp", ("2", None, 12, None, "099.000.0105 svp")),
     ("1 Kasindi Port +243 990 000 109", ("1", None, 47, None, "+243 990 000 109")),
     ("2 Kamango 3 0990000102", ("2", None, 12, 3, "0990000102")),
+    ("alerte 2 Mutwanga 10 0990000102 rappelez", ("2", "fr", 204, 10, "0990000102 rappelez")),
+    ("2 Kasindi Port 0990000102", ("2", None, 47, None, "0990000102")),
     ("2 0990000102", ("2", None, None, None, "0990000102")),
     ("3 Mutwanga 12345 personnes", ("3", None, 204, None, "12345 personnes")),  # 5 digits
     ("kamnago attaque", (None, None, None, None, "kamnago attaque")),

@@ -4,6 +4,8 @@ alert text stays."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.store import registry as reg
@@ -73,3 +75,30 @@ def test_numbers_names_and_callsigns_are_scrubbed_however_typed(redact, text, ex
 def test_ordinary_alert_text_is_kept(redact, text):
     assert redact(text) == text
 
+
+
+@st.composite
+def typed_numbers(draw) -> str:
+    """A DRC mobile number as someone might type it: any prefix, groups of 1 to 4 digits, any
+    of the separators people use between them."""
+    subscriber = draw(st.sampled_from("89")) + draw(st.text("0123456789", min_size=8, max_size=8))
+    prefix = draw(st.sampled_from(["0", "+243", "00243", "+243 ", "(0", "243"]))
+    digits = subscriber
+    groups = []
+    while digits:
+        size = draw(st.integers(1, 4))
+        groups.append(digits[:size])
+        digits = digits[size:]
+    separators = draw(st.lists(st.sampled_from([" ", ".", "-", "/", "_", ",", " - ", ". "]),
+                               min_size=len(groups), max_size=len(groups)))
+    if prefix == "(0":  # (099) 000 0104
+        separators[0] = ") "
+    typed = prefix + "".join(g + s for g, s in zip(groups, separators, strict=True))
+    return typed.rstrip(" .-/_,")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=typed_numbers(), count=st.integers(1, 9999))
+def test_a_number_typed_any_way_is_scrubbed_and_a_count_beside_it_stays(redact, number, count):
+    assert redact(f"{count} morts, appelez {number} vite") == \
+        f"{count} morts, appelez [number] vite"

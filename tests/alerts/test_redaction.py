@@ -102,3 +102,13 @@ def typed_numbers(draw) -> str:
 def test_a_number_typed_any_way_is_scrubbed_and_a_count_beside_it_stays(redact, number, count):
     assert redact(f"{count} morts, appelez {number} vite") == \
         f"{count} morts, appelez [number] vite"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(count=st.integers(0, 9999), other=st.integers(0, 9999), day=st.integers(1, 31),
+       month=st.integers(1, 12), year=st.sampled_from(["2026", "26"]), sep=st.sampled_from("/.-"),
+       hour=st.integers(0, 23), minute=st.integers(0, 59))
+def test_counts_dates_and_times_stay(redact, count, other, day, month, year, sep, hour, minute):
+    text = (f"{count} morts le {day:02d}{sep}{month}{sep}{year} à {hour}h{minute:02d}, "
+            f"{other} blessés, {day}{sep}{month}{sep}{year} {hour:02d}{minute:02d}")
+    assert redact(text) == text

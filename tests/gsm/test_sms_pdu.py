@@ -82,3 +82,15 @@ def test_an_impossible_multipart_header_is_a_single_message_from_its_sender(tota
     assert part.decode_error is None and part.raw_pdu is None
     assert part.sender == "+243990000101" and part.text == first.text
     assert not part.is_fragment and part.concat_ref is None
+
+
+@pytest.mark.parametrize("header", ["050002", "050801", "050004", "050300"],
+                         ids=["concatenation IE too short", "16-bit reference IE too short",
+                              "IE longer than the header", "unknown IE then garbage"])
+def test_an_unreadable_multipart_header_is_a_single_message_from_its_sender(header):
+    first = build_deliver_pdus("+243990000101", "2 Kamango " + "x" * 200, WHEN, reference=9)[0]
+    at = first.hex.index("050003")
+    part = decode_deliver(first.hex[:at] + header + first.hex[at + 6:])
+    assert part.decode_error is None
+    assert part.sender == "+243990000101" and part.text == first.text
+    assert not part.is_fragment

@@ -21,6 +21,7 @@ from gateway.alerts.text import fold
 from gateway.model import ParsedAlert, Village
 
 TOKEN = re.compile(r"[^\s*#,.;:]+")
+TIME_AFTER = re.compile(r":[0-5]\d\b")  # the hour of '14:30' is not a count
 MAX_WORDS = 3
 
 
@@ -69,7 +70,8 @@ class AlertParser:
             position = after_village
         count = None
         if position < len(tokens) and tokens[position].number \
-                and len(tokens[position].norm) <= MAX_COUNT_DIGITS:
+                and len(tokens[position].norm) <= MAX_COUNT_DIGITS \
+                and not TIME_AFTER.match(text, tokens[position].start + len(tokens[position].norm)):
             count = int(tokens[position].norm)
             position += 1
         rest = text[tokens[position].start:].strip() if position < len(tokens) else ""

@@ -68,6 +68,8 @@ CASES = [
     ("2 Kasindi Port 0990000102", ("2", None, 47, None, "0990000102")),
     ("2 0990000102", ("2", None, None, None, "0990000102")),
     ("3 Mutwanga 12345 personnes", ("3", None, 204, None, "12345 personnes")),  # 5 digits
+    ("2 Kamango 14:30", ("2", None, 12, None, "14:30")),  # a time is not a count either
+    ("2 Kamango 3 14:30 ce matin", ("2", None, 12, 3, "14:30 ce matin")),
     ("kamnago attaque", (None, None, None, None, "kamnago attaque")),
     ("attaque Kamnago", ("2", "fr", 12, None, "")),  # two letters swapped: one typo
 ]

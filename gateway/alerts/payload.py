@@ -10,10 +10,12 @@ import json
 from collections.abc import Callable
 
 from gateway.alerts.codes import CodeBook
+from gateway.alerts.phone import MAX_COUNT_DIGITS
 from gateway.store.alerts import AlertRow
 from gateway.timeutil import iso_utc
 
 SCHEMA_VERSION = 1
+MAX_COUNT = 10 ** MAX_COUNT_DIGITS - 1
 
 
 def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
@@ -34,7 +36,7 @@ def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
         "urgency": alert.urgency,
         "village": ({"number": alert.village_number, "name": alert.village_name}
                     if alert.village_number is not None else None),
-        "count": alert.count,
+        "count": publishable_count(alert.count),
         "text": redact(alert.text),
         "unparsed": alert.code is None,
         "sender": pseudonymise(alert.sender),
@@ -46,6 +48,12 @@ def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
         "entered_by": alert.entered_by,
         "heard_via": alert.via,
     }
+
+
+def publishable_count(count: int | None) -> int | None:
+    """A count as it may leave the base: a small number of people. A larger one can only be
+    a phone number that an older version took for a count; it is left out."""
+    return count if count is not None and 0 <= count <= MAX_COUNT else None
 
 
 def encode(payload: dict) -> bytes:

@@ -202,7 +202,9 @@ class Pipeline:
 
 
 def _unreadable(message: NewMessage) -> str:
-    """How an unreadable message is reported: an SMS by its PDU, a radio line as received."""
+    """How an unreadable message is reported: a radio line as received; an SMS only as
+    undecodable, since its PDU holds the sender's number and the text where redaction cannot
+    see them (`cangw alerts show` gives it at the base)."""
     if message.channel == "sms":
-        return f"[undecodable SMS, PDU {message.raw}]"
+        return "[undecodable SMS; its PDU is kept at the base]"
     return message.text

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from gateway.alerts.codes import CodeBook
+from gateway.alerts.payload import MAX_COUNT
 from gateway.alerts.phone import sender_key
 from gateway.alerts.pipeline import Pipeline
 from gateway.config import Config
@@ -36,6 +37,8 @@ def record_voice_alert(store: Store, config: Config, codebook: CodeBook, code: s
         raise ValueError(f"--via must be one of {', '.join(VIA)}")
     if not by.strip():
         raise ValueError("--by: the operator's name is needed")
+    if count is not None and not 0 <= count <= MAX_COUNT:
+        raise ValueError(f"--count: a number of people, 0 to {MAX_COUNT}")
     place = reg.find_village(store, village) if village else None
     if village and place is None:
         raise ValueError(f"unknown village {village!r} (cangw village list)")

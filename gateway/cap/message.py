@@ -9,11 +9,14 @@ the base.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
+# characters XML 1.0 cannot carry (an SMS may hold an ESC): replaced, or the document is broken
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 ET.register_namespace("", NAMESPACE)
 
 
@@ -138,7 +141,7 @@ def _add_info(root: ET.Element, info: Info, zone: dt.tzinfo) -> None:
 
 def _add(parent: ET.Element, name: str, text: str) -> ET.Element:
     child = ET.SubElement(parent, _tag(name))
-    child.text = text
+    child.text = NOT_XML.sub("\N{REPLACEMENT CHARACTER}", text)
     return child
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from gateway.cli.alerts import alerts
-from gateway.cli.common import CliContext
+from gateway.cli.common import CliContext, printable_output
 from gateway.cli.config_cmd import config
 from gateway.cli.db import db
 from gateway.cli.export import export
@@ -32,6 +32,7 @@ from gateway.cli.status import status
 def cli(ctx: click.Context, config_file: str | None) -> None:
     """cangw: community alert gateway (SMS, calls, HF radio -> SQLite -> MQTT/satellite)."""
     ctx.obj = CliContext(config_file)
+    printable_output()
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,

@@ -56,13 +56,14 @@ def alerts_list(ctx: CliContext, since: str | None, code: str | None, unseen: bo
 @json_option
 @pass_context
 def alerts_show(ctx: CliContext, ref: str, as_json: bool) -> None:
-    """Show one alert in full (REF such as KWJ-0193)."""
+    """Show one alert in full (REF such as KWJ-0193), with the message as received: its text,
+    and the PDU of an SMS that could not be decoded (`raw`)."""
     with ctx.store() as store:
         alert = _find(store, ref)
         fields = dataclasses.asdict(alert) | {"received": local_time(alert.received_at)}
-        message = store.db.execute("SELECT text FROM messages WHERE id = ?",
+        message = store.db.execute("SELECT text, raw FROM messages WHERE id = ?",
                                    [alert.message_id]).fetchone()
-        fields["message"] = message[0] if message else None
+        fields["message"], fields["raw"] = message if message else (None, None)
         seen = seen_store.seen(store.db, alert.id)
         fields["seen"] = f"{local_time(seen[0])} ({seen[1]})" if seen else None
     if as_json:

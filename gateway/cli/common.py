@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 import json
 import os
+import re
+import sys
 import syslog
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -58,6 +62,52 @@ pass_context = click.make_pass_decorator(CliContext)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts the sequences that
+# clear the screen or retitle the window; CR overwrites a line) and the bidirectional overrides
+# that reorder what is shown. Newlines and tabs lay out the output and stay.
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every terminal control written as its escape (`\\u001b`): visible, and in
+    JSON output the same escape JSON uses, so the JSON still decodes to the original text."""
+    return TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class PrintableStream(io.TextIOBase):
+    """A standard stream through which nothing stored (an SMS, a name, a modem's reply) can
+    drive the technician's terminal."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+
+def printable_output() -> None:
+    """Send everything the command prints (tables, JSON, CSV, prompts, errors, log lines)
+    through `printable`: one place, so that no command can forget it."""
+    if not isinstance(sys.stdout, PrintableStream):
+        sys.stdout = PrintableStream(sys.stdout)
+    if not isinstance(sys.stderr, PrintableStream):
+        sys.stderr = PrintableStream(sys.stderr)
+
+
 def local_time(timestamp: float | None) -> str:
     if timestamp is None:
         return "-"
@@ -83,7 +133,7 @@ def emit(rows: Sequence[dict], columns: Iterable[str], as_json: bool) -> None:
 def _cell(value: object) -> str:
     if value is None:
         return "-"
-    text = str(value).replace("\n", " ")
+    text = printable(str(value).replace("\n", " "))  # escaped before the columns are measured
     return text if len(text) <= 60 else text[:57] + "..."
 
 

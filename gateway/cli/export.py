@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -46,7 +45,7 @@ def export_cap(ctx: CliContext, since: str | None, folder: Path | None) -> None:
                     reversed(alert_store.recent(store.db, parse_since(since), limit=None))]
     if folder is None:
         for message in messages:
-            sys.stdout.buffer.write(to_bytes(message, zone) + b"\n")
+            click.echo(to_bytes(message, zone).decode("utf-8"))
         return
     folder.mkdir(parents=True, exist_ok=True)
     for message in messages:

@@ -2,17 +2,22 @@
 
 The library decodes UCS-2 one 16-bit unit at a time, so an emoji arrives as two lone
 surrogates that SQLite refuses; here they are re-paired into one character. Anything the codec
-cannot decode becomes an SmsPart that carries the hex and the reason, never an exception.
+cannot decode becomes an SmsPart that carries the hex and the reason, never an exception; a
+header that cannot be true (part 0 of 3, part 5 of 3, elements of the wrong length) makes a
+message of its own, so that its sender is still known and answered.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from gsmmodem import pdu as gsmpdu
 
 from gateway.model import SmsPart
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,28 +40,74 @@ def decode_deliver(pdu_hex: str) -> SmsPart:
     pdu_hex = pdu_hex.strip()
     print_id = fingerprint(pdu_hex)
     try:
-        decoded = gsmpdu.decodeSmsPdu(pdu_hex)
+        decoded = gsmpdu.decodeSmsPdu(_readable_header(pdu_hex))
         if decoded.get("type") != "SMS-DELIVER":
             raise ValueError(f"not an SMS-DELIVER but {decoded.get('type')}")
         text = repair_surrogates(decoded.get("text") or "")
         concat = next((ie for ie in decoded.get("udh") or []
                        if isinstance(ie, gsmpdu.Concatenation)), None)
+        if concat is not None and concat.parts > 1 and not 1 <= concat.number <= concat.parts:
+            log.warning("SMS with an impossible multipart header (part %d of %d): taken as a "
+                        "message of its own", concat.number, concat.parts)
+            concat = None
         sent = decoded.get("time")
-        part = SmsPart(
+        part = concat if concat is not None and concat.parts > 1 else None
+        return SmsPart(
             fingerprint=print_id,
             sender=decoded.get("number"),
             text=text,
             modem_time=sent.isoformat() if sent is not None else None,
-            concat_ref=concat.reference if concat is not None and concat.parts > 1 else None,
-            concat_total=concat.parts if concat is not None and concat.parts > 1 else 1,
-            concat_seq=concat.number if concat is not None and concat.parts > 1 else 1,
+            concat_ref=part.reference if part else None,
+            concat_total=part.parts if part else 1,
+            concat_seq=part.number if part else 1,
         )
-        if part.is_fragment and not 1 <= part.concat_seq <= part.concat_total:
-            raise ValueError(f"part {part.concat_seq} of {part.concat_total}")
-        return part
     except Exception as exc:  # the codec raises many kinds of error on bad input
         return SmsPart(fingerprint=print_id, sender=None, text="", raw_pdu=pdu_hex.upper(),
                        decode_error=f"{type(exc).__name__}: {exc}")
+
+
+# The header elements the codec interprets, and the only length each may have (TS 23.040 9.2.3.24)
+INTERPRETED_LENGTHS = {0x00: 3, 0x08: 4, 0x04: 2, 0x05: 4}
+OPAQUE_ELEMENT = 0x70  # an identifier the codec passes over without interpreting
+
+
+def _readable_header(pdu_hex: str) -> str:
+    """The PDU as given; or, when its user data header cannot be true (elements that overrun
+    it, a concatenation or port element of the wrong length), with the header turned into one
+    element the codec passes over. Its length is kept, so the text still decodes where it is,
+    and the SMS is a message of its own from its sender."""
+    try:
+        data = bytes.fromhex(pdu_hex)
+        at = _header_offset(data)
+    except (ValueError, IndexError):
+        return pdu_hex  # the codec says what is wrong with it
+    if at is None or at >= len(data):
+        return pdu_hex
+    size = data[at]
+    header = data[at + 1:at + 1 + size]
+    if size < 2 or len(header) < size:
+        return pdu_hex
+    position = 0
+    while position + 2 <= size:
+        element, length = header[position], header[position + 1]
+        if INTERPRETED_LENGTHS.get(element, length) != length:
+            break
+        position += 2 + length
+    if position == size:
+        return pdu_hex
+    log.warning("SMS with an unreadable header (%d octets): taken as a message of its own", size)
+    return (data[:at + 1] + bytes([OPAQUE_ELEMENT, size - 2]) + data[at + 3:]).hex().upper()
+
+
+def _header_offset(data: bytes) -> int | None:
+    """Where the user data header of an SMS-DELIVER starts (its length octet), if it has one."""
+    position = 1 + data[0]  # the service centre's address
+    first = data[position]
+    if first & 0x03 != 0 or not first & 0x40:  # not a DELIVER, or no header
+        return None
+    position += 1
+    position += 2 + (data[position] + 1) // 2  # sender: digits, type, semi-octets
+    return position + 1 + 1 + 7 + 1  # protocol, coding, time stamp, user data length
 
 
 def repair_surrogates(text: str) -> str:

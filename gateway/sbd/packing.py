@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from gateway.alerts.payload import publishable_count
 from gateway.sbd.batch import SatAlert, encode_batch
 from gateway.store.alerts import AlertRow
 
@@ -47,7 +48,7 @@ def to_sat_alert(alert: AlertRow, pseudonymise: Callable[[str | None], str | Non
         seq=alert.seq, received_at=int(alert.received_at), code=alert.code,
         language=alert.language, channel=alert.channel, village=alert.village_number,
         sender=pseudonymise(alert.sender), registered=bool(alert.registered) and alert.sender
-        is not None, partial=bool(alert.partial), count=alert.count, text=text,
+        is not None, partial=bool(alert.partial), count=publishable_count(alert.count), text=text,
         text_truncated=cut, parts=alert.parts, repeats=alert.repeats)
 
 

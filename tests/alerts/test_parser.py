@@ -36,6 +36,42 @@ CASES = [
     ("kodi 5 Kamango", ("5", "sw", 12, None, "")),
     ("A 2 999 hommes", ("2", None, None, 999, "hommes")),  # 999 is no village: a count
     ("shooting near Nobili", ("2", "en", 31, None, "")),
+    # counts of one, two and four digits after one- and two-word villages
+    ("1 Kamango 3", ("1", None, 12, 3, "")),
+    ("2 Mutwanga 5 hommes", ("2", None, 204, 5, "hommes")),
+    ("4 Kasindi Port 7", ("4", None, 47, 7, "")),
+    ("alerte 4 Kasindi Port 8 maisons brûlées", ("4", "fr", 47, 8, "maisons brûlées")),
+    ("1 Kamang 3", ("1", None, 12, 3, "")),  # a typo in the village, then a count
+    ("1 Mutwang 5", ("1", None, 204, 5, "")),
+    ("4 Kasindi Prt 6", ("4", None, 47, 6, "")),
+    ("hatari 1 Nobili 3 watu", ("1", "sw", 31, 3, "watu")),
+    ("attaque Kamango 9", ("2", "fr", 12, 9, "")),
+    ("2 Kamango 12", ("2", None, 12, 12, "")),
+    ("3 Kasindi Port 12 enfants", ("3", None, 47, 12, "enfants")),
+    ("watu wenye silaha Mutwanga 40", ("1", "sw", 204, 40, "")),
+    ("6 Mutwanga 1500", ("6", None, 204, 1500, "")),
+    ("ALERT 6 Kasindi Port 1200 people", ("6", "en", 47, 1200, "people")),
+    ("alerte 6 Kamango 2500 personnes", ("6", "fr", 12, 2500, "personnes")),
+    ("kodi 4 Nobili 7 nyumba", ("4", "sw", 31, 7, "nyumba")),
+    ("alert 3 Kasindi Port 25 children", ("3", "en", 47, 25, "children")),
+    ("1 Kasindi 4", ("1", None, 47, 4, "")),
+    ("2 Nobeli 12 morts", ("2", None, 31, 12, "morts")),
+    ("2 12 3", ("2", None, 12, 3, "")),
+    ("A*2*204*5#", ("2", None, 204, 5, "")),
+    # a phone number is never a count (nor a village): it stays in the text, scrubbed on the way out
+    ("2 Kamango 0990000102 rappelez", ("2", None, 12, None, "0990000102 rappelez")),
+    ("2 Kamango 099 000 0104", ("2", None, 12, None, "099 000 0104")),
+    ("2 Kamango 099.000.0105 svp", ("2", None, 12, None, "099.000.0105 svp")),
+    ("1 Kasindi Port +243 990 000 109", ("1", None, 47, None, "+243 990 000 109")),
+    ("2 Kamango 3 0990000102", ("2", None, 12, 3, "0990000102")),
+    ("alerte 2 Mutwanga 10 0990000102 rappelez", ("2", "fr", 204, 10, "0990000102 rappelez")),
+    ("2 Kasindi Port 0990000102", ("2", None, 47, None, "0990000102")),
+    ("2 0990000102", ("2", None, None, None, "0990000102")),
+    ("3 Mutwanga 12345 personnes", ("3", None, 204, None, "12345 personnes")),  # 5 digits
+    ("2 Kamango 14:30", ("2", None, 12, None, "14:30")),  # a time is not a count either
+    ("2 Kamango 3 14:30 ce matin", ("2", None, 12, 3, "14:30 ce matin")),
+    ("kamnago attaque", (None, None, None, None, "kamnago attaque")),
+    ("attaque Kamnago", ("2", "fr", 12, None, "")),  # two letters swapped: one typo
 ]
 
 UNPARSED = [
@@ -67,3 +103,4 @@ def test_edit_distance_gives_up_beyond_the_limit():
     assert edit_distance("kamango", "kamangu", 1) == 1
     assert edit_distance("kamango", "kasindi", 1) == 2  # limit + 1
     assert edit_distance("abc", "abc", 0) == 0
+    assert edit_distance("kamango", "kamnago", 1) == 1  # a swap of neighbours is one typo

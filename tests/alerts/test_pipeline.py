@@ -111,10 +111,33 @@ def test_parts_that_never_complete_are_stored_after_the_timeout(pipeline, regist
 
 def test_undecodable_pdu_is_stored_and_reported_without_an_ack(pipeline, registered):
     alert = pipeline.ingest_sms(decode_deliver("07914293090000100")).alert
-    assert alert.code is None and alert.text.startswith("[undecodable SMS, PDU 07914293090000100")
+    assert alert.code is None and alert.text.startswith("[undecodable SMS")
     raw, error = registered.db.execute("SELECT raw, decode_error FROM messages").fetchone()
     assert raw == "07914293090000100" and error
     assert [row[0] for row in outbox_rows(registered)] == ["mqtt"]
+
+
+def test_an_undecodable_pdu_does_not_carry_its_sender_or_text_out_of_the_base(pipeline,
+                                                                               registered):
+    """A PDU holds the sender's number (digits swapped in pairs) and the text packed in
+    septets, where redaction cannot see them: it stays in the store."""
+    pdu = build_deliver_pdus("+243990000101", "Grace Kavira 2 Kamango", WHEN)[0].hex
+    assert "429309001010" in pdu  # +243990000101
+    broken = pdu[:16] + "44" + pdu[18:]  # says a header precedes the text, and none does
+    alert = pipeline.ingest_sms(decode_deliver(broken)).alert
+    assert alert.text == "[undecodable SMS; its PDU is kept at the base]"
+    assert registered.db.execute("SELECT raw FROM messages").fetchone() == (broken,)
+
+
+def test_an_impossible_multipart_header_keeps_its_sender_and_is_answered(pipeline, registered):
+    first = build_deliver_pdus("+243990000101", "2 Kamango " + "x" * 200, WHEN, reference=4)[0]
+    header = first.hex.index("050003") + 8
+    claims_5_of_3 = first.hex[:header] + "0305" + first.hex[header + 4:]
+    alert = pipeline.ingest_sms(decode_deliver(claims_5_of_3)).alert
+    assert (alert.sender, alert.code, alert.village_name, alert.parts) == \
+        ("+243990000101", "2", "Kamango", 1)
+    assert "PDU" not in alert.text and alert.text.startswith("xxx")
+    assert [row[0] for row in outbox_rows(registered)] == ["sms", "mqtt"]
 
 
 def test_operator_message_is_kept_but_not_answered(pipeline, registered):

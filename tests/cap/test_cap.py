@@ -31,7 +31,7 @@ WHEN = dt.datetime(2026, 11, 30, 3, 12, tzinfo=dt.UTC).timestamp()
 REPORTS = [  # sender, channel, text
     ("+243990000101", "sms", "alerte 2 kamango 15 hommes armés, appelez Kahindo au 0990000101"),
     ("+243990000102", "sms", "kodi 1 mutwanga"),
-    ("+243990000777", "sms", "les gens de Nobili fuient vers la route, Grace Kavira a vu"),
+    ("+243990000777", "sms", "les gens de Nobili fuient vers la route,\x1b Grace Kavira a vu"),
     ("+243990000103", "sms", "code 0 kasindi"),
 ]
 

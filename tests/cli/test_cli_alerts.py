@@ -171,3 +171,26 @@ def test_a_store_created_by_sudo_belongs_to_its_folders_owner(tmp_path):
     run(config, "village", "list")
     assert (folder / "gw.db").stat().st_uid == 4321
     assert all(p.stat().st_uid == 4321 for p in folder.iterdir())
+
+
+def test_a_voice_alert_refuses_a_count_that_is_a_phone_number(tmp_path):
+    config, db = make_base(tmp_path)
+    output = run(config, "alerts", "add", "--code", "2", "--by", "Sgt Diallo", "--count",
+                 "990000102", code=1)
+    assert "count" in output and "9999" in output
+    assert rows(db, "SELECT COUNT(*) FROM alerts WHERE channel = 'voice'") == [(0,)]
+    run(config, "alerts", "add", "--code", "2", "--by", "Sgt Diallo", "--count", "1500")
+    assert rows(db, "SELECT count FROM alerts WHERE channel = 'voice'") == [(1500,)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_scrubs_numbers_and_names_however_typed(tmp_path, fmt):
+    config, db = make_base(tmp_path)
+    with Store.open(db) as store:
+        pipeline = Pipeline(store, load_config(config), load_codebook())
+        text = "2 Kamango 0990000102 KahindoMasika (099) 000 0104, Kahyndo au 000101"
+        pipeline.ingest_sms(decode_deliver(build_deliver_pdus(SW, text)[0].hex))
+    out = run(config, "alerts", "export", "--format", fmt)
+    for leak in ("990000102", "0104", "000101", "Kahindo", "Kahyndo", "Masika"):
+        assert leak not in out
+    assert "[name] [number], [name] au [number]" in out

@@ -81,3 +81,11 @@ def test_status_reads_the_store(filled):
     assert report["queue"] == {"mqtt": {"pending": 2}, "sms": {"pending": 2}}
     assert report["last_alert_at"].endswith("Z")
     assert "gsm    up" in invoke(filled, "status")
+
+
+def test_alerts_show_gives_the_pdu_of_an_undecodable_sms(filled):
+    with Store.open(load_config(filled).store.path) as store:
+        Pipeline(store, load_config(filled), load_codebook()).ingest_sms(
+            decode_deliver("07914293090000100"))
+    shown = invoke(filled, "alerts", "show", "KWJ-0003")
+    assert "raw: 07914293090000100" in shown and "[undecodable SMS" in shown

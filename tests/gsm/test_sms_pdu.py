@@ -67,3 +67,30 @@ def test_submit_encoding_handles_emoji_and_long_text():
     emoji = encode_submit("+243990000101", "asante 🙏")
     assert repair_surrogates(decodeSmsPdu(emoji[0].hex)["text"]) == "asante 🙏"
     assert len(encode_submit("+243990000101", "y" * 300)) == 2
+
+
+def _with_header(pdu_hex: str, total: int, seq: int) -> str:
+    """A part of a concatenated message whose header is rewritten to claim `seq` of `total`."""
+    header = pdu_hex.index("050003") + 8  # UDH length, IE 00, IE length 03, reference
+    return pdu_hex[:header] + f"{total:02X}{seq:02X}" + pdu_hex[header + 4:]
+
+
+@pytest.mark.parametrize(("total", "seq"), [(3, 0), (3, 5), (1, 1), (0, 0), (255, 0)])
+def test_an_impossible_multipart_header_is_a_single_message_from_its_sender(total, seq):
+    first = build_deliver_pdus("+243990000101", "2 Kamango " + "x" * 200, WHEN, reference=9)[0]
+    part = decode_deliver(_with_header(first.hex, total, seq))
+    assert part.decode_error is None and part.raw_pdu is None
+    assert part.sender == "+243990000101" and part.text == first.text
+    assert not part.is_fragment and part.concat_ref is None
+
+
+@pytest.mark.parametrize("header", ["050002", "050801", "050004", "050300"],
+                         ids=["concatenation IE too short", "16-bit reference IE too short",
+                              "IE longer than the header", "unknown IE then garbage"])
+def test_an_unreadable_multipart_header_is_a_single_message_from_its_sender(header):
+    first = build_deliver_pdus("+243990000101", "2 Kamango " + "x" * 200, WHEN, reference=9)[0]
+    at = first.hex.index("050003")
+    part = decode_deliver(first.hex[:at] + header + first.hex[at + 6:])
+    assert part.decode_error is None
+    assert part.sender == "+243990000101" and part.text == first.text
+    assert not part.is_fragment

@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import importlib.metadata
 import json
+import logging
 import os
 import re
 import shutil
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bases", nargs="*", default=["KWJ", "BNI"], help="base ids to make users for")
     parser.add_argument("--bases-file", type=Path, help="a TOML file with [[base]] id = ... (e.g. hq.toml)")
     args = parser.parse_args(argv)
+    logging.getLogger("asyncio").setLevel(logging.ERROR)  # nats-py's TLS close warns about nothing
     state = args.dir / "cluster.json"
     if args.action == "start":
         if state.exists() and any(node.is_ours() for node in HqCluster.load(args.dir).nodes):

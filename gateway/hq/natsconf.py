@@ -46,21 +46,26 @@ def _q(value: object) -> str:
     return json.dumps(str(value))
 
 
+def _tls(paths: NodePaths, indent: str, verify: bool = False) -> str:
+    """A tls block; with `verify` the peer must show a certificate signed by the CA too."""
+    lines = [f"cert_file: {_q(paths.cert)}", f"key_file: {_q(paths.key)}", "timeout: 5"]
+    if verify:
+        lines += [f"ca_file: {_q(paths.ca)}", "verify: true"]
+    inner = "".join(f"{indent}    {line}\n" for line in lines)
+    return f"tls {{\n{inner}{indent}}}"
+
+
 def render(node: NodeAddress, nodes: list[NodeAddress], paths: NodePaths, bind: str = "0.0.0.0") -> str:
     """The text of `node`'s configuration in a cluster of `nodes` (node included)."""
-    routes = ",\n    ".join(_q(f"nats-route://{other.host}:{other.route_port}") for other in nodes)
-    tls = (f"cert_file: {_q(paths.cert)}\n    key_file: {_q(paths.key)}\n"
-           f"    ca_file: {_q(paths.ca)}\n    timeout: 5")
+    routes = "".join(f"        {_q(f'nats-route://{other.host}:{other.route_port}')}\n" for other in nodes)
     return f"""# cangw headquarters: NATS node {node.name} of {len(nodes)}, written by gateway/hq/natsconf.py
 server_name: {_q(node.name)}
 
-# headquarters' own programs (collector, satellite bridge, admin) over TLS
+# headquarters' own programs (collector, satellite bridge, admin): NATS over TLS
 listen: {_q(f"{bind}:{node.client_port}")}
-tls {{
-    {tls}
-}}
+{_tls(paths, "")}
 
-# monitoring (/healthz, /jsz, /routez): no authentication, so local to the machine only
+# monitoring (/healthz, /jsz, /routez): no authentication, so on this machine only
 http: {_q(f"127.0.0.1:{node.monitor_port}")}
 
 jetstream {{
@@ -72,22 +77,16 @@ jetstream {{
 cluster {{
     name: {_q(CLUSTER_NAME)}
     listen: {_q(f"{bind}:{node.route_port}")}
-    # all nodes, this one included: MQTT's streams get as many replicas as routes listed
+    # every node, this one included: NATS gives MQTT's streams one replica per route listed
     routes: [
-    {routes}
-    ]
-    tls {{
-    {tls}
-    verify: true
-    }}
+{routes}    ]
+    {_tls(paths, "    ", verify=True)}
 }}
 
-# the bases (MQTT 3.1.1 over TLS, user name and password)
+# the bases: MQTT 3.1.1 over TLS, a user name and password each (users.conf)
 mqtt {{
     listen: {_q(f"{bind}:{node.mqtt_port}")}
-    tls {{
-    {tls}
-    }}
+    {_tls(paths, "    ")}
     stream_replicas: 3
     ack_wait: {_q(MQTT_ACK_WAIT)}
 }}

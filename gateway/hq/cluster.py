@@ -213,6 +213,22 @@ class HqCluster:
         node.pid = None
         self._save()
 
+    def pause_node(self, index: int, timeout: float = 5.0) -> None:
+        """SIGSTOP, returning once every thread of the node has stopped: a node that hangs."""
+        pid = self.nodes[index].pid
+        if pid is None or not self.nodes[index].is_ours():
+            raise RuntimeError(f"{self.nodes[index].address.name} is not running")
+        os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + timeout
+        while not _all_threads_stopped(pid):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.nodes[index].address.name} did not stop")
+            time.sleep(0.01)
+
+    def resume_node(self, index: int) -> None:
+        if self.nodes[index].is_ours() and self.nodes[index].pid is not None:
+            os.kill(self.nodes[index].pid, signal.SIGCONT)
+
     def _reaped(self, pid: int, timeout: float) -> bool:
         process = self._processes.pop(pid, None)
         if process is not None:  # started by this process: wait for it (no zombie left)
@@ -298,6 +314,16 @@ class HqCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _all_threads_stopped(pid: int) -> bool:
+    """Whether each thread's state in /proc is T (stopped)."""
+    try:
+        states = [(task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                  for task in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError:
+        return False
+    return bool(states) and all(state in "Tt" for state in states)
 
 
 def _accepts(port: int, ca: Path) -> bool:

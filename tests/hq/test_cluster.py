@@ -75,15 +75,15 @@ def test_a_puback_waits_for_a_majority_of_the_streams_replicas(cluster, clients)
     assert leader is not None
     base = connected(clients, cluster, leader, "base-KWJ", "cangw-KWJ-majority")
     assert base.wait_acked(base.publish("can/v1/KWJ/alerts", b"all-up"), timeout=5)
-    paused = [cluster.nodes[n].pid for n in range(3) if n != leader]
+    followers = [n for n in range(3) if n != leader]
     try:
-        for pid in paused:
-            os.kill(pid, signal.SIGSTOP)
+        for n in followers:
+            cluster.pause_node(n)
         mid = base.publish("can/v1/KWJ/alerts", b"leader-alone")
         assert not base.wait_acked(mid, timeout=2.0), "PUBACK with one replica of three"
     finally:
-        for pid in paused:
-            os.kill(pid, signal.SIGCONT)
+        for n in followers:
+            cluster.resume_node(n)
     assert base.wait_acked(mid, timeout=15), "no PUBACK once the majority was back"
     cluster.wait_ready()
 

@@ -21,7 +21,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StreamCo
 from gateway.hq import certs, streams
 from gateway.hq.cluster import HqCluster, nats_server_binary
 from gateway.hq.users import MESSAGES_STREAM
-from tests.hq.mqtt_client import Client, Received
+from gateway.sim.mqtt_probe import MqttProbe, Received
 
 BURST = 200
 KILL_AFTER = 100  # PUBACKs before the stream's leader is killed
@@ -40,10 +40,10 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture
 def clients():
-    """Make clients with `clients(Client(...))`; every one is closed at the end of the test."""
-    made: list[Client] = []
+    """Make clients with `clients(MqttProbe(...))`; every one is closed at the end of the test."""
+    made: list[MqttProbe] = []
 
-    def add(client: Client) -> Client:
+    def add(client: MqttProbe) -> MqttProbe:
         made.append(client)
         return client
 
@@ -53,8 +53,8 @@ def clients():
             client.close()
 
 
-def connected(clients, *args, **kwargs) -> Client:
-    client = clients(Client(*args, **kwargs))
+def connected(clients, *args, **kwargs) -> MqttProbe:
+    client = clients(MqttProbe(*args, **kwargs))
     assert client.connect() == 0
     return client
 
@@ -104,7 +104,7 @@ def test_every_acknowledged_message_survives_killing_the_streams_leader_mid_burs
 
     watcher = connected(clients, cluster, other(leader), "hq-collector", "hq-kill-watch")
     assert watcher.subscribe("can/v1/BNI/status") == 1
-    on_leader = clients(Client(cluster, leader, "base-BNI", "cangw-BNI-on-leader"))
+    on_leader = clients(MqttProbe(cluster, leader, "base-BNI", "cangw-BNI-on-leader"))
     on_leader.paho.will_set("can/v1/BNI/status", b"will-of-a-base-on-the-killed-node", qos=1)
     assert on_leader.connect() == 0
     base = connected(clients, cluster, other(leader), "base-KWJ", "cangw-KWJ-burst")
@@ -192,7 +192,7 @@ def test_a_base_using_another_bases_client_id_does_not_get_its_commands(cluster,
 @pytest.mark.parametrize(("user", "password"), [("base-KWJ", "not-its-password"),
                                                 ("base-XYZ", "no-such-base"), ("base-KWJ", "")])
 def test_a_wrong_password_is_refused_at_connect(cluster, clients, user, password):
-    client = clients(Client(cluster, 0, user, "cangw-wrong", password=password))
+    client = clients(MqttProbe(cluster, 0, user, "cangw-wrong", password=password))
     assert client.connect() == 135  # CONNACK 5, "not authorized", in paho's MQTT 5 numbering
 
 
@@ -206,7 +206,7 @@ def test_a_base_added_to_a_running_cluster_can_connect_after_a_reload(cluster, c
 
 def test_a_client_that_does_not_trust_the_cluster_ca_is_refused(cluster, clients, tmp_path):
     stranger_ca = certs.make_ca(tmp_path, "some other CA")
-    client = clients(Client(cluster, 0, "base-KWJ", "cangw-KWJ-stranger", ca=stranger_ca.cert))
+    client = clients(MqttProbe(cluster, 0, "base-KWJ", "cangw-KWJ-stranger", ca=stranger_ca.cert))
     with pytest.raises(ssl.SSLCertVerificationError):
         client.connect()
 
@@ -227,7 +227,7 @@ def test_last_will_is_delivered_when_a_bases_connection_is_reset(cluster, client
     cluster.wait_ready()
     hq = connected(clients, cluster, 1, "hq-collector", "hq-will")
     assert hq.subscribe("can/v1/KWJ/status") == 1
-    base = clients(Client(cluster, 0, "base-KWJ", "cangw-KWJ-will"))
+    base = clients(MqttProbe(cluster, 0, "base-KWJ", "cangw-KWJ-will"))
     base.paho.will_set("can/v1/KWJ/status", b'{"state": "offline", "reason": "lost"}', qos=1, retain=True)
     assert base.connect() == 0
     assert base.wait_acked(base.publish("can/v1/KWJ/status", b'{"state": "online"}', retain=True), 5)

@@ -1,5 +1,6 @@
-"""A paho MQTT 3.1.1 client over TLS to one node of the test cluster, recording everything it
-is told (CONNACK, SUBACK, PUBACK, messages) in queues the tests wait on."""
+"""A paho MQTT 3.1.1 client over TLS to one node of headquarters' local cluster, recording
+everything it is told (CONNACK, SUBACK, PUBACK with its time, messages) for the tests and
+bench/hq_failover.py to wait on and measure."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class Received:
     retain: bool
 
 
-class Client:
+class MqttProbe:
     def __init__(self, cluster: HqCluster, node: int, user: str, client_id: str, clean: bool = True,
                  password: str | None = None, ca: Path | None = None):
         self.cluster, self.node = cluster, node

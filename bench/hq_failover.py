@@ -6,7 +6,8 @@ SIGKILL, a second client starts connecting to a surviving node, and the killed n
 again once every alert has its PUBACK; the session then resumes on a surviving node. Figures:
 the longest wait between two PUBACKs, the PUBACK delay of alerts sent after the kill, how long
 new connections were refused, whether the killed node also led JetStream's meta group, how long
-the killed node took to be healthy again, and alerts PUBACKed but never delivered (must be 0).
+the killed node took to be healthy again, alerts PUBACKed but never delivered (must be 0) and
+alerts delivered twice.
 
     .venv/bin/python bench/hq_failover.py [--rounds 5] [--rate 50] [--seconds 20]
 """
@@ -86,7 +87,8 @@ def one_round(cluster: HqCluster, number: int, rate: float, seconds: float) -> d
             "killed node healthy after restart s": healthy,
             "killed node was also the meta leader": meta_leader_too,
             "sent": len(sent), "PUBACKed": len(acked),
-            "lost": len(acked - {m.payload for m in received})}
+            "lost": len(acked - {m.payload for m in received}),
+            "duplicates": len(received) - len({m.payload for m in received})}
 
 
 def main() -> None:

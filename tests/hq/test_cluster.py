@@ -234,9 +234,11 @@ def test_last_will_is_delivered_when_a_bases_connection_is_reset(cluster, client
     sock = base.paho.socket()
     base.paho.loop_stop()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    reset_at = time.monotonic()
     sock.close()  # a reset, as when a base's link drops: no DISCONNECT, so the will is due
     received = hq.receive_until(lambda got: b"lost" in b"".join(payloads(got)), timeout=10)
     assert any(b"lost" in message.payload for message in received), "no last will"
+    print(f"\nlast will {time.monotonic() - reset_at:.2f} s after the reset")
     late = connected(clients, cluster, 2, "hq-collector", "hq-will-late")
     assert late.subscribe("can/v1/KWJ/status") == 1
     retained = late.receive_until(lambda got: bool(got), timeout=10)

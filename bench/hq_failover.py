@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import signal
 import statistics
 import tempfile
 import threading
@@ -60,7 +58,7 @@ def one_round(cluster: HqCluster, number: int, rate: float, seconds: float) -> d
         time.sleep(max(0.0, start + n / rate - time.monotonic()))
         if not killed_at and n >= rate * seconds / 2:
             killed_at = time.monotonic()
-            os.kill(cluster.nodes[leader].pid or 0, signal.SIGKILL)
+            cluster.stop_node(leader, kill=True)
             probe_args = (cluster, survivor, f"bench-probe-{number}", killed_at, connected_after)
             threading.Thread(target=_connect_time, args=probe_args, daemon=True).start()
         payload = f"round{number}-alert{n}".encode()
@@ -70,7 +68,6 @@ def one_round(cluster: HqCluster, number: int, rate: float, seconds: float) -> d
         time.sleep(0.05)
     base.close()
     restarted = time.monotonic()
-    cluster.stop_node(leader)  # reaps the killed process
     cluster.start_node(leader, timeout=120)
     healthy = time.monotonic() - restarted
     resumed = MqttProbe(cluster, survivor, "hq-collector", f"bench-session-{number}", clean=False)

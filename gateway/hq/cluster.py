@@ -191,6 +191,8 @@ class HqCluster:
         node = self.nodes[index]
         if node.is_ours():
             raise RuntimeError(f"{node.address.name} is already running (PID {node.pid})")
+        if node.pid is not None:  # it died (killed from outside): reap it
+            self._reaped(node.pid, timeout=1.0)
         log = (node.folder / "nats.log").open("ab")
         with log:
             process = subprocess.Popen([nats_server_binary(), "-c", str(node.config)],

@@ -67,3 +67,9 @@ def test_a_base_id_that_is_not_a_safe_subject_token_is_refused(bad):
 def test_a_base_listed_twice_is_refused():
     with pytest.raises(ValueError):
         users.users_for(["KWJ", "KWJ"])
+
+
+def test_nats_server_comes_from_the_pinned_wheel():
+    binary = nats_server_binary()
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    assert "v2.15." in version, version

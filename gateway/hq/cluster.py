@@ -372,7 +372,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.action == "start":
         if state.exists() and any(node.is_ours() for node in HqCluster.load(args.dir).nodes):
             parser.exit(1, f"a cluster is already running from {args.dir}: scripts/hq-cluster stop first\n")
-        shutil.rmtree(args.dir, ignore_errors=True)
+        if state.exists():  # a stopped cluster's folder: start afresh
+            shutil.rmtree(args.dir)
+        elif args.dir.exists() and any(args.dir.iterdir()):
+            parser.exit(1, f"{args.dir} is not empty and holds no cluster: choose another --dir\n")
         base_ids = users.read_base_ids(args.bases_file) if args.bases_file else args.bases
         _print_started(HqCluster(args.dir, base_ids).start())
     elif not state.exists():

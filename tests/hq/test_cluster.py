@@ -158,6 +158,18 @@ def test_a_base_publishing_as_another_base_gets_a_puback_and_nothing_is_delivere
     assert not payloads(received) & {b"KWJ-as-BNI", b"KWJ-commands-itself"}
 
 
+def test_the_satellite_bridge_may_publish_any_bases_alerts_but_no_command(cluster, clients):
+    cluster.wait_ready()
+    watcher = connected(clients, cluster, 0, "hq-collector", "hq-watch-bridge")
+    assert watcher.subscribe("can/v1/#") == 1
+    bridge = connected(clients, cluster, 1, "hq-bridge", "cangw-hq-bridge")
+    for topic, payload in [("can/v1/BNI/commands", b"bridge-command"),
+                           ("can/v1/BNI/alerts", b"bridge-alert")]:
+        assert bridge.wait_acked(bridge.publish(topic, payload), timeout=5)
+    received = watcher.receive_until(lambda got: b"bridge-alert" in payloads(got), timeout=10)
+    assert b"bridge-alert" in payloads(received) and b"bridge-command" not in payloads(received)
+
+
 def only_kwjs_command_arrives(hq: MqttProbe, kwj: MqttProbe, for_bni: bytes) -> None:
     """Headquarters sends a command to BNI, then one to KWJ: once KWJ's arrives, BNI's would
     have arrived before it (same sender, same order) had it been delivered."""

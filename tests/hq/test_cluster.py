@@ -214,7 +214,11 @@ def test_a_wrong_password_is_refused_at_connect(cluster, clients, user, password
 
 
 def test_a_base_added_to_a_running_cluster_can_connect_after_a_reload(cluster, clients):
+    cluster.wait_ready()
+    kwj = connected(clients, cluster, 2, "base-KWJ", "cangw-KWJ-reload")
     cluster.add_base("XYZ")
+    assert kwj.wait_acked(kwj.publish("can/v1/KWJ/alerts", b"after-reload"), timeout=5)
+    assert kwj.connacks.empty(), "the reload dropped a base's connection"
     base = connected(clients, cluster, 2, "base-XYZ", "cangw-XYZ")
     assert base.subscribe("can/v1/XYZ/commands") == 1
     assert base.subscribe("can/v1/KWJ/commands") == 0x80

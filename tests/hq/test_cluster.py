@@ -289,12 +289,13 @@ async def _nats(cluster: HqCluster, user: str) -> nats.NATS:
                               tls=streams.tls_context(cluster.ca), allow_reconnect=False)
 
 
-async def _read_stream(cluster: HqCluster, user: str, subject: str, count: int) -> list[bytes]:
+async def _read_stream(cluster: HqCluster, user: str, subject: str, count: int,
+                       api_timeout: float = 3.0) -> list[bytes]:
     """Up to `count` messages on `subject` from the start of the messages stream, as a
     collector rebuilding its store would read them (a JetStream pull consumer, nats-py)."""
     connection = await _nats(cluster, user)
     try:
-        js = connection.jetstream(timeout=3)
+        js = connection.jetstream(timeout=api_timeout)
         consumer = await js.pull_subscribe(subject, durable=f"rebuild-{user}", stream=MESSAGES_STREAM,
                                            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
         try:
@@ -326,7 +327,7 @@ def test_headquarters_can_rebuild_its_store_from_the_cluster(cluster, clients):
     kept = asyncio.run(_read_stream(cluster, "hq-collector", "$MQTT.msgs.can.v1.BNI.events", 50))
     assert kept == sent
     with pytest.raises((nats.errors.Error, asyncio.TimeoutError)):
-        asyncio.run(_read_stream(cluster, "base-BNI", "$MQTT.msgs.can.v1.BNI.events", 50))
+        asyncio.run(_read_stream(cluster, "base-BNI", "$MQTT.msgs.can.v1.BNI.events", 50, api_timeout=1.0))
     stream = asyncio.run(_stream_config(cluster))
     assert (stream.retention, stream.num_replicas, stream.max_age) == (RetentionPolicy.LIMITS, 3, 90 * 86400)
 

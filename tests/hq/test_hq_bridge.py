@@ -234,6 +234,6 @@ def test_the_example_hq_config_is_valid():
 
     from gateway.hq.config import load_hq_config
 
-    config = load_hq_config(Path(__file__).parent.parent / "firmware-config" / "hq.example.toml")
+    config = load_hq_config(Path(__file__).parents[2] / "firmware-config" / "hq.example.toml")
     assert config.http.path == "/rockblock" and config.mqtt.topic_prefix == "can/v1"
     assert config.base("KWJ").command_key_file is not None

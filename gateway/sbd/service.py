@@ -68,6 +68,7 @@ class SbdService(Worker):
             self.modem = modem
             log.info("satellite modem on %s ready (IMEI %s)", self.sbd.port, modem.imei)
             self._refresh_signal()
+            self.up.set()  # the link is up even at signal 0: it is waiting for the sky
             while not self.stopping.is_set():
                 self.beat()
                 self.rings += modem.rings()

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 RETRY_STEPS = ((2, 5.0), (4, 30.0))  # (up to this many failures in a row, random delay up to)
 RETRY_LONG = 300.0
 REGISTRATION_WAIT = 180.0  # MO status 36
+REGISTRATION_STATUS = 36
 
 
 def retry_delay(failures: int, mo_status: int | None = None,
@@ -44,7 +45,7 @@ def retry_delay(failures: int, mo_status: int | None = None,
     chooser = chooser or random.Random()
     delay = next((chooser.uniform(0, limit) for upto, limit in RETRY_STEPS if failures <= upto),
                  RETRY_LONG)
-    return max(delay, REGISTRATION_WAIT) if mo_status == 36 else delay
+    return max(delay, REGISTRATION_WAIT) if mo_status == REGISTRATION_STATUS else delay
 
 
 @dataclass(frozen=True)

@@ -191,19 +191,6 @@ def _starts(config):
                                        "SELECT started_at FROM sbd_sessions ORDER BY id")]
 
 
-def test_no_signal_means_no_session(tmp_path, sim):
-    config = configure(tmp_path, sim.path)
-    record(config, EXTREME)
-    sim.signal = 0
-    with sbd_worker(config):
-        wait_for(lambda: link(config).get("state") == "no_signal", 15, what="no_signal")
-        time.sleep(1)
-        assert sim.sessions == [] and sim.sent == []
-        sim.signal = 3
-        wait_for(lambda: sim.sent, 15, what="the message once the signal is back")
-        wait_for(lambda: link(config).get("state") == "up", 10, what="up again")
-
-
 def test_a_session_that_hangs_reopens_the_modem_and_sends_later(tmp_path, sim):
     config = configure(tmp_path, sim.path)
     record(config, EXTREME)
@@ -300,3 +287,59 @@ def test_a_ring_during_an_outage_is_fetched_once_the_network_is_back(tmp_path, s
         wait_for(lambda: sim.sent, 20, what="the status reply")
     assert sim.sessions[0].command == "AT+SBDIXA"
     assert decode_message(sim.sent[0][1]).counter == 42
+
+
+@pytest.fixture
+def long_backoff(monkeypatch):
+    """Iridium's real back-off (minutes): a test that waits it out fails."""
+    monkeypatch.setattr("gateway.sbd.service.retry_delay", lambda *_args, **_kw: 300.0)
+
+
+@pytest.mark.parametrize("indications", [True, False], ids=["+CIEV", "AT+CSQ polled"])
+def test_no_signal_is_waited_out_not_counted_as_failed_sessions(tmp_path, long_backoff,
+                                                                 monkeypatch, indications):
+    """At signal 0 the worker watches the signal and sends as soon as it returns."""
+    monkeypatch.setattr("gateway.sbd.service.SIGNAL_POLL", 0.3, raising=False)
+    with SimulatedSbdModem(session_time=0.05, signal=0, indications=indications) as sim:
+        config = configure(tmp_path, sim.path)
+        [uid] = record(config, EXTREME)
+        with sbd_worker(config):
+            wait_for(lambda: link(config).get("state") == "no_signal"
+                     and link(config).get("waiting") == 1, 15, what="no_signal, one waiting")
+            if not indications:
+                polls = sim.commands.count("AT+CSQ")
+                wait_for(lambda: sim.commands.count("AT+CSQ") >= polls + 2, 10,
+                         what="the signal polled while the alert waits")
+            sim.signal = 3
+            wait_for(lambda: sim.sent, 5, what="the alert as soon as the signal returns")
+        assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == [uid]
+        [(result,)] = query(config.store.path, "SELECT result FROM sbd_sessions")
+        assert result.startswith("sent: 1 alert(s)")  # waiting for the sky was no session
+
+
+def test_a_ring_cuts_the_back_off_short(tmp_path, sim, long_backoff):
+    """A ring alert proves the network reaches the modem: fetch now, not in five minutes."""
+    config = configure(tmp_path, sim.path)
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        sim.fault = 35
+        sim.queue_mt(ping(42))
+        wait_for(lambda: link(config).get("state") == "failing", 15, what="a failed session")
+        sim.fault = None
+        sim.queue_mt(ping(43))  # rings again
+        wait_for(lambda: sim.sent, 10, what="the status reply")
+    assert [s.command for s in sim.sessions][:2] == ["AT+SBDIXA", "AT+SBDIXA"]
+
+
+def test_the_signal_returning_cuts_the_back_off_short(tmp_path, sim, long_backoff):
+    """Sessions failed for want of network (MO status 32); once the signal is seen to come
+    back from 0 the worker tries at once."""
+    config = configure(tmp_path, sim.path)
+    record(config, EXTREME)
+    sim.fault = 32
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "failing", 15, what="a failed session")
+        sim.fault = None
+        sim.signal = 0
+        sim.signal = 2
+        wait_for(lambda: sim.sent, 10, what="the alert once the signal returned")

@@ -1,11 +1,14 @@
 """`cangw hq-bridge`: the satellite provider's webhook in, the bases' MQTT alerts out.
 
-The provider posts each message a base sent; the bridge checks the post, commits it to its
+The provider posts each message a base sent; the bridge checks the post (the shared secret,
+a modem of a configured base, a message from that very base), commits it to its
 SQLite file and only then answers 200 (the provider wants an answer within 3 s), so a broker
 that is down delays publishing but loses nothing. A publisher thread decodes each delivery
 and publishes every alert with QoS 1 on the base's alerts topic, in the base's own JSON; a
-delivery is marked published once the broker acknowledged all of it. Malformed posts get a 4xx
-and the reason; an exception while handling one is logged and answered 500, never fatal.
+delivery is marked published once the broker acknowledged all of it; an alert that came
+before under another MOMSN is not published again. Malformed posts get a 4xx and the reason;
+an exception while handling one is logged and answered 500, never fatal. Without a secret the
+bridge does not start, unless `allow_unauthenticated` asks for a local test.
 """
 
 from __future__ import annotations
@@ -20,13 +23,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from gateway.alerts.payload import encode
-from gateway.errors import SbdFormatError
+from gateway.errors import ConfigError, SbdFormatError
 from gateway.hq.config import HqConfig
 from gateway.hq.publish import load_books, publications
-from gateway.hq.store import HqStore, StoredDelivery
+from gateway.hq.store import (
+    DUPLICATE,
+    REFUSED,
+    UNDECODABLE,
+    Delivery,
+    HqStore,
+    StoredDelivery,
+    message_ids,
+)
 from gateway.hq.webhook import BadDelivery, parse_delivery, read_fields
 from gateway.mqtt.link import MqttLink
-from gateway.sbd.reply import decode_message
+from gateway.sbd.batch import Batch
+from gateway.sbd.reply import StatusReply, decode_message
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +49,13 @@ IDLE_WAIT = 1.0
 class HqBridge:
     def __init__(self, config: HqConfig):
         self.config = config
+        try:
+            self.secret = config.http.secret()
+        except ConfigError as exc:
+            raise ConfigError(f"{config.source}: {exc}") from None
+        self.imeis = {imei for base in config.bases for imei in base.imeis}
         self.store = HqStore(config.store.path)
         self.books, self.default_book = load_books(config)
-        self.secret = config.http.secret()
         self.stopping = threading.Event()
         self.wake = threading.Event()
         status_topic = f"{config.mqtt.topic_prefix}/hq-bridge/status"
@@ -65,6 +81,10 @@ class HqBridge:
         server.start()
         log.info("hq-bridge listening on %s:%d%s, publishing to %s:%d", self.config.http.host,
                  self.port, self.config.http.path, self.config.mqtt.host, self.config.mqtt.port)
+        if self.secret is None:
+            log.warning("hq-bridge: ACCEPTING POSTS WITHOUT AUTHENTICATION (allow_unauthenticated"
+                        " = true): anyone who reaches %s:%d can post alerts. For a local test "
+                        "only; set secret_file for real use", self.config.http.host, self.port)
         while not self.stopping.is_set():
             self.wake.wait(IDLE_WAIT)
             self.wake.clear()
@@ -92,26 +112,47 @@ class HqBridge:
             return 404, f"nothing at {url.path}; deliveries go to {self.config.http.path}"
         try:
             delivery = parse_delivery(read_fields(body, content_type, url.query), self.secret,
-                                      self.config.http.imeis)
+                                      self.imeis)
         except BadDelivery as exc:
             log.warning("hq-bridge: post refused (%d): %s", exc.status, exc.reason)
             return exc.status, exc.reason
-        error = None
         try:
-            decode_message(delivery.data)
+            message = decode_message(delivery.data)
         except SbdFormatError as exc:
-            error = str(exc)
-        stored = self.store.accept(delivery, time.time(), error)
+            return self._keep_apart(delivery, UNDECODABLE, str(exc))
+        refusal = self._wrong_base(delivery.imei, message)
+        if refusal is not None:
+            return self._keep_apart(delivery, REFUSED, refusal)
+        stored = self.store.accept(delivery, time.time(), ids=message_ids(message))
         if stored is None:
             log.info("hq-bridge: imei %s momsn %d again: already received", delivery.imei,
                      delivery.momsn)
             return 200, "OK (already received)"
-        if error is not None:
-            log.warning("hq-bridge: imei %s momsn %d kept but not decodable: %s", delivery.imei,
-                        delivery.momsn, error)
-            return 422, f"data is not a cangw message: {error}"
+        if stored.state == DUPLICATE:
+            log.info("hq-bridge: imei %s momsn %d brings nothing new (sent again by the base)",
+                     delivery.imei, delivery.momsn)
+            return 200, "OK (alerts already received)"
         self.wake.set()
         return 200, "OK"
+
+    def _wrong_base(self, imei: str, message: Batch | StatusReply) -> str | None:
+        """Why a message may not come from this modem, if it may not."""
+        if self.config.base(message.base) is None:
+            return f"base {message.base} is not one of this bridge's bases"
+        owner = self.config.base_of_imei(imei)
+        if owner is None or owner.id != message.base:
+            return (f"imei {imei} belongs to base {owner.id if owner else '?'}, the message "
+                    f"says {message.base}")
+        return None
+
+    def _keep_apart(self, delivery: Delivery, state: str, error: str) -> tuple[int, str]:
+        """Keep a post that will not be published, for a person to look at."""
+        status, reason = (403, error) if state == REFUSED else (
+            422, f"data is not a cangw message: {error}")
+        stored = self.store.accept(delivery, time.time(), state, error)
+        log.warning("hq-bridge: imei %s momsn %d %s (%d): %s", delivery.imei, delivery.momsn,
+                    "kept, not published" if stored else "again", status, reason)
+        return status, reason
 
     # -- publishing ---------------------------------------------------------------------------
     def publish_pending(self) -> int:
@@ -131,7 +172,8 @@ class HqBridge:
         delivery = stored.delivery
         message = decode_message(delivery.data)  # checked on arrival
         book = self.books.get(message.base, self.default_book)
-        items = publications(message, delivery, book, self.config.mqtt.topic_prefix)
+        earlier = self.store.first_brought_by_others(stored.id, message_ids(message))
+        items = publications(message, delivery, book, self.config.mqtt.topic_prefix, earlier)
         infos = [self.link.publish(topic, payload) for topic, payload in items]
         deadline = time.monotonic() + PUBACK_TIMEOUT
         for info in infos:
@@ -176,7 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(404, "POST deliveries to " + bridge.config.http.path)
             return
         counts = bridge.store.counts()
-        self._answer(200, json.dumps({"mqtt": bridge.link.connected.is_set(), **counts}))
+        self._answer(200, json.dumps({"mqtt": bridge.link.connected.is_set(),
+                                      "authenticated": bridge.secret is not None, **counts}))
 
     def _answer(self, status: int, reason: str) -> None:
         body = (reason + "\n").encode("utf-8")

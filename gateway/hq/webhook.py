@@ -3,7 +3,8 @@ MO delivery webhook): checked field by field, so a malformed post gets a 4xx and
 
 Form fields (or the same keys as JSON): `imei`, `momsn`, `transmit_time` (`21-10-31 10:41:50`,
 UTC), `iridium_latitude`, `iridium_longitude`, `data` (the message in hex); `secret` (or the
-query parameter of that name) when the bridge has a shared secret.
+query parameter of that name) when the bridge has a shared secret. Only the IMEIs of the
+configured bases' modems are accepted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 import hmac
 import json
 import re
+from collections.abc import Collection
 from urllib.parse import parse_qs
 
 from gateway.errors import GatewayError
@@ -52,15 +54,16 @@ def read_fields(body: bytes, content_type: str, query: str) -> dict[str, str]:
     return fields
 
 
-def parse_delivery(fields: dict[str, str], secret: str | None, imeis: list[str]) -> Delivery:
+def parse_delivery(fields: dict[str, str], secret: str | None, imeis: Collection[str]) -> Delivery:
     if secret is not None and not hmac.compare_digest(fields.get("secret", "").encode(),
                                                       secret.encode()):
         raise BadDelivery(403, "missing or wrong shared secret")
     imei = _required(fields, "imei")
     if not re.fullmatch(r"\d{15}", imei):
         raise BadDelivery(400, "imei: expected 15 digits")
-    if imeis and imei not in imeis:
-        raise BadDelivery(403, f"imei {imei} is not one of this bridge's modems")
+    if imei not in imeis:
+        raise BadDelivery(403, f"imei {imei} is not the modem of any base in this bridge's "
+                               "configuration")
     momsn = _required(fields, "momsn")
     if not momsn.isdigit() or int(momsn) > 65535:
         raise BadDelivery(400, "momsn: expected a number from 0 to 65535")

@@ -38,15 +38,18 @@ SCHEMA_1 = {"schema", "id", "ref", "base", "channel", "received_at", "code", "co
             "heard_via"}
 
 
-def write_hq_config(folder, mqtt_port, http_port, extra=""):
+def write_hq_config(folder, mqtt_port, http_port, extra="", bases="",
+                    secret_line='secret_file = "secret"'):
+    """hq.toml for base KWJ (modem IMEI); `extra`: more [http] lines; `bases`: more tables."""
     (folder / "secret").write_text(SECRET + "\n")
     (folder / "kwj.key").write_text(KEY)
     (folder / "kwj-villages.csv").write_text("number,name\n12,Kamango\n204,Mutwanga\n")
     path = folder / "hq.toml"
     path.write_text(
-        f'[http]\nhost = "127.0.0.1"\nport = {http_port}\nsecret_file = "secret"\n{extra}\n'
+        f'[http]\nhost = "127.0.0.1"\nport = {http_port}\n{secret_line}\n{extra}\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n\n[store]\npath = "hq.db"\n\n'
-        '[[base]]\nid = "KWJ"\nvillages = "kwj-villages.csv"\ncommand_key_file = "kwj.key"\n')
+        f'[[base]]\nid = "KWJ"\nimeis = ["{IMEI}"]\nvillages = "kwj-villages.csv"\n'
+        f'command_key_file = "kwj.key"\n{bases}')
     return path
 
 
@@ -125,8 +128,10 @@ def test_each_alert_is_published_once_in_the_bases_own_json(bridge):
     # the same fields as the alert a base publishes over the internet, plus the satellite's
     assert set(first) == SCHEMA_1 | {"via", "text_truncated", "satellite"}
     assert post(port, delivery()) == (200, "OK (already received)\n")
-    assert post(port, delivery(momsn=8)) == (200, "OK\n")
-    wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 6, 15, what="the second delivery")
+    later = encode_batch("KWJ", "71b6", [SatAlert(seq=197, received_at=1_790_000_100, code="3",
+                                                  village=12, sender="fp-ef6f0623a3")])
+    assert post(port, delivery(momsn=8, data=later)) == (200, "OK\n")
+    wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 4, 15, what="the second delivery")
     wait_for(lambda: query(db, "SELECT momsn, state FROM deliveries ORDER BY id") == [
         (7, "published"), (8, "published")], 15, what="both deliveries marked published")
 
@@ -200,7 +205,7 @@ def test_deliveries_wait_for_a_broker_that_is_down(tmp_path):
     with running_bridge(config):
         wait_for(lambda: _health(http_port), 15, what="the bridge listening")
         assert post(http_port, delivery()) == (200, "OK\n")
-        assert _health(http_port) == {"mqtt": False, "pending": 1}
+        assert _health(http_port) == {"mqtt": False, "authenticated": True, "pending": 1}
         with Broker(broker_port) as broker, MqttListener(broker.port) as listener:
             wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 3, 60,
                      what="the alerts once the broker is up")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import signal
 import threading
 import time
@@ -43,6 +44,7 @@ from gateway.sbd.reply import StatusReply, decode_message
 log = logging.getLogger(__name__)
 
 PUBACK_TIMEOUT = 10.0
+CONTENT_LENGTH = re.compile(r"[0-9]{1,9}", re.ASCII)
 IDLE_WAIT = 1.0
 
 
@@ -196,12 +198,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not CONTENT_LENGTH.fullmatch(declared):
             self._answer(400, "Content-Length is not a number")
             return
-        if length > bridge.config.http.max_body or length < 0:
+        length = int(declared)
+        if length > bridge.config.http.max_body:
             self._answer(413, f"body over {bridge.config.http.max_body} bytes")
             return
         try:

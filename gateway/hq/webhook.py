@@ -20,6 +20,12 @@ from gateway.errors import GatewayError
 from gateway.hq.store import Delivery
 
 MO_MAX = 340
+# ASCII only (re.ASCII): Python's \d and int() also take other scripts' digits and "1_0"
+IMEI = re.compile(r"[0-9]{15}", re.ASCII)
+MOMSN = re.compile(r"[0-9]{1,5}", re.ASCII)
+HEX = re.compile(r"(?:[0-9a-fA-F]{2})+", re.ASCII)
+COORDINATE = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{1,12})?", re.ASCII)
+TRANSMIT_TIME = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", re.ASCII)
 
 
 class BadDelivery(GatewayError, ValueError):
@@ -59,19 +65,18 @@ def parse_delivery(fields: dict[str, str], secret: str | None, imeis: Collection
                                                       secret.encode()):
         raise BadDelivery(403, "missing or wrong shared secret")
     imei = _required(fields, "imei")
-    if not re.fullmatch(r"\d{15}", imei):
+    if not IMEI.fullmatch(imei):
         raise BadDelivery(400, "imei: expected 15 digits")
     if imei not in imeis:
         raise BadDelivery(403, f"imei {imei} is not the modem of any base in this bridge's "
                                "configuration")
     momsn = _required(fields, "momsn")
-    if not momsn.isdigit() or int(momsn) > 65535:
+    if not MOMSN.fullmatch(momsn) or int(momsn) > 65535:
         raise BadDelivery(400, "momsn: expected a number from 0 to 65535")
     data = _required(fields, "data")
-    try:
-        message = bytes.fromhex(data)
-    except ValueError:
-        raise BadDelivery(400, "data: expected the message in hexadecimal") from None
+    if not HEX.fullmatch(data):
+        raise BadDelivery(400, "data: expected the message in hexadecimal")
+    message = bytes.fromhex(data)
     if not 1 <= len(message) <= MO_MAX:
         raise BadDelivery(400, f"data: a message is 1 to {MO_MAX} bytes, got {len(message)}")
     return Delivery(imei, int(momsn), _transmit_time(fields.get("transmit_time")),
@@ -91,6 +96,8 @@ def _transmit_time(value: str | None) -> str | None:
     if not value:
         return None
     try:
+        if not TRANSMIT_TIME.fullmatch(value.strip()):
+            raise ValueError
         moment = dt.datetime.strptime(value.strip(), "%y-%m-%d %H:%M:%S")
     except ValueError:
         raise BadDelivery(400, "transmit_time: expected YY-MM-DD HH:MM:SS") from None
@@ -101,10 +108,9 @@ def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None
     value = fields.get(name, "").strip()
     if not value:
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise BadDelivery(400, f"{name}: expected a number") from None
+    if not COORDINATE.fullmatch(value):
+        raise BadDelivery(400, f"{name}: expected a number")
+    number = float(value)
     if not -limit <= number <= limit:
         raise BadDelivery(400, f"{name}: expected -{limit:.0f} to {limit:.0f}")
     return number

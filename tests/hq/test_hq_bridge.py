@@ -145,6 +145,18 @@ MALFORMED = [
     ({"transmit_time": "yesterday"}, 400, "transmit_time: expected YY-MM-DD HH:MM:SS"),
     ({"iridium_latitude": "91"}, 400, "iridium_latitude: expected -90 to 90"),
     ({"secret": "guess"}, 403, "missing or wrong shared secret"),
+    # digits are ASCII digits, numbers within their range: never a 500
+    ({"momsn": "9" * 5000}, 400, "momsn: expected a number from 0 to 65535"),
+    ({"momsn": "\u0663"}, 400, "momsn: expected a number from 0 to 65535"),
+    ({"momsn": "1_0"}, 400, "momsn: expected a number from 0 to 65535"),
+    ({"imei": "\u0663" * 15}, 400, "imei: expected 15 digits"),
+    ({"imei": "\uff13" * 15}, 400, "imei: expected 15 digits"),
+    ({"iridium_latitude": "\u0663"}, 400, "iridium_latitude: expected a number"),
+    ({"iridium_longitude": "1_0"}, 400, "iridium_longitude: expected a number"),
+    ({"iridium_longitude": "nan"}, 400, "iridium_longitude: expected a number"),
+    ({"iridium_latitude": "1" * 5000}, 400, "iridium_latitude: expected a number"),
+    ({"transmit_time": "\u0662\u0666-09-21 14:33:20"}, 400, "transmit_time: expected YY-MM-DD"),
+    ({"data": "07 ff"}, 400, "data: expected the message in hexadecimal"),
     ({"data": "07ff"}, 422, "data is not a cangw message: message ends inside base id"),
 ]
 
@@ -172,6 +184,11 @@ def test_requests_that_are_not_deliveries(bridge):
     assert post(port, body=b"x" * 20000)[0] == 413
     assert post(port, body=json.dumps(delivery(momsn=9)).encode(),
                 content_type="application/json") == (200, "OK\n")
+    for length in ("\u0663", "1_0", "+3", "9" * 5000):
+        with socket_to(port) as sock:
+            sock.sendall(f"POST /rockblock HTTP/1.0\r\nContent-Length: {length}\r\n\r\n"
+                         .encode())
+            assert sock.recv(100).startswith(b"HTTP/1.0 400"), length
     with socket_to(port) as sock:  # not HTTP at all
         sock.sendall(b"\x00\x01garbage\r\n\r\n")
     assert _health(port) is not None

@@ -14,19 +14,18 @@ bridge does not start, unless `allow_unauthenticated` asks for a local test.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import re
 import signal
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from gateway.alerts.payload import encode
 from gateway.errors import ConfigError, SbdFormatError
 from gateway.hq.config import HqConfig
 from gateway.hq.publish import load_books, publications
+from gateway.hq.server import BridgeServer
 from gateway.hq.store import (
     DUPLICATE,
     REFUSED,
@@ -44,7 +43,6 @@ from gateway.sbd.reply import StatusReply, decode_message
 log = logging.getLogger(__name__)
 
 PUBACK_TIMEOUT = 10.0
-CONTENT_LENGTH = re.compile(r"[0-9]{1,9}", re.ASCII)
 IDLE_WAIT = 1.0
 
 
@@ -64,9 +62,7 @@ class HqBridge:
         self.link = MqttLink(config.mqtt, config.mqtt.client_id or "cangw-hq-bridge",
                              status_topic, encode({"state": "offline"}))
         self.link.on_change = self.wake.set
-        self.server = ThreadingHTTPServer((config.http.host, config.http.port), _Handler)
-        self.server.daemon_threads = True
-        self.server.bridge = self  # type: ignore[attr-defined]
+        self.server = BridgeServer(config.http, self)
 
     @property
     def port(self) -> int:
@@ -156,6 +152,11 @@ class HqBridge:
                     "kept, not published" if stored else "again", status, reason)
         return status, reason
 
+    def health(self) -> dict[str, Any]:
+        """What `GET /health` answers: the broker, authentication, the deliveries by state."""
+        return {"mqtt": self.link.connected.is_set(), "authenticated": self.secret is not None,
+                **self.store.counts()}
+
     # -- publishing ---------------------------------------------------------------------------
     def publish_pending(self) -> int:
         """Publish what waits, oldest first, while the broker is there; how many went."""
@@ -191,46 +192,3 @@ class HqBridge:
         log.info("hq-bridge: %s from %s (momsn %d) published: %d message(s)",
                  type(message).__name__, message.base, delivery.momsn, len(items))
         return True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "cangw-hq-bridge"
-
-    def do_POST(self) -> None:
-        bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
-        declared = (self.headers.get("Content-Length") or "0").strip()
-        if not CONTENT_LENGTH.fullmatch(declared):
-            self._answer(400, "Content-Length is not a number")
-            return
-        length = int(declared)
-        if length > bridge.config.http.max_body:
-            self._answer(413, f"body over {bridge.config.http.max_body} bytes")
-            return
-        try:
-            body = self.rfile.read(length)
-            status, reason = bridge.receive(self.path, self.headers.get("Content-Type", ""), body)
-        except Exception:  # one bad post must not stop the bridge
-            log.exception("hq-bridge: error while handling a post")
-            status, reason = 500, "internal error; the post was not kept"
-        self._answer(status, reason)
-
-    def do_GET(self) -> None:
-        bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
-        if urlsplit(self.path).path != "/health":
-            self._answer(404, "POST deliveries to " + bridge.config.http.path)
-            return
-        counts = bridge.store.counts()
-        self._answer(200, json.dumps({"mqtt": bridge.link.connected.is_set(),
-                                      "authenticated": bridge.secret is not None, **counts}))
-
-    def _answer(self, status: int, reason: str) -> None:
-        body = (reason + "\n").encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Access lines without the query string (it may hold the shared secret)."""
-        log.debug("%s %s", self.command, urlsplit(self.path).path)

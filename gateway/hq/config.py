@@ -27,6 +27,8 @@ class HttpConfig:
     secret_file: Path | None = None
     allow_unauthenticated: bool = False  # a local test only: loopback, and said loudly
     max_body: int = 16384
+    request_timeout: float = 10.0  # seconds for a whole request to arrive
+    max_connections: int = 32  # at once; the next is answered 503
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
@@ -34,6 +36,10 @@ class HttpConfig:
             problems.append(("port", "a TCP port between 1 and 65535"))
         if not self.path.startswith("/"):
             problems.append(("path", "a URL path starting with '/'"))
+        if not 0 < self.request_timeout <= 300:
+            problems.append(("request_timeout", "seconds, more than 0 and at most 300"))
+        if not 1 <= self.max_connections <= 1000:
+            problems.append(("max_connections", "1 to 1000"))
         if self.allow_unauthenticated and self.host not in LOOPBACK:
             problems.append(("allow_unauthenticated", "false unless host is 127.0.0.1, ::1 or "
                                                       "localhost (a local test)"))

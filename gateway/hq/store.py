@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from gateway.errors import SbdFormatError
+from gateway.sbd import commands
 from gateway.sbd.batch import Batch
 from gateway.sbd.reply import StatusReply, decode_message
 from gateway.store.schema import _run
@@ -78,6 +79,25 @@ def m002_delivered_ids(db: Database) -> None:
             continue
         db.conn.executemany("INSERT OR IGNORE INTO delivered_ids (id, delivery_id) VALUES (?, ?)",
                        [(item, delivery_id) for item in ids])
+
+
+@migrations()
+def m003_counters_by_key(db: Database) -> None:
+    """Command counters by base and key, so a new key starts afresh. The key of the counters
+    kept so far is not known here: the first key used with a base takes them over
+    (HqStore.next_counter)."""
+    _run(db, """
+        ALTER TABLE command_counters RENAME TO command_counters_by_base;
+        CREATE TABLE command_counters (
+            base TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            counter INTEGER NOT NULL,
+            PRIMARY KEY (base, key_id)
+        );
+        INSERT INTO command_counters (base, key_id, counter)
+            SELECT base, '', counter FROM command_counters_by_base;
+        DROP TABLE command_counters_by_base
+    """)
 
 
 def message_ids(message: Batch | StatusReply) -> list[str]:
@@ -188,13 +208,17 @@ class HqStore:
             return dict(self.conn.execute(
                 "SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
 
-    def next_counter(self, base: str, now: float) -> int:
-        """A command counter greater than any sent to `base`: the current time, or one more
-        than the last if the clock is behind it."""
+    def next_counter(self, base: str, key_id: str, now: float) -> int:
+        """A command counter greater than any sent to `base` with the key named `key_id`
+        (commands.next_counter); a new key starts from the clock again."""
         with self.transaction() as conn:
-            row = conn.execute("SELECT counter FROM command_counters WHERE base = ?",
-                               [base]).fetchone()
-            counter = max(int(now), (row[0] if row else 0) + 1)
-            conn.execute("INSERT INTO command_counters (base, counter) VALUES (?, ?) ON CONFLICT"
-                         "(base) DO UPDATE SET counter = excluded.counter", [base, counter])
+            conn.execute("UPDATE command_counters SET key_id = ? WHERE base = ? AND key_id = ''"
+                         " AND NOT EXISTS (SELECT 1 FROM command_counters WHERE base = ? AND"
+                         " key_id = ?)", [key_id, base, base, key_id])  # from before m003
+            row = conn.execute("SELECT counter FROM command_counters WHERE base = ? AND"
+                               " key_id = ?", [base, key_id]).fetchone()
+            counter = commands.next_counter(row[0] if row else 0, now)
+            conn.execute("INSERT INTO command_counters (base, key_id, counter) VALUES (?, ?, ?)"
+                         " ON CONFLICT (base, key_id) DO UPDATE SET counter = excluded.counter",
+                         [base, key_id, counter])
             return counter

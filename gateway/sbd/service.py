@@ -238,8 +238,9 @@ class SbdService(Worker):
             try:
                 if self.key is None:
                     raise CommandRejected("no command key configured")
-                command = commands.verify(self.key, self.config.base.id, message,
-                                          sbd_store.last_accepted_counter(db))
+                base = self.config.base.id
+                command = commands.verify(self.key, base, message, commands.last_counter(
+                    self.key, base, sbd_store.accepted_commands(db)))
             except (CommandRejected, SbdFormatError) as exc:
                 sbd_store.record_command(db, message, mtmsn, f"refused: {exc}")
                 log.warning("satellite: message from headquarters (MTMSN %d, %d bytes) refused: "

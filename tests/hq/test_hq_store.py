@@ -26,3 +26,18 @@ def test_a_file_from_before_alert_ids_learns_them_from_its_deliveries(tmp_path):
         assert store.first_brought_by_others(first.id, IDS) == set()
     finally:
         store.close()
+
+
+def test_command_counters_are_kept_per_base_and_key(tmp_path):
+    store = HqStore(tmp_path / "hq.db")
+    try:
+        store.conn.execute("INSERT INTO command_counters VALUES ('GOM', '', 1790000900)")
+        assert store.next_counter("GOM", "key-g", 1_790_000_000) == 1_790_000_901  # kept so far
+        assert store.next_counter("KWJ", "key-a", 1_790_000_000) == 1_790_000_000
+        assert store.next_counter("KWJ", "key-a", 1_790_000_000) == 1_790_000_001
+        assert store.next_counter("BNI", "key-b", 1_790_000_000) == 1_790_000_000
+        far = store.next_counter("KWJ", "key-a", 1_790_000_000 + 10 * 366 * 86400)
+        assert far == 1_790_000_001 + 366 * 86400  # within the base's window
+        assert store.next_counter("KWJ", "key-c", 1_790_000_050) == 1_790_000_050  # rotated
+    finally:
+        store.close()

@@ -165,6 +165,39 @@ def test_a_signed_command_verifies_once():
         commands.verify(KEY, "KWJ", message, last_counter=command.counter)
 
 
+YEAR = 366 * 86400
+
+
+def test_a_counter_absurdly_far_ahead_is_refused_unless_the_key_is_new():
+    """Else one command with counter 2**32-1 would lock out every later one."""
+    last = 1_790_000_000
+    far = commands.sign(KEY, "KWJ", commands.Command(2**32 - 1, commands.PING))
+    with pytest.raises(CommandRejected, match="more than a year ahead"):
+        commands.verify(KEY, "KWJ", far, last_counter=last)
+    near = commands.sign(KEY, "KWJ", commands.Command(last + YEAR, commands.PING))
+    assert commands.verify(KEY, "KWJ", near, last_counter=last).counter == last + YEAR
+    assert commands.verify(KEY, "KWJ", far, last_counter=0).counter == 2**32 - 1  # a new key
+
+
+def test_the_last_counter_is_the_keys_own_so_a_new_key_starts_afresh():
+    other = b"a-new-key-after-a-rotation-000000"
+    accepted = [commands.sign(KEY, "KWJ", commands.Command(n, commands.PING))
+                for n in (1_790_000_000, 2**32 - 1, 1_790_000_500)]
+    assert commands.last_counter(KEY, "KWJ", accepted) == 2**32 - 1
+    assert commands.last_counter(other, "KWJ", accepted) == 0
+    assert commands.last_counter(KEY, "BNI", accepted) == 0
+    assert commands.last_counter(KEY, "KWJ", [b"\x81", b""]) == 0
+
+
+def test_headquarters_counts_from_the_clock_within_a_year_of_its_last():
+    assert commands.next_counter(0, 1_790_000_000.7) == 1_790_000_000
+    assert commands.next_counter(1_790_000_000, 1_790_000_000) == 1_790_000_001
+    assert commands.next_counter(1_790_000_000, 1_790_000_000 + 5 * YEAR) == (
+        1_790_000_000 + YEAR)  # a clock years ahead: the base would refuse more
+    with pytest.raises(ValueError, match="new key"):
+        commands.next_counter(2**32 - 1, 1_790_000_000)
+
+
 @pytest.mark.parametrize("damage", [
     lambda m: m[:5] + bytes([m[5] ^ 1]) + m[6:],  # another command
     lambda m: m[:1] + (int.from_bytes(m[1:5], "big") + 1).to_bytes(4, "big") + m[5:],

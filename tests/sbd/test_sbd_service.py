@@ -237,6 +237,26 @@ def test_a_ping_rings_and_is_answered_with_a_status_reply_once(tmp_path, sim):
     assert outcomes[3] == ("broadcast", 1, "not supported yet")
 
 
+def test_a_counter_far_ahead_cannot_lock_headquarters_out(tmp_path, sim):
+    """A valid command with counter 2**32-1 is refused once a counter was accepted; a new key
+    starts the counter afresh (docs/sbd-format.md, "Rotating the key")."""
+    config = configure(tmp_path, sim.path)
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        for counter in (1_790_000_000, 2**32 - 1, 1_790_000_100):
+            sim.queue_mt(ping(counter))
+        wait_for(lambda: len(sim.sent) == 2, 20, what="two status replies")
+    assert [decode_message(m).counter for _, m in sim.sent] == [1_790_000_000, 1_790_000_100]
+    assert "more than a year ahead" in query(config.store.path, "SELECT outcome FROM"
+                                             " sbd_commands ORDER BY id")[1][0]
+    (tmp_path / "command.key").write_text("a-new-key-after-the-rotation-0123\n")
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        sim.queue_mt(ping(7, key="a-new-key-after-the-rotation-0123"))
+        wait_for(lambda: len(sim.sent) == 3, 20, what="the reply to the new key's first ping")
+    assert decode_message(sim.sent[2][1]).counter == 7
+
+
 def test_without_a_key_every_command_is_refused(tmp_path, sim):
     config = configure(tmp_path, sim.path)
     (tmp_path / "command.key").unlink()

@@ -13,6 +13,7 @@ import pytest
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.pipeline import Pipeline
 from gateway.config import load_config
+from gateway.model import Village
 from gateway.mqtt.service import MqttService
 from gateway.sbd import commands, policy
 from gateway.sbd.batch import Batch, decode_batch
@@ -363,3 +364,19 @@ def test_the_signal_returning_cuts_the_back_off_short(tmp_path, sim, long_backof
         sim.signal = 0
         sim.signal = 2
         wait_for(lambda: sim.sent, 10, what="the alert once the signal returned")
+
+
+def test_an_alert_the_format_cannot_carry_does_not_stop_the_others(tmp_path, sim):
+    """A village numbered -1 (the CSV import takes it) cannot be written as a varint: that
+    alert's satellite row fails with the reason, and the others still go."""
+    config = configure(tmp_path, sim.path)
+    with Store.open(config.store.path) as store:
+        reg.save_village(store, Village(-1, "Mbau"))
+    [bad, good] = record(config, "2 mbau", EXTREME)
+    with sbd_worker(config):
+        wait_for(lambda: sim.sent, 15, what="the alert that can go")
+    assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == [good]
+    [(state, error)] = query(config.store.path, "SELECT o.state, o.last_error FROM outbox o"
+                             " JOIN alerts a ON a.id = o.alert_id WHERE a.uid = ? AND"
+                             " o.destination = 'sbd'", [bad])
+    assert state == "failed" and error.startswith("cannot go by satellite: varint out of range")

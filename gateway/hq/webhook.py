@@ -18,8 +18,8 @@ from urllib.parse import parse_qs
 
 from gateway.errors import GatewayError
 from gateway.hq.store import Delivery
+from gateway.sbd.wire import MO_MAX
 
-MO_MAX = 340
 # ASCII only (re.ASCII): Python's \d and int() also take other scripts' digits and "1_0"
 IMEI = re.compile(r"[0-9]{15}", re.ASCII)
 MOMSN = re.compile(r"[0-9]{1,5}", re.ASCII)

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import CommandRejected, ConfigError, SbdFormatError
-from gateway.sbd.wire import Reader
+from gateway.sbd.wire import MT_MAX, Reader
 
 KIND = 0x81
 TAG_BYTES = 16
 DOMAIN = b"cangw-command-v1"
-MT_MAX = 270  # the most a 9602 receives in one message
 MIN_KEY = 16
 COUNTER_MAX = (1 << 32) - 1
 MAX_AHEAD = 366 * 86400  # a year of seconds: headquarters' counter is its clock

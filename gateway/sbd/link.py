@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from gateway.at import AtChannel
 from gateway.errors import CommandError, LinkError
+from gateway.sbd.wire import MO_MAX
 
 log = logging.getLogger(__name__)
 
-MO_MAX, MT_MAX = 340, 270
 SBDIX = re.compile(r"\+SBDIXA?:\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+)")
 CSQ = re.compile(r"\+CSQF?:\s*([0-9]+)$")
 CIEV = re.compile(r"\+CIEV:\s*([01]),\s*([0-9])$")

@@ -24,8 +24,9 @@ from gateway import features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.sbd.batch import MAX_ALERTS, SatAlert, encode_batch
-from gateway.sbd.packing import CREDIT_BYTES, MO_MAX, credits, pack, to_sat_alert
-from gateway.sbd.reply import StatusReply, encode_reply
+from gateway.sbd.packing import CREDIT_BYTES, credits, pack, to_sat_alert
+from gateway.sbd.reply import StatusReply, encode_reply, links_text
+from gateway.sbd.wire import MO_MAX
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
@@ -128,8 +129,8 @@ class SatellitePolicy:
 
     def _status_reply(self, request: dict, now: float, signal: int | None) -> bytes:
         db = self.store.db
-        links = " ".join(f"{name}={info['state']}"
-                         for name, info in link_status.all_links(db).items())
+        links = links_text({name: str(info["state"])
+                            for name, info in link_status.all_links(db).items()})
         last = alert_store.last_received_at(db)
         last_seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM alerts").fetchone()[0] \
             if last is not None else 0
@@ -140,7 +141,7 @@ class SatellitePolicy:
             daily_credit_budget=self.sbd.daily_credit_budget,
             waiting=sbd_store.waiting(db, now),
             undelivered=sbd_store.undelivered(db, features.primary_destinations()),
-            last_seq=int(last_seq), links=links[:255] or "-"))
+            last_seq=int(last_seq), links=links))
 
 
 def satellite_counts(store: Store, config: Config, now: float) -> dict:

@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.sbd.link import MO_MAX, MT_MAX, checksum
+from gateway.sbd.link import checksum
+from gateway.sbd.wire import MO_MAX, MT_MAX
 from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)

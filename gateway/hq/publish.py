@@ -34,8 +34,8 @@ class BaseBook:
 
 
 def load_books(config: HqConfig) -> tuple[dict[str, BaseBook], BaseBook]:
-    """Each configured base's book, and the one for bases not configured (built-in code book,
-    no village names)."""
+    """Each configured base's book, and the one for a delivery kept before its base's table
+    was removed (built-in code book, no village names)."""
     default = BaseBook(load_codebook(), {})
     books = {}
     for base in config.bases:

@@ -258,4 +258,6 @@ def test_the_example_hq_config_is_valid():
 
     config = load_hq_config(Path(__file__).parents[2] / "firmware-config" / "hq.example.toml")
     assert config.http.path == "/rockblock" and config.mqtt.topic_prefix == "can/v1"
-    assert config.base("KWJ").command_key_file is not None
+    kwj = config.base("KWJ")
+    assert kwj.command_key_file is not None and kwj.villages is not None and kwj.imeis
+    assert config.http.secret_file is not None and not config.http.allow_unauthenticated

@@ -7,13 +7,16 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
+from gateway.cli import cli
 from gateway.sbd.batch import SatAlert, encode_batch
 from gateway.sbd.reply import StatusReply, encode_reply
 from gateway.sim.broker import free_port
 from gateway.sim.harness import MqttListener, query, wait_for
 from tests.hq.test_hq_bridge import (
     ALERTS,
+    IMEI,
     _health,
     delivery,
     post,
@@ -128,3 +131,18 @@ def test_alerts_posted_again_under_a_new_momsn_are_not_published_again(two_bases
     wait_for(lambda: query(db, "SELECT momsn, state FROM deliveries ORDER BY momsn") == [
         (7, "published"), (8, "duplicate"), (9, "published"), (10, "published"),
         (11, "duplicate"), (12, "published")], 15, what="the states")
+
+
+@pytest.mark.parametrize("extra, bases, error", [
+    ("", f'\n[[base]]\nid = "BNI"\nimeis = ["{IMEI}"]\n', f"{IMEI} is already the modem of base KWJ"),
+    ("", f'\n[[base]]\nid = "KWJ"\nimeis = ["{OTHER_IMEI}"]\n', "base KWJ has two tables"),
+    ("", '\n[[base]]\nid = "BNI"\nimeis = []\n', "[base 2] imeis: expected the IMEIs"),
+    ("", '\n[[base]]\nid = "BNI"\nimeis = ["\u0663\u0663"]\n', "[base 2] imeis: expected"),
+    (f'imeis = ["{IMEI}"]', "", "[http] imeis: each [[base]] lists its own modems"),
+    ("request_timeout = 0", "", "[http] request_timeout: expected seconds"),
+])
+def test_configurations_that_would_let_a_modem_speak_for_another_base(tmp_path, extra, bases,
+                                                                      error):
+    result = CliRunner().invoke(cli, ["hq-bridge", "-c", str(
+        write_hq_config(tmp_path, 1883, free_port(), extra=extra, bases=bases))])
+    assert result.exit_code != 0 and error in result.output, result.output

@@ -66,7 +66,9 @@ def hq_command(hq_config: str | None, base: str, command: str) -> None:
         raise click.ClickException(str(exc)) from None
     store = HqStore(config.store.path)
     try:
-        counter = store.next_counter(base, time.time())
+        counter = store.next_counter(base, commands.key_id(key), time.time())
+    except ValueError as exc:
+        raise click.ClickException(f"{base}: {exc}") from None
     finally:
         store.close()
     message = commands.sign(key, base, commands.Command(counter, commands.PING))

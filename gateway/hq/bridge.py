@@ -1,32 +1,44 @@
 """`cangw hq-bridge`: the satellite provider's webhook in, the bases' MQTT alerts out.
 
-The provider posts each message a base sent; the bridge checks the post, commits it to its
+The provider posts each message a base sent; the bridge checks the post (the shared secret,
+a modem of a configured base, a message from that very base), commits it to its
 SQLite file and only then answers 200 (the provider wants an answer within 3 s), so a broker
 that is down delays publishing but loses nothing. A publisher thread decodes each delivery
 and publishes every alert with QoS 1 on the base's alerts topic, in the base's own JSON; a
-delivery is marked published once the broker acknowledged all of it. Malformed posts get a 4xx
-and the reason; an exception while handling one is logged and answered 500, never fatal.
+delivery is marked published once the broker acknowledged all of it; an alert that came
+before under another MOMSN is not published again. Malformed posts get a 4xx and the reason;
+an exception while handling one is logged and answered 500, never fatal. Without a secret the
+bridge does not start, unless `allow_unauthenticated` asks for a local test.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import signal
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from gateway.alerts.payload import encode
-from gateway.errors import SbdFormatError
+from gateway.errors import ConfigError, SbdFormatError
 from gateway.hq.config import HqConfig
 from gateway.hq.publish import load_books, publications
-from gateway.hq.store import HqStore, StoredDelivery
+from gateway.hq.server import BridgeServer
+from gateway.hq.store import (
+    DUPLICATE,
+    REFUSED,
+    UNDECODABLE,
+    Delivery,
+    HqStore,
+    StoredDelivery,
+    message_ids,
+)
 from gateway.hq.webhook import BadDelivery, parse_delivery, read_fields
 from gateway.mqtt.link import MqttLink
-from gateway.sbd.reply import decode_message
+from gateway.sbd.batch import Batch
+from gateway.sbd.reply import StatusReply, decode_message
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +49,20 @@ IDLE_WAIT = 1.0
 class HqBridge:
     def __init__(self, config: HqConfig):
         self.config = config
+        try:
+            self.secret = config.http.secret()
+        except ConfigError as exc:
+            raise ConfigError(f"{config.source}: {exc}") from None
+        self.imeis = {imei for base in config.bases for imei in base.imeis}
         self.store = HqStore(config.store.path)
         self.books, self.default_book = load_books(config)
-        self.secret = config.http.secret()
         self.stopping = threading.Event()
         self.wake = threading.Event()
         status_topic = f"{config.mqtt.topic_prefix}/hq-bridge/status"
         self.link = MqttLink(config.mqtt, config.mqtt.client_id or "cangw-hq-bridge",
                              status_topic, encode({"state": "offline"}))
         self.link.on_change = self.wake.set
-        self.server = ThreadingHTTPServer((config.http.host, config.http.port), _Handler)
-        self.server.daemon_threads = True
-        self.server.bridge = self  # type: ignore[attr-defined]
+        self.server = BridgeServer(config.http, self)
 
     @property
     def port(self) -> int:
@@ -65,6 +79,10 @@ class HqBridge:
         server.start()
         log.info("hq-bridge listening on %s:%d%s, publishing to %s:%d", self.config.http.host,
                  self.port, self.config.http.path, self.config.mqtt.host, self.config.mqtt.port)
+        if self.secret is None:
+            log.warning("hq-bridge: ACCEPTING POSTS WITHOUT AUTHENTICATION (allow_unauthenticated"
+                        " = true): anyone who reaches %s:%d can post alerts. For a local test "
+                        "only; set secret_file for real use", self.config.http.host, self.port)
         while not self.stopping.is_set():
             self.wake.wait(IDLE_WAIT)
             self.wake.clear()
@@ -92,26 +110,52 @@ class HqBridge:
             return 404, f"nothing at {url.path}; deliveries go to {self.config.http.path}"
         try:
             delivery = parse_delivery(read_fields(body, content_type, url.query), self.secret,
-                                      self.config.http.imeis)
+                                      self.imeis)
         except BadDelivery as exc:
             log.warning("hq-bridge: post refused (%d): %s", exc.status, exc.reason)
             return exc.status, exc.reason
-        error = None
         try:
-            decode_message(delivery.data)
+            message = decode_message(delivery.data)
         except SbdFormatError as exc:
-            error = str(exc)
-        stored = self.store.accept(delivery, time.time(), error)
+            return self._keep_apart(delivery, UNDECODABLE, str(exc))
+        refusal = self._wrong_base(delivery.imei, message)
+        if refusal is not None:
+            return self._keep_apart(delivery, REFUSED, refusal)
+        stored = self.store.accept(delivery, time.time(), ids=message_ids(message))
         if stored is None:
             log.info("hq-bridge: imei %s momsn %d again: already received", delivery.imei,
                      delivery.momsn)
             return 200, "OK (already received)"
-        if error is not None:
-            log.warning("hq-bridge: imei %s momsn %d kept but not decodable: %s", delivery.imei,
-                        delivery.momsn, error)
-            return 422, f"data is not a cangw message: {error}"
+        if stored.state == DUPLICATE:
+            log.info("hq-bridge: imei %s momsn %d brings nothing new (sent again by the base)",
+                     delivery.imei, delivery.momsn)
+            return 200, "OK (alerts already received)"
         self.wake.set()
         return 200, "OK"
+
+    def _wrong_base(self, imei: str, message: Batch | StatusReply) -> str | None:
+        """Why a message may not come from this modem, if it may not."""
+        if self.config.base(message.base) is None:
+            return f"base {message.base} is not one of this bridge's bases"
+        owner = self.config.base_of_imei(imei)
+        if owner is None or owner.id != message.base:
+            return (f"imei {imei} belongs to base {owner.id if owner else '?'}, the message "
+                    f"says {message.base}")
+        return None
+
+    def _keep_apart(self, delivery: Delivery, state: str, error: str) -> tuple[int, str]:
+        """Keep a post that will not be published, for a person to look at."""
+        status, reason = (403, error) if state == REFUSED else (
+            422, f"data is not a cangw message: {error}")
+        stored = self.store.accept(delivery, time.time(), state, error)
+        log.warning("hq-bridge: imei %s momsn %d %s (%d): %s", delivery.imei, delivery.momsn,
+                    "kept, not published" if stored else "again", status, reason)
+        return status, reason
+
+    def health(self) -> dict[str, Any]:
+        """What `GET /health` answers: the broker, authentication, the deliveries by state."""
+        return {"mqtt": self.link.connected.is_set(), "authenticated": self.secret is not None,
+                **self.store.counts()}
 
     # -- publishing ---------------------------------------------------------------------------
     def publish_pending(self) -> int:
@@ -131,7 +175,8 @@ class HqBridge:
         delivery = stored.delivery
         message = decode_message(delivery.data)  # checked on arrival
         book = self.books.get(message.base, self.default_book)
-        items = publications(message, delivery, book, self.config.mqtt.topic_prefix)
+        earlier = self.store.first_brought_by_others(stored.id, message_ids(message))
+        items = publications(message, delivery, book, self.config.mqtt.topic_prefix, earlier)
         infos = [self.link.publish(topic, payload) for topic, payload in items]
         deadline = time.monotonic() + PUBACK_TIMEOUT
         for info in infos:
@@ -147,45 +192,3 @@ class HqBridge:
         log.info("hq-bridge: %s from %s (momsn %d) published: %d message(s)",
                  type(message).__name__, message.base, delivery.momsn, len(items))
         return True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "cangw-hq-bridge"
-
-    def do_POST(self) -> None:
-        bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self._answer(400, "Content-Length is not a number")
-            return
-        if length > bridge.config.http.max_body or length < 0:
-            self._answer(413, f"body over {bridge.config.http.max_body} bytes")
-            return
-        try:
-            body = self.rfile.read(length)
-            status, reason = bridge.receive(self.path, self.headers.get("Content-Type", ""), body)
-        except Exception:  # one bad post must not stop the bridge
-            log.exception("hq-bridge: error while handling a post")
-            status, reason = 500, "internal error; the post was not kept"
-        self._answer(status, reason)
-
-    def do_GET(self) -> None:
-        bridge: HqBridge = self.server.bridge  # type: ignore[attr-defined]
-        if urlsplit(self.path).path != "/health":
-            self._answer(404, "POST deliveries to " + bridge.config.http.path)
-            return
-        counts = bridge.store.counts()
-        self._answer(200, json.dumps({"mqtt": bridge.link.connected.is_set(), **counts}))
-
-    def _answer(self, status: int, reason: str) -> None:
-        body = (reason + "\n").encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Access lines without the query string (it may hold the shared secret)."""
-        log.debug("%s %s", self.command, urlsplit(self.path).path)

@@ -14,6 +14,9 @@ from gateway.errors import ConfigError
 from gateway.mqtt.config import MqttConfig
 
 BASE_ID = re.compile(r"[A-Z0-9]{2,8}")
+IMEI = re.compile(r"[0-9]{15}")
+MIN_SECRET = 16
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,10 @@ class HttpConfig:
     port: int = 8080
     path: str = "/rockblock"
     secret_file: Path | None = None
-    imeis: list[str] = field(default_factory=list)
+    allow_unauthenticated: bool = False  # a local test only: loopback, and said loudly
     max_body: int = 16384
+    request_timeout: float = 10.0  # seconds for a whole request to arrive
+    max_connections: int = 32  # at once; the next is answered 503
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
@@ -31,26 +36,43 @@ class HttpConfig:
             problems.append(("port", "a TCP port between 1 and 65535"))
         if not self.path.startswith("/"):
             problems.append(("path", "a URL path starting with '/'"))
-        if any(not re.fullmatch(r"\d{15}", imei) for imei in self.imeis):
-            problems.append(("imeis", "a list of 15-digit IMEIs"))
+        if not 0 < self.request_timeout <= 300:
+            problems.append(("request_timeout", "seconds, more than 0 and at most 300"))
+        if not 1 <= self.max_connections <= 1000:
+            problems.append(("max_connections", "1 to 1000"))
+        if self.allow_unauthenticated and self.host not in LOOPBACK:
+            problems.append(("allow_unauthenticated", "false unless host is 127.0.0.1, ::1 or "
+                                                      "localhost (a local test)"))
         return problems
 
     def secret(self) -> str | None:
-        """The shared secret the provider's webhook must carry (never logged)."""
-        if self.secret_file is None:
-            return None
-        return self.secret_file.read_text(encoding="utf-8").strip() or None
+        """The shared secret the provider's webhook must carry (never logged); None only
+        where `allow_unauthenticated` permits it. ConfigError for anything else: without a
+        secret anyone who reaches the port could post forged alerts."""
+        text = self.secret_file.read_text(encoding="utf-8").strip() if self.secret_file else ""
+        if len(text) >= MIN_SECRET or (not text and self.allow_unauthenticated):
+            return text or None
+        problem = (f"{self.secret_file} holds {'no' if not text else 'too short a'} secret"
+                   if self.secret_file else "no secret_file")
+        raise ConfigError(f"[http] secret_file: {problem}; the bridge needs a shared secret of "
+                          f"at least {MIN_SECRET} characters (openssl rand -hex 32), or "
+                          "allow_unauthenticated = true on 127.0.0.1 for a local test")
 
 
 @dataclass(frozen=True)
 class HqBaseConfig:
     id: str
+    imeis: list[str]  # the base's satellite modems: deliveries from them are this base's only
     villages: Path | None = None
     codes: Path | None = None
     command_key_file: Path | None = None
 
     def check(self) -> list[tuple[str, str]]:
-        return [] if BASE_ID.fullmatch(self.id) else [("id", "the base's id, such as 'KWJ'")]
+        if not BASE_ID.fullmatch(self.id):
+            return [("id", "the base's id, such as 'KWJ'")]
+        if not self.imeis or not all(IMEI.fullmatch(imei) for imei in self.imeis):
+            return [("imeis", "the IMEIs (15 digits) of the base's satellite modems")]
+        return []
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,9 @@ class HqConfig:
     def base(self, base_id: str) -> HqBaseConfig | None:
         return next((b for b in self.bases if b.id == base_id), None)
 
+    def base_of_imei(self, imei: str) -> HqBaseConfig | None:
+        return next((b for b in self.bases if imei in b.imeis), None)
+
 
 def hq_config_path(explicit: str | os.PathLike | None) -> Path:
     if explicit:
@@ -76,6 +101,9 @@ def load_hq_config(path: str | os.PathLike) -> HqConfig:
     raw = read_toml(path)
     sections = {"http": HttpConfig, "mqtt": MqttConfig, "store": StoreConfig}
     unknown = sorted(set(raw) - {*sections, "base"})
+    if isinstance(raw.get("http"), dict) and "imeis" in raw["http"]:
+        raise ConfigError(f"{path}: [http] imeis: each [[base]] lists its own modems now "
+                          "(imeis = [...] in its table): a modem may post only for its base")
     if unknown:
         raise ConfigError(f"{path}: unknown section [{unknown[0]}]; expected [http], [mqtt], "
                           "[store] and [[base]] tables")
@@ -93,4 +121,18 @@ def load_hq_config(path: str | os.PathLike) -> HqConfig:
         raise ConfigError(f"{path}: bases are [[base]] tables")
     built["bases"] = tuple(build_section(HqBaseConfig, f"base {index + 1}", entry, path)
                            for index, entry in enumerate(bases))
+    _check_unique(path, built["bases"])
     return HqConfig(source=path, **built)
+
+
+def _check_unique(path: Path, bases: tuple[HqBaseConfig, ...]) -> None:
+    """One table per base, one base per modem."""
+    owners: dict[str, str] = {}
+    for index, base in enumerate(bases):
+        if base.id in [b.id for b in bases[:index]]:
+            raise ConfigError(f"{path}: [base {index + 1}] id: base {base.id} has two tables")
+        for imei in base.imeis:
+            if imei in owners:
+                raise ConfigError(f"{path}: [base {index + 1}] imeis: {imei} is already the "
+                                  f"modem of base {owners[imei]}")
+            owners[imei] = base.id

@@ -37,8 +37,8 @@ class BaseBook:
 
 
 def load_books(config: HqConfig) -> tuple[dict[str, BaseBook], BaseBook]:
-    """Each configured base's book, and the one for bases not configured (built-in code book,
-    no village names)."""
+    """Each configured base's book, and the one for a delivery kept before its base's table
+    was removed (built-in code book, no village names)."""
     default = BaseBook(load_codebook(), {})
     books = {}
     for base in config.bases:
@@ -73,12 +73,15 @@ def alert_row(alert: SatAlert, book: BaseBook, batch: Batch) -> AlertRow:
 
 
 def publications(message: Batch | StatusReply, delivery: Delivery, book: BaseBook,
-                 topic_prefix: str) -> list[tuple[str, bytes]]:
-    """(topic, payload) for everything in one delivery."""
+                 topic_prefix: str, earlier: set[str]) -> list[tuple[str, bytes]]:
+    """(topic, payload) for everything in one delivery but what an `earlier` one brought
+    (ids as gateway.hq.store.message_ids gives them)."""
     satellite = {"imei": delivery.imei, "momsn": delivery.momsn,
                  "transmit_time": delivery.transmit_time}
     prefix = f"{topic_prefix}/{message.base}"
     if isinstance(message, StatusReply):
+        if earlier:
+            return []
         return [(f"{prefix}/events", encode({
             "schema": 1, "event": "satellite_status", "base": message.base,
             "time": iso_utc(message.time), "ping_counter": message.counter,
@@ -91,4 +94,4 @@ def publications(message: Batch | StatusReply, delivery: Delivery, book: BaseBoo
         alert_payload(alert_row(alert, book, message), message.base, book.codebook, _identity,
                       _identity)
         | {"via": "satellite", "text_truncated": alert.text_truncated, "satellite": satellite}))
-        for alert in message.alerts]
+        for alert in message.alerts if message.alert_id(alert) not in earlier]

@@ -3,7 +3,8 @@ MO delivery webhook): checked field by field, so a malformed post gets a 4xx and
 
 Form fields (or the same keys as JSON): `imei`, `momsn`, `transmit_time` (`21-10-31 10:41:50`,
 UTC), `iridium_latitude`, `iridium_longitude`, `data` (the message in hex); `secret` (or the
-query parameter of that name) when the bridge has a shared secret.
+query parameter of that name) when the bridge has a shared secret. Only the IMEIs of the
+configured bases' modems are accepted.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ import datetime as dt
 import hmac
 import json
 import re
+from collections.abc import Collection
 from urllib.parse import parse_qs
 
 from gateway.errors import GatewayError
 from gateway.hq.store import Delivery
+from gateway.sbd.wire import MO_MAX
 
-MO_MAX = 340
+# ASCII only (re.ASCII): Python's \d and int() also take other scripts' digits and "1_0"
+IMEI = re.compile(r"[0-9]{15}", re.ASCII)
+MOMSN = re.compile(r"[0-9]{1,5}", re.ASCII)
+HEX = re.compile(r"(?:[0-9a-fA-F]{2})+", re.ASCII)
+COORDINATE = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{1,12})?", re.ASCII)
+TRANSMIT_TIME = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", re.ASCII)
 
 
 class BadDelivery(GatewayError, ValueError):
@@ -52,23 +60,23 @@ def read_fields(body: bytes, content_type: str, query: str) -> dict[str, str]:
     return fields
 
 
-def parse_delivery(fields: dict[str, str], secret: str | None, imeis: list[str]) -> Delivery:
+def parse_delivery(fields: dict[str, str], secret: str | None, imeis: Collection[str]) -> Delivery:
     if secret is not None and not hmac.compare_digest(fields.get("secret", "").encode(),
                                                       secret.encode()):
         raise BadDelivery(403, "missing or wrong shared secret")
     imei = _required(fields, "imei")
-    if not re.fullmatch(r"\d{15}", imei):
+    if not IMEI.fullmatch(imei):
         raise BadDelivery(400, "imei: expected 15 digits")
-    if imeis and imei not in imeis:
-        raise BadDelivery(403, f"imei {imei} is not one of this bridge's modems")
+    if imei not in imeis:
+        raise BadDelivery(403, f"imei {imei} is not the modem of any base in this bridge's "
+                               "configuration")
     momsn = _required(fields, "momsn")
-    if not momsn.isdigit() or int(momsn) > 65535:
+    if not MOMSN.fullmatch(momsn) or int(momsn) > 65535:
         raise BadDelivery(400, "momsn: expected a number from 0 to 65535")
     data = _required(fields, "data")
-    try:
-        message = bytes.fromhex(data)
-    except ValueError:
-        raise BadDelivery(400, "data: expected the message in hexadecimal") from None
+    if not HEX.fullmatch(data):
+        raise BadDelivery(400, "data: expected the message in hexadecimal")
+    message = bytes.fromhex(data)
     if not 1 <= len(message) <= MO_MAX:
         raise BadDelivery(400, f"data: a message is 1 to {MO_MAX} bytes, got {len(message)}")
     return Delivery(imei, int(momsn), _transmit_time(fields.get("transmit_time")),
@@ -88,6 +96,8 @@ def _transmit_time(value: str | None) -> str | None:
     if not value:
         return None
     try:
+        if not TRANSMIT_TIME.fullmatch(value.strip()):
+            raise ValueError
         moment = dt.datetime.strptime(value.strip(), "%y-%m-%d %H:%M:%S")
     except ValueError:
         raise BadDelivery(400, "transmit_time: expected YY-MM-DD HH:MM:SS") from None
@@ -98,10 +108,9 @@ def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None
     value = fields.get(name, "").strip()
     if not value:
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise BadDelivery(400, f"{name}: expected a number") from None
+    if not COORDINATE.fullmatch(value):
+        raise BadDelivery(400, f"{name}: expected a number")
+    number = float(value)
     if not -limit <= number <= limit:
         raise BadDelivery(400, f"{name}: expected -{limit:.0f} to {limit:.0f}")
     return number

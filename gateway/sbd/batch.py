@@ -25,6 +25,7 @@ CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,14}")
 CODE_TEXT = re.compile(r"[0-9]{1,15}")
 SENDER = re.compile(r"fp-([0-9a-f]{10})")
 CODE_AS_TEXT, NO_CODE = 14, 15
+SEQ_MAX = (1 << 63) - 1  # a signed 64-bit integer, as the base's SQLite keeps it
 
 # head byte
 HAS_EXTRAS, SENDER_REF = 0x08, 0x04
@@ -77,8 +78,8 @@ def encode_batch(base: str, instance: str, alerts: list[SatAlert] | tuple[SatAle
     ordered = sorted(alerts, key=lambda a: a.seq)
     if any(a.seq == b.seq for a, b in itertools.pairwise(ordered)):
         raise ValueError("two alerts with the same sequence number")
-    if ordered[0].seq < 1:
-        raise ValueError("sequence numbers start at 1")
+    if ordered[0].seq < 1 or ordered[-1].seq > SEQ_MAX:
+        raise ValueError("sequence numbers are 1 to 2**63-1")
     reference = min(a.received_at for a in ordered)
     out = bytearray(Header(KIND, base, instance, reference).encode())
     out.append(len(ordered))
@@ -201,6 +202,8 @@ def _read_alert(reader: Reader, where: str, previous_seq: int, previous_time: in
     if language_index >= len(LANGUAGES):
         raise SbdFormatError(f"{where}: language 3 is not defined")
     seq = previous_seq + 1 + reader.varint(f"{where} sequence gap")
+    if seq > SEQ_MAX:
+        raise SbdFormatError(f"{where}: sequence number above 2^63-1")
     received_at = previous_time + unzigzag(reader.varint(f"{where} time"))
     if not 0 <= received_at < 1 << 32:
         raise SbdFormatError(f"{where}: time out of range")
@@ -214,15 +217,20 @@ def _read_alert(reader: Reader, where: str, previous_seq: int, previous_time: in
     code = None if nibble == NO_CODE else str(nibble)
     if nibble == CODE_AS_TEXT:
         code = reader.short_text(f"{where} code", CODE_TEXT)
+        if _code_nibble(code)[1] is None:  # one encoding per code
+            raise SbdFormatError(f"{where}: code {code} is written in the head byte, not as text")
     channel_number = more & CHANNEL_MASK
     if channel_number == CHANNEL_BY_NAME:
         channel = reader.short_text(f"{where} channel", CHANNEL_NAME)
+        if channel in NAMED_CHANNELS:
+            raise SbdFormatError(f"{where}: channel {channel!r} has a number: it is not written "
+                                 "out")
     elif channel_number < len(NAMED_CHANNELS):
         channel = NAMED_CHANNELS[channel_number]
     else:
         raise SbdFormatError(f"{where}: channel number 3 is not defined")
-    parts = reader.varint(f"{where} parts") if more & HAS_PARTS else 1
-    repeats = reader.varint(f"{where} repeats") if more & HAS_REPEATS else 1
+    parts = _more_than_one(reader, f"{where} parts") if more & HAS_PARTS else 1
+    repeats = _more_than_one(reader, f"{where} repeats") if more & HAS_REPEATS else 1
     village = None if extras & NO_VILLAGE else reader.varint(f"{where} village")
     sender = None if extras & NO_SENDER else _read_sender(reader, where, head, senders)
     count = reader.varint(f"{where} count") if extras & HAS_COUNT else None
@@ -232,6 +240,14 @@ def _read_alert(reader: Reader, where: str, previous_seq: int, previous_time: in
                     sender=sender, registered=sender is not None and not extras & UNVERIFIED,
                     partial=bool(extras & PARTIAL), count=count, text=text,
                     text_truncated=bool(extras & TRUNCATED), parts=parts, repeats=repeats)
+
+
+def _more_than_one(reader: Reader, what: str) -> int:
+    """Parts and repeats are written only when not 1, the default (one encoding per value)."""
+    value = reader.varint(what)
+    if value < 2:
+        raise SbdFormatError(f"{what}: {value} written out (absent means 1; less is not allowed)")
+    return value
 
 
 def _read_sender(reader: Reader, where: str, head: int, senders: list[str]) -> str:

@@ -1,7 +1,9 @@
 """The Iridium 9602/9603 SBD modem (a RockBLOCK), by the AT commands of the Iridium ISU AT
 command reference: load a message (AT+SBDWB), run a session (AT+SBDIX), read what headquarters
-sent (AT+SBDRB), clear the buffers (AT+SBDD), check the signal (AT+CSQ), and ring alerts
-(AT+SBDMTA=1, unsolicited SBDRING).
+sent (AT+SBDRB), clear the buffers (AT+SBDD), check the signal (AT+CSQ), ring alerts
+(AT+SBDMTA=1, unsolicited SBDRING), and the signal's changes as they happen (AT+CIER=1,1,1:
+unsolicited +CIEV:0,<bars> and +CIEV:1,<service>), so that a base without signal can wait for
+it rather than poll; a modem that refuses AT+CIER is polled instead.
 
 It shares the AT engine of the GSM modem (gateway/at.py), whose reader never dies and
 keeps unsolicited lines apart. Sending does not clear the modem's MO buffer, so the caller
@@ -17,13 +19,15 @@ import re
 from dataclasses import dataclass
 
 from gateway.at import AtChannel
-from gateway.errors import LinkError
+from gateway.errors import CommandError, LinkError
+from gateway.sbd.wire import MO_MAX
 
 log = logging.getLogger(__name__)
 
-MO_MAX, MT_MAX = 340, 270
 SBDIX = re.compile(r"\+SBDIXA?:\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+)")
-CSQ = re.compile(r"\+CSQF?:\s*(\d+)")
+CSQ = re.compile(r"\+CSQF?:\s*([0-9]+)$")
+CIEV = re.compile(r"\+CIEV:\s*([01]),\s*([0-9])$")
+MAX_BARS = 5
 WRITE_RESULTS = {"0": "loaded", "1": "timed out waiting for the message",
                  "2": "checksum refused", "3": "size refused"}
 
@@ -68,6 +72,16 @@ class SessionResult:
         return self.mt_status == 1
 
 
+@dataclass(frozen=True)
+class Indications:
+    """What the modem announced by itself since the last look."""
+
+    rings: int = 0  # SBDRING: headquarters has a message waiting
+    signal: int | None = None  # the latest +CIEV signal (service lost counts as 0)
+    service: bool | None = None  # the latest +CIEV service availability
+    dropped: bool = False  # the signal fell to 0 meanwhile (it may be back already)
+
+
 class SbdModem:
     def __init__(self, port: str, baudrate: int = 19200, command_timeout: float = 10.0,
                  session_timeout: float = 90.0, ring_alerts: bool = True):
@@ -75,6 +89,7 @@ class SbdModem:
         self.session_timeout = session_timeout
         self.ring_alerts = ring_alerts
         self.imei: str | None = None
+        self.indicates_signal = False  # the modem reports signal changes (+CIEV)
 
     def open(self) -> None:
         """Open the port and set the modem up: no echo, no flow control (a 3-wire RockBLOCK),
@@ -87,11 +102,20 @@ class SbdModem:
             if self.ring_alerts:
                 self.channel.command("AT+SBDMTA=1")
             self.clear_mo()
+            self.indicates_signal = self._report_signal_changes()
             lines = self.channel.command("AT+CGSN")
             self.imei = next((line for line in lines if line.isdigit()), None)
         except LinkError:
             self.close()
             raise
+
+    def _report_signal_changes(self) -> bool:
+        try:
+            self.channel.command("AT+CIER=1,1,1")
+        except CommandError:
+            log.info("SBD modem: no signal indications (AT+CIER refused); the signal is polled")
+            return False
+        return True
 
     def close(self) -> None:
         self.channel.close()
@@ -102,9 +126,9 @@ class SbdModem:
             self.channel.default_timeout, 15.0))
         for line in lines:
             match = CSQ.match(line)
-            if match:
+            if match and int(match.group(1)) <= MAX_BARS:
                 return int(match.group(1))
-        raise LinkError(f"AT+CSQ: no signal value in {lines!r}")
+        raise LinkError(f"AT+CSQ: no signal value from 0 to {MAX_BARS} in {lines!r}")
 
     def load(self, message: bytes) -> None:
         """Put a message in the MO buffer (AT+SBDWB with its checksum)."""
@@ -141,15 +165,27 @@ class SbdModem:
         if "0" not in lines:
             raise LinkError(f"AT+SBDD0: buffer not cleared ({lines!r})")
 
-    def rings(self) -> int:
-        """How many SBDRING ring alerts arrived since the last call (other lines are logged)."""
-        count = 0
+    def indications(self) -> Indications:
+        """The ring alerts and signal changes announced since the last call (other lines are
+        logged)."""
+        rings, signal, service, dropped = 0, None, None, False
         while True:
             try:
                 _, line = self.channel.urcs.get_nowait()
             except queue.Empty:
-                return count
+                return Indications(rings, signal, service, dropped)
+            match = CIEV.match(line)
             if line.startswith("SBDRING"):
-                count += 1
+                rings += 1
+            elif match and match.group(1) == "0" and int(match.group(2)) <= MAX_BARS:
+                signal = int(match.group(2))
+            elif match and match.group(1) == "1" and match.group(2) in "01":
+                service = match.group(2) == "1"
+                if not service:
+                    signal = 0
+                elif signal == 0:
+                    signal = None  # back, with bars not announced yet
             else:
                 log.debug("SBD modem: unsolicited %r ignored", line)
+                continue
+            dropped = dropped or signal == 0

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 from gateway.alerts.payload import publishable_count
 from gateway.sbd.batch import SatAlert, encode_batch
+from gateway.sbd.wire import MO_MAX
 from gateway.store.alerts import AlertRow
 
-MO_MAX = 340  # the most a 9602 sends in one message
 CREDIT_BYTES = 50  # billed per 50 bytes or part thereof
 TEXT_CAP = 32  # bytes of free text an alert with a code may take
 UNPARSED_TEXT_CAP = 80  # an unparsed report is all text: it may take more

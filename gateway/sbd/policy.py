@@ -17,14 +17,16 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway import features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
-from gateway.sbd.batch import MAX_ALERTS
-from gateway.sbd.packing import CREDIT_BYTES, MO_MAX, credits, pack, to_sat_alert
-from gateway.sbd.reply import StatusReply, encode_reply
+from gateway.sbd.batch import MAX_ALERTS, SatAlert, encode_batch
+from gateway.sbd.packing import CREDIT_BYTES, credits, pack, to_sat_alert
+from gateway.sbd.reply import StatusReply, encode_reply, links_text
+from gateway.sbd.wire import MO_MAX
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
@@ -33,9 +35,11 @@ from gateway.timeutil import day_start, local_zone
 
 log = logging.getLogger(__name__)
 
+Pseudonymiser = Callable[[str | None], str | None]
 RETRY_STEPS = ((2, 5.0), (4, 30.0))  # (up to this many failures in a row, random delay up to)
 RETRY_LONG = 300.0
 REGISTRATION_WAIT = 180.0  # MO status 36
+REGISTRATION_STATUS = 36
 
 
 def retry_delay(failures: int, mo_status: int | None = None,
@@ -44,7 +48,7 @@ def retry_delay(failures: int, mo_status: int | None = None,
     chooser = chooser or random.Random()
     delay = next((chooser.uniform(0, limit) for upto, limit in RETRY_STEPS if failures <= upto),
                  RETRY_LONG)
-    return max(delay, REGISTRATION_WAIT) if mo_status == 36 else delay
+    return max(delay, REGISTRATION_WAIT) if mo_status == REGISTRATION_STATUS else delay
 
 
 @dataclass(frozen=True)
@@ -97,11 +101,12 @@ class SatellitePolicy:
         candidates, row_of = [], {}
         for row in rows:
             alert = alert_store.get(db, row.alert_id) if row.alert_id else None
-            if alert is None:
+            sat, problem = self._carried(alert, pseudonymise) if alert else (None, "alert missing")
+            if sat is None:
+                log.warning("satellite: outbox row %d: %s; it will not go", row.id, problem)
                 with self.store.transaction():
-                    outbox.mark_attempt_failed(db, row.id, "alert missing", now, 1)
+                    outbox.mark_attempt_failed(db, row.id, problem or "", now, 1)
                 continue
-            sat = to_sat_alert(alert, pseudonymise, self.registry.redact)
             candidates.append(sat)
             row_of[sat.seq] = row.id
         packed = pack(self.config.base.id, self.store.instance, candidates, room) \
@@ -111,10 +116,21 @@ class SatellitePolicy:
         return Outgoing("alerts", packed.data, tuple(row_of[a.seq] for a in packed.alerts),
                         len(packed.alerts))
 
+    def _carried(self, alert: alert_store.AlertRow, pseudonymise: Pseudonymiser
+                 ) -> tuple[SatAlert | None, str | None]:
+        """The alert as the satellite carries it, or why the format cannot carry it (a village
+        numbered -1, a language it has no number for): that one alert must not stop the rest."""
+        sat = to_sat_alert(alert, pseudonymise, self.registry.redact)
+        try:
+            encode_batch(self.config.base.id, self.store.instance, [sat])
+        except ValueError as exc:
+            return None, f"cannot go by satellite: {exc}"
+        return sat, None
+
     def _status_reply(self, request: dict, now: float, signal: int | None) -> bytes:
         db = self.store.db
-        links = " ".join(f"{name}={info['state']}"
-                         for name, info in link_status.all_links(db).items())
+        links = links_text({name: str(info["state"])
+                            for name, info in link_status.all_links(db).items()})
         last = alert_store.last_received_at(db)
         last_seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM alerts").fetchone()[0] \
             if last is not None else 0
@@ -125,7 +141,7 @@ class SatellitePolicy:
             daily_credit_budget=self.sbd.daily_credit_budget,
             waiting=sbd_store.waiting(db, now),
             undelivered=sbd_store.undelivered(db, features.primary_destinations()),
-            last_seq=int(last_seq), links=links[:255] or "-"))
+            last_seq=int(last_seq), links=links))
 
 
 def satellite_counts(store: Store, config: Config, now: float) -> dict:

@@ -4,6 +4,7 @@ tells a reply from an alert batch (docs/sbd-format.md)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.errors import SbdFormatError
@@ -11,9 +12,10 @@ from gateway.sbd import batch
 from gateway.sbd.wire import Header, Reader, short_text, varint
 
 KIND = 0x02
-UNKNOWN_SIGNAL = 0xFF
+MAX_SIGNAL, UNKNOWN_SIGNAL = 5, 0xFF
 U16 = 0xFFFF
-LINKS_TEXT = re.compile(r"[ -~]{1,255}")
+LINK = re.compile(r"[a-z][a-z0-9_]{0,14}=[a-z][a-z0-9_]{0,14}")
+LINKS_TEXT = re.compile(rf"-|{LINK.pattern}(?: {LINK.pattern})*")  # "-": no link
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,22 @@ class StatusReply:
     links: str  # "gsm=up mqtt=down hf=up"
 
 
+def links_text(states: Mapping[str, str]) -> str:
+    """Each link's state as the reply carries it (`gsm=up mqtt=down`): whole pairs within 255
+    bytes, leaving out any name or state outside the grammar; "-" for none."""
+    text = ""
+    for pair in (f"{name}={state}" for name, state in states.items()):
+        if LINK.fullmatch(pair) and len(text) + bool(text) + len(pair) <= 255:
+            text = f"{text} {pair}" if text else pair
+    return text or "-"
+
+
 def encode_reply(reply: StatusReply) -> bytes:
     """Counts above 65535 are sent as 65535 ("that many or more")."""
-    if reply.signal is not None and not 0 <= reply.signal < UNKNOWN_SIGNAL:
-        raise ValueError(f"signal {reply.signal}: 0 to 254")
+    if reply.signal is not None and not 0 <= reply.signal <= MAX_SIGNAL:
+        raise ValueError(f"signal {reply.signal}: 0 to {MAX_SIGNAL}")
+    if not LINKS_TEXT.fullmatch(reply.links) or len(reply.links) > 255:
+        raise ValueError(f"links {reply.links!r}: name=state pairs (links_text), or '-'")
     if not 0 <= reply.counter < 1 << 32:
         raise ValueError("counter does not fit 32 bits")
     out = bytearray(Header(KIND, reply.base, reply.instance, reply.time).encode())
@@ -44,13 +58,15 @@ def encode_reply(reply: StatusReply) -> bytes:
                   reply.undelivered):
         out += min(max(value, 0), U16).to_bytes(2, "big")
     out += varint(reply.last_seq)
-    out += short_text(reply.links or "-", "links")
+    out += short_text(reply.links, "links")
     return bytes(out)
 
 
 def read_reply(reader: Reader, header: Header) -> StatusReply:
     counter = reader.uint(4, "counter")
     signal = reader.byte("signal")
+    if MAX_SIGNAL < signal < UNKNOWN_SIGNAL:
+        raise SbdFormatError(f"signal {signal}: 0 to {MAX_SIGNAL}, or 255 (unknown)")
     used, budget, waiting, undelivered = (
         reader.uint(2, name) for name in
         ("credits used today", "daily credit budget", "waiting", "undelivered"))

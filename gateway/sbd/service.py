@@ -5,8 +5,11 @@ alerts past their `fallback_after`, within the day's credits) or headquarters ha
 waiting (ring alert, or one queued after the last session), check the signal and run a session.
 A message counts as sent only on an MO status of 0-4; its rows are marked done and its credits
 counted in the same transaction, and only then is the modem's MO buffer cleared. A failed
-session leaves every row pending and waits by Iridium's back-off. A lost port or a session
-that never answers raises LinkError: the Worker reopens the modem with backoff.
+session leaves every row pending and waits by Iridium's back-off. No signal is not a failed
+session: nothing is tried, and the worker waits for the modem to say the signal is back
+(+CIEV; or polls AT+CSQ every SIGNAL_POLL s if it cannot) and tries at once. A ring alert, or
+the signal coming back, also cuts a back-off short: the network is there again. A lost port or
+a session that never answers raises LinkError: the Worker reopens the modem with backoff.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.errors import CommandRejected, ConfigError, LinkError, ModemTimeout, SbdFormatError
 from gateway.sbd import commands
-from gateway.sbd.link import SbdModem, SessionResult
-from gateway.sbd.policy import Outgoing, SatellitePolicy, queue_status_reply, retry_delay
+from gateway.sbd.link import Indications, SbdModem, SessionResult
+from gateway.sbd.policy import (
+    REGISTRATION_STATUS,
+    Outgoing,
+    SatellitePolicy,
+    queue_status_reply,
+    retry_delay,
+)
 from gateway.store import links as link_status
 from gateway.store import outbox
 from gateway.store import sbd as sbd_store
@@ -30,6 +39,7 @@ from gateway.workers import Notifier, StoreWorker
 log = logging.getLogger(__name__)
 
 TURN = 1.0
+SIGNAL_POLL = 10.0  # seconds between AT+CSQ while alerts wait at signal 0, without +CIEV
 
 
 class SbdService(StoreWorker):
@@ -46,6 +56,8 @@ class SbdService(StoreWorker):
         self.signal: int | None = None
         self.failures = 0
         self.retry_at = 0.0
+        self.retry_firm = False  # MO status 36: not even a ring shortens this wait
+        self._no_signal_noted = False
         self.rings = 0
         self.mt_waiting = False
         self._signal_at = 0.0
@@ -66,9 +78,10 @@ class SbdService(StoreWorker):
             self.modem = modem
             log.info("satellite modem on %s ready (IMEI %s)", self.sbd.port, modem.imei)
             self._refresh_signal()
+            self.up.set()  # the link is up even at signal 0: it is waiting for the sky
             while not self.stopping.is_set():
                 self.beat()
-                self.rings += modem.rings()
+                self._take_indications(modem.indications())
                 self._turn()
                 self._record_status()
                 self.notifier.wait("sbd", TURN)
@@ -95,6 +108,22 @@ class SbdService(StoreWorker):
             return None
 
     # -- one turn -----------------------------------------------------------------------------
+    def _take_indications(self, news: Indications) -> None:
+        """Rings and signal changes the modem announced; either ends a back-off (not the wait
+        Iridium asks for after MO status 36)."""
+        self.rings += news.rings
+        was = self.signal
+        if news.signal is not None:
+            self.signal, self._signal_at = news.signal, time.monotonic()
+        if news.rings or (news.signal is None and news.service):
+            self._signal_at = 0.0  # the network is there: read the bars before the session
+        returned = (was == 0 or news.dropped) and bool(news.signal or (
+            news.signal is None and news.service))
+        if (news.rings or returned) and self.retry_at > time.time() and not self.retry_firm:
+            log.info("satellite: the network is back (%s): trying now, not in %.0f s",
+                     "ring alert" if news.rings else "signal", self.retry_at - time.time())
+            self.failures, self.retry_at = 0, 0.0
+
     def _turn(self) -> None:
         now = time.time()
         if now < self.retry_at:
@@ -102,14 +131,33 @@ class SbdService(StoreWorker):
         outgoing = self._policy().next_message(now, self.signal)
         self._note_budget(now, outgoing)
         fetch = self.rings > 0 or self.mt_waiting
+        since_check = time.monotonic() - self._signal_at
         if outgoing is None and not fetch:
-            if time.monotonic() - self._signal_at > self.sbd.signal_interval:
+            if since_check > self.sbd.signal_interval:
                 self._refresh_signal()
             return
+        if self.signal == 0 and since_check < self._signal_poll():
+            return  # waiting for the sky: +CIEV (or the next poll) says when it is back
         if self._refresh_signal() == 0:
-            self._failed(now, "no signal", None)
+            self._wait_for_signal(outgoing)
             return
+        if self._no_signal_noted:
+            log.info("satellite: signal back (%d): sending what waited", self.signal)
+            self._no_signal_noted = False
         self._session(outgoing, now)
+
+    def _signal_poll(self) -> float:
+        """How long to trust a reading of 0: a modem that announces changes is asked again
+        only now and then, in case an announcement was missed."""
+        return self.sbd.signal_interval if self._modem().indicates_signal else SIGNAL_POLL
+
+    def _wait_for_signal(self, outgoing: Outgoing | None) -> None:
+        """No signal: no session, no failure counted, no back-off; said once per outage."""
+        if not self._no_signal_noted:
+            log.warning("satellite: no signal; %s waits and goes as soon as the signal is back",
+                        f"a {outgoing.kind} message" if outgoing else "a message from "
+                        "headquarters")
+            self._no_signal_noted = True
 
     def _refresh_signal(self) -> int:
         self.signal = self._modem().signal()
@@ -151,7 +199,7 @@ class SbdService(StoreWorker):
                                                  result))
             for row_id in outgoing.rows if outgoing else ():
                 outbox.mark_done(db, row_id, time.time())
-        self.failures, self.retry_at = 0, 0.0
+        self.failures, self.retry_at, self.retry_firm = 0, 0.0, False
         if outgoing is not None:
             log.info("satellite: sent %s", what)
 
@@ -160,6 +208,7 @@ class SbdService(StoreWorker):
         self.failures += 1
         delay = retry_delay(self.failures, result.mo_status if result else None)
         self.retry_at = time.time() + delay
+        self.retry_firm = result is not None and result.mo_status == REGISTRATION_STATUS
         kind = outgoing.kind if outgoing else "mailbox"
         with self._store().transaction() as db:
             sbd_store.record_session(db, _record(started, kind, f"failed: {reason}", None,
@@ -186,8 +235,9 @@ class SbdService(StoreWorker):
             try:
                 if self.key is None:
                     raise CommandRejected("no command key configured")
-                command = commands.verify(self.key, self.config.base.id, message,
-                                          sbd_store.last_accepted_counter(db))
+                base = self.config.base.id
+                command = commands.verify(self.key, base, message, commands.last_counter(
+                    self.key, base, sbd_store.accepted_commands(db)))
             except (CommandRejected, SbdFormatError) as exc:
                 sbd_store.record_command(db, message, mtmsn, f"refused: {exc}")
                 log.warning("satellite: message from headquarters (MTMSN %d, %d bytes) refused: "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gateway.errors import SbdFormatError
 
 MAX_VARINT_BYTES = 10  # 64-bit values
+MO_MAX, MT_MAX = 340, 270  # bytes a 9602/9603 sends, receives in one message
 BASE_ID = re.compile(r"[A-Z0-9]{2,8}")
 INSTANCE = re.compile(r"[0-9a-f]{4}")
 
@@ -122,6 +123,9 @@ class Header:
 
     @classmethod
     def read(cls, reader: Reader) -> Header:
+        if len(reader.data) > MO_MAX:
+            raise SbdFormatError(f"the message is {len(reader.data)} bytes, longer than {MO_MAX} "
+                                 "bytes: no base sends that")
         kind = reader.byte("format byte")
         base = reader.short_text("base id", BASE_ID)
         instance = reader.take(2, "store instance").hex()

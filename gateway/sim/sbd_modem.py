@@ -3,10 +3,12 @@
 It speaks the AT commands of the Iridium ISU AT command reference that an SBD application
 uses: AT+SBDWB with its READY prompt, binary message and 2-byte checksum; AT+SBDIX/SBDIXA
 sessions with the six-field +SBDIX reply; AT+SBDRB's binary reply; AT+SBDD; AT+CSQ (0-5);
-AT+SBDMTA and the unsolicited SBDRING; AT+CGSN. Like the real modem, a successful session does
-not clear the MO buffer, and MOMSN counts the messages sent.
+AT+SBDMTA and the unsolicited SBDRING; AT+CIER and its +CIEV:0,<bars> (signal) and
++CIEV:1,<0|1> (service) indications, sent when the value changes; AT+CGSN. Like the real
+modem, a successful session does not clear the MO buffer, and MOMSN counts the messages sent.
 
-Faults for the tests: `signal` (0: no signal, every session fails with MO status 32),
+Faults for the tests: `signal` (0: no signal, every session fails with MO status 32;
+`indications=False` makes the modem refuse AT+CIER, as an older one would),
 `fault` = an MO status to fail sessions with (32, 35, 36, ...) or "timeout" (the session
 never answers), and `queue_mt()` (a message from headquarters waits at the gateway; with
 ring alerts on, the modem announces it with SBDRING).
@@ -19,7 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.sbd.link import MO_MAX, MT_MAX, checksum
+from gateway.sbd.link import checksum
+from gateway.sbd.wire import MO_MAX, MT_MAX
 from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)
@@ -44,9 +47,11 @@ class SimulatedSbdModem(PtyDevice):
     thread_name = "sim-sbd"
 
     def __init__(self, baudrate: int = 19200, signal: int = 4, link: Path | None = None,
-                 session_time: float = 0.1):
+                 session_time: float = 0.1, indications: bool = True):
         super().__init__(baudrate, link)
-        self.signal = signal
+        self._signal = signal
+        self.indications = indications
+        self.reporting = (False, False, False)  # AT+CIER: mode, signal, service
         self.fault: int | str | None = None
         self.session_time = session_time
         self.echo = True
@@ -70,6 +75,21 @@ class SimulatedSbdModem(PtyDevice):
             self._mt_queue.append(message)
             if self.ring_alerts:
                 self._write("\r\nSBDRING\r\n")
+
+    @property
+    def signal(self) -> int:
+        return self._signal
+
+    @signal.setter
+    def signal(self, bars: int) -> None:
+        """The sky changes: with AT+CIER on, the modem says so (+CIEV) at once."""
+        with self._lock:
+            before, self._signal = self._signal, bars
+            enabled, signal_on, service_on = self.reporting
+            if enabled and signal_on and bars != before:
+                self._write(f"\r\n+CIEV:0,{bars}\r\n")
+            if enabled and service_on and (bars > 0) != (before > 0):
+                self._write(f"\r\n+CIEV:1,{int(bars > 0)}\r\n")
 
     @property
     def mt_queued(self) -> int:
@@ -124,6 +144,8 @@ class SimulatedSbdModem(PtyDevice):
             self._reply(*simple[command])
         elif command in ("AT+CSQ", "AT+CSQF"):
             self._reply(f"+CSQ:{self.signal}")
+        elif command.startswith("AT+CIER") and self.indications:
+            self._indicator_reporting(command)
         elif command == "AT+SBDMTA?":
             self._reply(f"+SBDMTA:{int(self.ring_alerts)}")
         elif command.startswith("AT+SBDWB="):
@@ -143,6 +165,18 @@ class SimulatedSbdModem(PtyDevice):
             self._reply("0")
         else:
             self._write("\r\nERROR\r\n")
+
+    def _indicator_reporting(self, command: str) -> None:
+        if command == "AT+CIER?":
+            self._reply("+CIER:{},{},{}".format(*(int(flag) for flag in self.reporting)))
+            return
+        values = command.partition("=")[2].split(",") if "=" in command else []
+        if not all(value in ("0", "1") for value in values) or len(values) > 5:
+            self._write("\r\nERROR\r\n")
+            return
+        flags = [value == "1" for value in values[:3]] + [False] * 3
+        self.reporting = (flags[0], flags[1], flags[2])
+        self._reply()
 
     def _start_write(self, argument: str) -> None:
         size = int(argument) if argument.isdigit() else 0

@@ -70,10 +70,10 @@ def undelivered(db: Database, destinations: list[str]) -> int:
     return int(row[0])
 
 
-def last_accepted_counter(db: Database) -> int:
-    row = db.execute("SELECT COALESCE(MAX(counter), 0) FROM sbd_commands WHERE accepted = 1"
-                     ).fetchone()
-    return int(row[0])
+def accepted_commands(db: Database) -> list[bytes]:
+    """Every command accepted so far, raw (whose key signed which is for commands.py)."""
+    return [bytes.fromhex(row[0]) for row in db.execute(
+        "SELECT raw FROM sbd_commands WHERE accepted = 1").fetchall()]
 
 
 def record_command(db: Database, raw: bytes, mtmsn: int | None, outcome: str,

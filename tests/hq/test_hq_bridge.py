@@ -38,15 +38,18 @@ SCHEMA_1 = {"schema", "id", "ref", "base", "channel", "received_at", "code", "co
             "heard_via"}
 
 
-def write_hq_config(folder, mqtt_port, http_port, extra=""):
+def write_hq_config(folder, mqtt_port, http_port, extra="", bases="",
+                    secret_line='secret_file = "secret"'):
+    """hq.toml for base KWJ (modem IMEI); `extra`: more [http] lines; `bases`: more tables."""
     (folder / "secret").write_text(SECRET + "\n")
     (folder / "kwj.key").write_text(KEY)
     (folder / "kwj-villages.csv").write_text("number,name\n12,Kamango\n204,Mutwanga\n")
     path = folder / "hq.toml"
     path.write_text(
-        f'[http]\nhost = "127.0.0.1"\nport = {http_port}\nsecret_file = "secret"\n{extra}\n'
+        f'[http]\nhost = "127.0.0.1"\nport = {http_port}\n{secret_line}\n{extra}\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n\n[store]\npath = "hq.db"\n\n'
-        '[[base]]\nid = "KWJ"\nvillages = "kwj-villages.csv"\ncommand_key_file = "kwj.key"\n')
+        f'[[base]]\nid = "KWJ"\nimeis = ["{IMEI}"]\nvillages = "kwj-villages.csv"\n'
+        f'command_key_file = "kwj.key"\n{bases}')
     return path
 
 
@@ -125,8 +128,10 @@ def test_each_alert_is_published_once_in_the_bases_own_json(bridge):
     # the same fields as the alert a base publishes over the internet, plus the satellite's
     assert set(first) == SCHEMA_1 | {"via", "text_truncated", "satellite"}
     assert post(port, delivery()) == (200, "OK (already received)\n")
-    assert post(port, delivery(momsn=8)) == (200, "OK\n")
-    wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 6, 15, what="the second delivery")
+    later = encode_batch("KWJ", "71b6", [SatAlert(seq=197, received_at=1_790_000_100, code="3",
+                                                  village=12, sender="fp-ef6f0623a3")])
+    assert post(port, delivery(momsn=8, data=later)) == (200, "OK\n")
+    wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 4, 15, what="the second delivery")
     wait_for(lambda: query(db, "SELECT momsn, state FROM deliveries ORDER BY id") == [
         (7, "published"), (8, "published")], 15, what="both deliveries marked published")
 
@@ -140,6 +145,18 @@ MALFORMED = [
     ({"transmit_time": "yesterday"}, 400, "transmit_time: expected YY-MM-DD HH:MM:SS"),
     ({"iridium_latitude": "91"}, 400, "iridium_latitude: expected -90 to 90"),
     ({"secret": "guess"}, 403, "missing or wrong shared secret"),
+    # digits are ASCII digits, numbers within their range: never a 500
+    ({"momsn": "9" * 5000}, 400, "momsn: expected a number from 0 to 65535"),
+    ({"momsn": "\u0663"}, 400, "momsn: expected a number from 0 to 65535"),
+    ({"momsn": "1_0"}, 400, "momsn: expected a number from 0 to 65535"),
+    ({"imei": "\u0663" * 15}, 400, "imei: expected 15 digits"),
+    ({"imei": "\uff13" * 15}, 400, "imei: expected 15 digits"),
+    ({"iridium_latitude": "\u0663"}, 400, "iridium_latitude: expected a number"),
+    ({"iridium_longitude": "1_0"}, 400, "iridium_longitude: expected a number"),
+    ({"iridium_longitude": "nan"}, 400, "iridium_longitude: expected a number"),
+    ({"iridium_latitude": "1" * 5000}, 400, "iridium_latitude: expected a number"),
+    ({"transmit_time": "\u0662\u0666-09-21 14:33:20"}, 400, "transmit_time: expected YY-MM-DD"),
+    ({"data": "07 ff"}, 400, "data: expected the message in hexadecimal"),
     ({"data": "07ff"}, 422, "data is not a cangw message: message ends inside base id"),
 ]
 
@@ -167,6 +184,11 @@ def test_requests_that_are_not_deliveries(bridge):
     assert post(port, body=b"x" * 20000)[0] == 413
     assert post(port, body=json.dumps(delivery(momsn=9)).encode(),
                 content_type="application/json") == (200, "OK\n")
+    for length in ("\u0663", "1_0", "+3", "9" * 5000):
+        with socket_to(port) as sock:
+            sock.sendall(f"POST /rockblock HTTP/1.0\r\nContent-Length: {length}\r\n\r\n"
+                         .encode())
+            assert sock.recv(100).startswith(b"HTTP/1.0 400"), length
     with socket_to(port) as sock:  # not HTTP at all
         sock.sendall(b"\x00\x01garbage\r\n\r\n")
     assert _health(port) is not None
@@ -200,7 +222,7 @@ def test_deliveries_wait_for_a_broker_that_is_down(tmp_path):
     with running_bridge(config):
         wait_for(lambda: _health(http_port), 15, what="the bridge listening")
         assert post(http_port, delivery()) == (200, "OK\n")
-        assert _health(http_port) == {"mqtt": False, "pending": 1}
+        assert _health(http_port) == {"mqtt": False, "authenticated": True, "pending": 1}
         with Broker(broker_port) as broker, MqttListener(broker.port) as listener:
             wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 3, 60,
                      what="the alerts once the broker is up")
@@ -236,4 +258,6 @@ def test_the_example_hq_config_is_valid():
 
     config = load_hq_config(Path(__file__).parents[2] / "firmware-config" / "hq.example.toml")
     assert config.http.path == "/rockblock" and config.mqtt.topic_prefix == "can/v1"
-    assert config.base("KWJ").command_key_file is not None
+    kwj = config.base("KWJ")
+    assert kwj.command_key_file is not None and kwj.villages is not None and kwj.imeis
+    assert config.http.secret_file is not None and not config.http.allow_unauthenticated

@@ -60,3 +60,19 @@ def test_an_alert_crosses_the_satellite_and_mqtt_later_merges_by_id(tmp_path, mo
                      " ON a.id = o.alert_id WHERE a.seq = 1 AND o.destination != 'sms'"
                      " ORDER BY o.destination") == [("mqtt", "done", None), ("sbd", "done", None)]
     assert status["credits_used_today"] == 1 and status["waiting"] == 0
+
+
+def test_the_daemon_is_ready_as_soon_as_the_satellite_modem_answers(tmp_path):
+    """READY=1 says "running" once the modem is open, not "not up yet: sbd" after 30 s."""
+    from tests.test_supervision import NotifySocket
+
+    notify = NotifySocket(tmp_path)
+    try:
+        with SimulatedSbdModem(session_time=0.05) as satellite:
+            config = write_config(tmp_path, extra=f'\n[sbd]\nport = "{satellite.path}"\n')
+            with DaemonProcess(config, env={"NOTIFY_SOCKET": str(notify.path)}) as daemon:
+                wait_for(lambda: notify.times("READY=1"), 15, what="READY=1")
+                assert daemon.stop() == 0
+        assert "STATUS=running" in [line for _, line in notify.received]
+    finally:
+        notify.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import LinkError, ModemTimeout
-from gateway.sbd.link import SbdModem, checksum
+from gateway.sbd.link import Indications, SbdModem, checksum
 from gateway.sim.harness import wait_for
 from gateway.sim.sbd_modem import SimulatedSbdModem
 
@@ -86,7 +86,7 @@ def test_a_session_that_never_answers_times_out_and_the_link_recovers(sbd):
 def test_a_queued_mt_message_rings_and_is_read(sbd):
     sim, modem = sbd
     sim.queue_mt(AWKWARD)
-    wait_for(lambda: modem.rings(), what="SBDRING")
+    wait_for(lambda: modem.indications().rings, what="SBDRING")
     result = modem.session(answer_ring=True)
     assert result.mt_received and result.mt_length == len(AWKWARD) and result.mt_queued == 0
     assert modem.read_mt() == AWKWARD
@@ -100,7 +100,32 @@ def test_a_ring_during_a_command_is_kept(sbd):
     result = modem.session()
     assert result.mt_received and result.mt_queued == 1
     assert modem.read_mt() == b"\x81first"
-    assert modem.rings() == 2
+    assert modem.indications().rings == 2
+
+
+def test_signal_changes_are_announced_by_the_modem(sbd):
+    sim, modem = sbd
+    assert modem.indicates_signal and sim.reporting == (True, True, True)
+    sim.signal = 0
+    wait_for(lambda: modem.channel.urcs.qsize() >= 2, what="+CIEV:0,0 and +CIEV:1,0")
+    assert modem.indications() == Indications(signal=0, service=False, dropped=True)
+    sim.signal = 2
+    sim.signal = 3
+    wait_for(lambda: modem.channel.urcs.qsize() >= 3, what="three +CIEV lines")
+    assert modem.indications() == Indications(signal=3, service=True)
+    assert modem.signal() == 3
+
+
+def test_a_modem_without_indications_is_polled():
+    with SimulatedSbdModem(indications=False, signal=0) as sim:
+        modem = SbdModem(sim.path)
+        modem.open()
+        try:
+            assert not modem.indicates_signal and modem.signal() == 0
+            sim.signal = 5
+            assert modem.indications() == Indications() and modem.signal() == 5
+        finally:
+            modem.close()
 
 
 def test_a_size_the_modem_refuses_is_an_error(sbd):

@@ -13,6 +13,7 @@ import pytest
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.pipeline import Pipeline
 from gateway.config import load_config
+from gateway.model import Village
 from gateway.mqtt.service import MqttService
 from gateway.sbd import commands, policy
 from gateway.sbd.batch import Batch, decode_batch
@@ -191,19 +192,6 @@ def _starts(config):
                                        "SELECT started_at FROM sbd_sessions ORDER BY id")]
 
 
-def test_no_signal_means_no_session(tmp_path, sim):
-    config = configure(tmp_path, sim.path)
-    record(config, EXTREME)
-    sim.signal = 0
-    with sbd_worker(config):
-        wait_for(lambda: link(config).get("state") == "no_signal", 15, what="no_signal")
-        time.sleep(1)
-        assert sim.sessions == [] and sim.sent == []
-        sim.signal = 3
-        wait_for(lambda: sim.sent, 15, what="the message once the signal is back")
-        wait_for(lambda: link(config).get("state") == "up", 10, what="up again")
-
-
 def test_a_session_that_hangs_reopens_the_modem_and_sends_later(tmp_path, sim):
     config = configure(tmp_path, sim.path)
     record(config, EXTREME)
@@ -248,6 +236,26 @@ def test_a_ping_rings_and_is_answered_with_a_status_reply_once(tmp_path, sim):
                                   "last accepted 1790000000")
     assert outcomes[2][1] == 0 and "authentication failed" in outcomes[2][2]
     assert outcomes[3] == ("broadcast", 1, "not supported yet")
+
+
+def test_a_counter_far_ahead_cannot_lock_headquarters_out(tmp_path, sim):
+    """A valid command with counter 2**32-1 is refused once a counter was accepted; a new key
+    starts the counter afresh (docs/sbd-format.md, "Rotating the key")."""
+    config = configure(tmp_path, sim.path)
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        for counter in (1_790_000_000, 2**32 - 1, 1_790_000_100):
+            sim.queue_mt(ping(counter))
+        wait_for(lambda: len(sim.sent) == 2, 20, what="two status replies")
+    assert [decode_message(m).counter for _, m in sim.sent] == [1_790_000_000, 1_790_000_100]
+    assert "more than a year ahead" in query(config.store.path, "SELECT outcome FROM"
+                                             " sbd_commands ORDER BY id")[1][0]
+    (tmp_path / "command.key").write_text("a-new-key-after-the-rotation-0123\n")
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        sim.queue_mt(ping(7, key="a-new-key-after-the-rotation-0123"))
+        wait_for(lambda: len(sim.sent) == 3, 20, what="the reply to the new key's first ping")
+    assert decode_message(sim.sent[2][1]).counter == 7
 
 
 def test_without_a_key_every_command_is_refused(tmp_path, sim):
@@ -300,3 +308,75 @@ def test_a_ring_during_an_outage_is_fetched_once_the_network_is_back(tmp_path, s
         wait_for(lambda: sim.sent, 20, what="the status reply")
     assert sim.sessions[0].command == "AT+SBDIXA"
     assert decode_message(sim.sent[0][1]).counter == 42
+
+
+@pytest.fixture
+def long_backoff(monkeypatch):
+    """Iridium's real back-off (minutes): a test that waits it out fails."""
+    monkeypatch.setattr("gateway.sbd.service.retry_delay", lambda *_args, **_kw: 300.0)
+
+
+@pytest.mark.parametrize("indications", [True, False], ids=["+CIEV", "AT+CSQ polled"])
+def test_no_signal_is_waited_out_not_counted_as_failed_sessions(tmp_path, long_backoff,
+                                                                 monkeypatch, indications):
+    """At signal 0 the worker watches the signal and sends as soon as it returns."""
+    monkeypatch.setattr("gateway.sbd.service.SIGNAL_POLL", 0.3, raising=False)
+    with SimulatedSbdModem(session_time=0.05, signal=0, indications=indications) as sim:
+        config = configure(tmp_path, sim.path)
+        [uid] = record(config, EXTREME)
+        with sbd_worker(config):
+            wait_for(lambda: link(config).get("state") == "no_signal"
+                     and link(config).get("waiting") == 1, 15, what="no_signal, one waiting")
+            if not indications:
+                polls = sim.commands.count("AT+CSQ")
+                wait_for(lambda: sim.commands.count("AT+CSQ") >= polls + 2, 10,
+                         what="the signal polled while the alert waits")
+            sim.signal = 3
+            wait_for(lambda: sim.sent, 5, what="the alert as soon as the signal returns")
+        assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == [uid]
+        [(result,)] = query(config.store.path, "SELECT result FROM sbd_sessions")
+        assert result.startswith("sent: 1 alert(s)")  # waiting for the sky was no session
+
+
+def test_a_ring_cuts_the_back_off_short(tmp_path, sim, long_backoff):
+    """A ring alert proves the network reaches the modem: fetch now, not in five minutes."""
+    config = configure(tmp_path, sim.path)
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
+        sim.fault = 35
+        sim.queue_mt(ping(42))
+        wait_for(lambda: link(config).get("state") == "failing", 15, what="a failed session")
+        sim.fault = None
+        sim.queue_mt(ping(43))  # rings again
+        wait_for(lambda: sim.sent, 10, what="the status reply")
+    assert [s.command for s in sim.sessions][:2] == ["AT+SBDIXA", "AT+SBDIXA"]
+
+
+def test_the_signal_returning_cuts_the_back_off_short(tmp_path, sim, long_backoff):
+    """Sessions failed for want of network (MO status 32); once the signal is seen to come
+    back from 0 the worker tries at once."""
+    config = configure(tmp_path, sim.path)
+    record(config, EXTREME)
+    sim.fault = 32
+    with sbd_worker(config):
+        wait_for(lambda: link(config).get("state") == "failing", 15, what="a failed session")
+        sim.fault = None
+        sim.signal = 0
+        sim.signal = 2
+        wait_for(lambda: sim.sent, 10, what="the alert once the signal returned")
+
+
+def test_an_alert_the_format_cannot_carry_does_not_stop_the_others(tmp_path, sim):
+    """A village numbered -1 (the CSV import takes it) cannot be written as a varint: that
+    alert's satellite row fails with the reason, and the others still go."""
+    config = configure(tmp_path, sim.path)
+    with Store.open(config.store.path) as store:
+        reg.save_village(store, Village(-1, "Mbau"))
+    [bad, good] = record(config, "2 mbau", EXTREME)
+    with sbd_worker(config):
+        wait_for(lambda: sim.sent, 15, what="the alert that can go")
+    assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == [good]
+    [(state, error)] = query(config.store.path, "SELECT o.state, o.last_error FROM outbox o"
+                             " JOIN alerts a ON a.id = o.alert_id WHERE a.uid = ? AND"
+                             " o.destination = 'sbd'", [bad])
+    assert state == "failed" and error.startswith("cannot go by satellite: varint out of range")

@@ -34,7 +34,7 @@ class _Token:
     @property
     def number(self) -> bool:
         """A number typed on its own (not a piece of a phone number)."""
-        return self.norm.isdigit() and not self.in_phone_number
+        return self.norm.isascii() and self.norm.isdigit() and not self.in_phone_number
 
 
 class AlertParser:

@@ -104,3 +104,12 @@ def test_edit_distance_gives_up_beyond_the_limit():
     assert edit_distance("kamango", "kasindi", 1) == 2  # limit + 1
     assert edit_distance("abc", "abc", 0) == 0
     assert edit_distance("kamango", "kamnago", 1) == 1  # a swap of neighbours is one typo
+
+
+@pytest.mark.parametrize("text", ["2 kamango ٣", "2 kamango " + "9" * 5000, "٢ kamango"])
+def test_only_ascii_digits_of_a_sane_length_make_numbers(parser, text):
+    """Digits of other scripts are kept as text, and a run of thousands of digits (which
+    int() refuses beyond 4,300) neither raises nor becomes a count."""
+    parsed = parser.parse(text)
+    assert parsed.count is None
+    assert text.split()[-1] in parsed.text or parsed.code is None

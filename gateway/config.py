@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gateway import features
+from gateway.console.config import ConsoleConfig
 from gateway.errors import ConfigError
 from gateway.gsm.config import CallsConfig, CreditConfig, GsmConfig
 from gateway.hf.config import HfConfig
@@ -70,6 +71,7 @@ class Config:
     base: BaseConfig
     store: StoreConfig
     codes: CodesConfig | None = None
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     sections: Mapping[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> Any | None:
@@ -115,6 +117,7 @@ CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "base": (BaseConfig, True),
     "store": (StoreConfig, True),
     "codes": (CodesConfig, False),
+    "console": (ConsoleConfig, False),
 }
 
 

@@ -12,6 +12,7 @@ import click
 from gateway.cli.alerts import alerts
 from gateway.cli.common import CliContext
 from gateway.cli.config_cmd import config
+from gateway.cli.console import audit, console, user
 from gateway.cli.db import db
 from gateway.cli.hq import hq_bridge, hq_command
 from gateway.cli.logs import logs
@@ -34,7 +35,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, outbox, status, modem, db, logs, panel,
-                hq_bridge, hq_command):
+                hq_bridge, hq_command, console, user, audit):
     cli.add_command(command)
 
 

@@ -87,11 +87,11 @@ def _focal(row: tuple) -> FocalPoint:
     return FocalPoint(*row[:-1], keypad=bool(row[-1]))
 
 
-def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = None) -> None:
+def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = None) -> int:
     """Register a focal point, or update the one with the same phone or callsign (an identity
     left empty keeps its registered value); with `focal_id`, update that one (its phone or
     callsign may change). ValueError when the phone and the callsign belong to two different
-    focal points."""
+    focal points. Returns the focal point's id."""
     with store.transaction() as db:
         ids = {row[0] for row in db.execute(
             "SELECT id FROM focal_points WHERE phone = ? OR callsign = ?",
@@ -110,10 +110,12 @@ def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = Non
         values |= {key: value for key, value in (("phone", point.phone),
                                                   ("callsign", point.callsign)) if value}
         if ids:
-            db["focal_points"].update(ids.pop(), values)
+            saved = ids.pop()
+            db["focal_points"].update(saved, values)
         else:
-            db["focal_points"].insert(values | {"added_at": time.time()})
+            saved = int(db["focal_points"].insert(values | {"added_at": time.time()}).last_pk)
         store.bump_meta_counter(REGISTRY_VERSION)
+    return saved
 
 
 def remove_focal_point(store: Store, identity: str) -> bool:
@@ -215,16 +217,26 @@ def read_villages(path: Path, report: ImportReport) -> Iterator[Village]:
     """The villages of a CSV file (as `import_villages` takes it); bad rows go to `report`."""
     for line, row in _csv_rows(path, required=("number", "name"), report=report):
         try:
-            number = int(row["number"])
-            lat = float(row["lat"]) if row.get("lat") else None
-            lon = float(row["lon"]) if row.get("lon") else None
-            alt = tuple(a.strip() for a in (row.get("alt_names") or "").split(";") if a.strip())
-            if not row["name"].strip():
-                raise ValueError("the name is empty")
+            yield make_village(row["number"], row["name"], row.get("alt_names"), row.get("lat"),
+                               row.get("lon"))
         except ValueError as exc:
             report.errors.append((line, str(exc)))
-            continue
-        yield Village(number, row["name"].strip(), alt, lat, lon)
+
+
+def make_village(number: str, name: str, alt_names: str | None = None, lat: str | None = None,
+                 lon: str | None = None) -> Village:
+    """Validate one village's fields as typed (alt_names separated by ';'), raising ValueError
+    with the reason."""
+    try:
+        parsed = int(number)
+        latitude = float(lat) if lat else None
+        longitude = float(lon) if lon else None
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    alt = tuple(a.strip() for a in (alt_names or "").split(";") if a.strip())
+    if not name.strip():
+        raise ValueError("the name is empty")
+    return Village(parsed, name.strip(), alt, latitude, longitude)
 
 
 def import_focal_points(store: Store, path: Path, country_code: str) -> ImportReport:

@@ -121,16 +121,14 @@ def by_id(db: Database, user_id: int) -> User | None:
     return User(*row) if row else None
 
 
-def authenticate(db: Database, name: str, password: str) -> User | None:
-    """The user if the password is right; a wrong name costs the same time as a wrong password."""
+def password_hash(db: Database, name: str) -> str | None:
+    """The stored hash of a user's password (None for an unknown name: check the password
+    against `dummy_hash()` then, so a wrong name costs as long as a wrong password)."""
     row = db.execute("SELECT password FROM console_users WHERE name = ?", [name]).fetchone()
-    if row is None:
-        password_matches(password, _dummy_hash())
-        return None
-    return find(db, name) if password_matches(password, row[0]) else None
+    return row[0] if row else None
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     """What an unknown name's password is checked against."""
     return hash_password(secrets.token_hex(8))

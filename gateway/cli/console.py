@@ -23,7 +23,9 @@ def console(ctx: CliContext, log_level: str) -> None:
     """Serve the duty officer's web console ([console] bind, port, TLS) until stopped."""
     from gateway.console.server import serve  # the web stack only for this command
 
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    # the libraries' own debug lines carry request bodies and pushed pages: never below INFO
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    logging.getLogger("gateway").setLevel(log_level.upper())
     with ctx.store():  # a store that opens (and is migrated) before the server starts
         pass
     serve(ctx.config)

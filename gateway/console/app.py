@@ -42,6 +42,8 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+# libraries whose debug lines would carry form fields and pushed pages (names, numbers)
+TALKATIVE = ("sse_starlette", "multipart", "python_multipart", "uvicorn.access")
 WORKER_THREADS = 4  # static files and password checks; pages run on the event loop
 
 
@@ -78,6 +80,8 @@ class Guard:
 
 
 def create_app(config: Config, poll: float = POLL) -> Starlette:
+    for name in TALKATIVE:
+        logging.getLogger(name).setLevel(logging.WARNING)
     store = Store.open(config.store.path)  # creates the console's tables on a new base
     pages = all_pages()
     console = Console(

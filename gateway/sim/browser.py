@@ -45,20 +45,23 @@ class Browser:
         self.driver = webdriver.Chrome(service=Service(found[1]), options=options)
         self.requests: list[str] = []
         self.statuses: dict[str, int] = {}
-        self.received: list[int] = []
+        self.received: list[tuple[str, int]] = []  # (url, bytes over the wire)
+        self._urls: dict[str, str] = {}
 
     def collect(self) -> None:
-        """Read the performance log so far into `requests` (every URL asked for) and
-        `received` (bytes and responses); the log itself empties on each read."""
+        """Read the performance log so far into `requests` (every URL asked for), `statuses`
+        and `received` (each response's URL and size); the log empties on each read."""
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             params = message.get("params", {})
             if message.get("method") == "Network.requestWillBeSent":
                 self.requests.append(params["request"]["url"])
+                self._urls[params["requestId"]] = params["request"]["url"]
             elif message.get("method") == "Network.responseReceived":
                 self.statuses[params["response"]["url"]] = int(params["response"]["status"])
             elif message.get("method") == "Network.loadingFinished":
-                self.received.append(int(params["encodedDataLength"]))
+                self.received.append((self._urls.get(params["requestId"], ""),
+                                      int(params["encodedDataLength"])))
 
     def status_of(self, url: str) -> int | None:
         """The HTTP status of the last answer to `url`."""

@@ -9,15 +9,13 @@ import sys
 import click
 
 from gateway.cli.common import CliContext, emit, json_option, local_time, pass_context
-from gateway.cli.run import LOG_FORMAT
+from gateway.cli.run import LOG_FORMAT, log_level_option
 from gateway.store import audit as audit_store
 from gateway.store import users as user_store
 
 
 @click.command()
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Logging level (DEBUG logs every request, by path only).")
+@log_level_option("Logging level (DEBUG logs every request, by path only).")
 @pass_context
 def console(ctx: CliContext, log_level: str) -> None:
     """Serve the duty officer's web console ([console] bind, port, TLS) until stopped."""

@@ -24,6 +24,12 @@ def _alert(request: Request) -> alert_store.AlertRow | None:
     return alert_store.by_ref(console_of(request).store.db, request.path_params["ref"])
 
 
+def _view(request: Request, alert: alert_store.AlertRow):
+    console = console_of(request)
+    return alert_views(console.store, [alert], request.state.user, console.codebook,
+                       console.config.base.country_code)[0]
+
+
 @page("feed")
 async def show(request: Request) -> Response:
     console = console_of(request)
@@ -31,8 +37,7 @@ async def show(request: Request) -> Response:
     if alert is None:
         return await refuse(request, 404, "error.not_found")
     db = console.store.db
-    view = alert_views(console.store, [alert], request.state.user, console.codebook,
-                       console.config.base.country_code)[0]
+    view = _view(request, alert)
     message = db.execute("SELECT text FROM messages WHERE id = ?", [alert.message_id]).fetchone()
     rows = db.execute(
         "SELECT destination, state, attempts, created_at, done_at, last_error, body"
@@ -55,9 +60,7 @@ async def mark_seen(request: Request) -> Response:
     if newly:
         audit(request, "seen", alert.ref)
     if request.headers.get("hx-request"):
-        view = alert_views(console.store, [alert], request.state.user, console.codebook,
-                           console.config.base.country_code)[0]
-        return render(request, "_alert.html", {"alert": view})
+        return render(request, "_alert.html", {"alert": _view(request, alert)})
     return RedirectResponse(f"/alerts/{alert.ref}", 303)
 
 

@@ -3,6 +3,7 @@ free port, ready once it answers, stopped by its PID."""
 
 from __future__ import annotations
 
+import ssl
 import time
 import urllib.request
 from pathlib import Path
@@ -16,10 +17,12 @@ class ConsoleProcess(DaemonProcess):
 
     log_name = "console.log"
 
-    def __init__(self, config: Path, url: str, log_level: str = "INFO"):
+    def __init__(self, config: Path, url: str, log_level: str = "INFO",
+                 context: ssl.SSLContext | None = None):
         super().__init__(config)
         self.command = ("console", "--log-level", log_level)
         self.url = url.rstrip("/")
+        self.context = context  # to trust a test certificate under TLS
 
     def start(self, timeout: float = 20.0) -> ConsoleProcess:
         """Start it and wait until it answers (its log in the error if it never does)."""
@@ -30,7 +33,8 @@ class ConsoleProcess(DaemonProcess):
             if self.process.poll() is not None:
                 raise RuntimeError(f"the console exited:\n{self.log[-2000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/login", timeout=2):
+                with urllib.request.urlopen(f"{self.url}/login", timeout=2,
+                                            context=self.context):
                     return self
             except (URLError, OSError):
                 if time.monotonic() > deadline:

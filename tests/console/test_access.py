@@ -4,13 +4,17 @@ refused (403), which numbers are masked, CSRF, the login limit, the audit trail,
 from __future__ import annotations
 
 import json
+import shutil
+import ssl
+import subprocess
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli
-from tests.console.conftest import FOCAL, PASSWORD, UNKNOWN, Client, login_csrf
+from gateway.sim.console_run import ConsoleProcess
+from tests.console.conftest import FOCAL, PASSWORD, UNKNOWN, Client, login_csrf, make_base
 
 PAGES = {  # GET path -> the roles that may open it
     "/feed": {"officer", "admin"},
@@ -171,3 +175,19 @@ def test_actions_are_audited_and_the_console_log_names_no_one(base, clients):
         for secret in (phone, phone[4:], name, name.split()[0]):
             assert secret not in log
             assert all(secret not in json.dumps(e) for e in entries)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_under_tls_the_cookie_is_secure_and_host_only(tmp_path):
+    key, cert = tmp_path / "console.key", tmp_path / "console.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    config, url = make_base(tmp_path, f'tls_cert = "{cert}"\ntls_key = "{key}"\n')
+    url = url.replace("http://", "https://")
+    trust = ssl.create_default_context(cafile=str(cert))
+    with ConsoleProcess(config, url, context=trust), httpx.Client(base_url=url, verify=trust) as client:
+        cookie = client.get("/login").headers["set-cookie"]
+        assert cookie.startswith("__Host-cangw=")
+        assert "secure" in cookie.lower() and "httponly" in cookie.lower()
+        assert "samesite=strict" in cookie.lower() and "path=/" in cookie.lower()

@@ -124,6 +124,9 @@ def fold_call(db: Database, alert_id: int, urgency: str, text: str) -> None:
                [urgency, text, alert_id])
 
 
+ALARMING = ("Extreme", "Severe", "Unknown")  # the severities the partial index holds
+
+
 @dataclass(frozen=True)
 class FeedFilter:
     """What a page of the feed shows: `lane` "reports" (alerts with a meaning) or "unparsed"
@@ -146,11 +149,20 @@ class FeedFilter:
         if self.state in ("seen", "unseen"):
             negate = "" if self.state == "seen" else "NOT "
             clauses.append(f"{negate}EXISTS (SELECT 1 FROM alerts_seen s WHERE s.alert_id = alerts.id)")
-        if self.lane == "unparsed":
-            clauses.append("code IS NULL AND category IS NULL")
+        if self.lane == "unparsed":  # unparsed reports are always of Unknown severity
+            clauses.append("severity = 'Unknown' AND code IS NULL AND category IS NULL")
         elif self.lane == "reports":
             clauses.append("(code IS NOT NULL OR category IS NOT NULL)")
+        if self.severity in ALARMING or self.lane == "unparsed":
+            # the literal condition lets SQLite walk the partial index of alarming alerts
+            # instead of every alert (m007_lean_indexes)
+            clauses.append("severity IN ('Extreme', 'Severe', 'Unknown')")
         return clauses, params
+
+    @property
+    def excludes_unparsed(self) -> bool:
+        """True when no unparsed report can match (they are all of Unknown severity)."""
+        return self.severity not in (None, "Unknown")
 
 
 def feed_page(db: Database, wanted: FeedFilter, before: int | None = None,

@@ -49,7 +49,9 @@ async def feed(request: Request) -> Response:
     country = console.config.base.country_code
     reports = alert_store.feed_page(store.db, feed_filter(request, "reports"), _before(request),
                                     PAGE_SIZE)
-    unparsed = alert_store.feed_page(store.db, feed_filter(request, "unparsed"), None, LANE_SIZE)
+    lane = feed_filter(request, "unparsed")
+    unparsed = [] if lane.excludes_unparsed else \
+        alert_store.feed_page(store.db, lane, None, LANE_SIZE)
     query = request.url.query
     return render(request, "feed.html", {
         "alerts": alert_views(store, reports, user, console.codebook, country),

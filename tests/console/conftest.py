@@ -99,8 +99,9 @@ def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
     return config, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base(tmp_path_factory):
+    """One console for the access and page tests (each starts in a few seconds)."""
     folder = tmp_path_factory.mktemp("console")
     config, url = make_base(folder)
     with ConsoleProcess(config, url, log_level="DEBUG") as console:

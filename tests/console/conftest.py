@@ -4,6 +4,7 @@ role; clients that log in as each role."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ UNKNOWN = "+243997770001"
 VILLAGES = [Village(12, "Kamango", ("Kamangu",), 0.65, 29.9), Village(204, "Mutwanga", (), 0.33, 29.74),
             Village(31, "Nobili", (), 0.71, 29.83)]
 ROLES = ("officer", "technician", "admin")
+TILE = b"\x89PNG\r\n\x1a\n a tile"
 
 
 @dataclass
@@ -79,6 +81,17 @@ def page_csrf(html: str) -> str:
     return match.group(1)
 
 
+def make_tiles(path: Path) -> Path:
+    """A one-tile raster MBTiles file (zoom 2, column 1, the second row from the north)."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        db.execute("CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT,"
+                   " tile_data BLOB)")
+        db.execute("INSERT INTO metadata VALUES ('format', 'png')")
+        db.execute("INSERT INTO tiles VALUES (2, 1, 2, ?)", [TILE])
+    return path
+
+
 def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
     port = free_port()
     config = write_config(folder, mqtt_port=free_port(),
@@ -103,6 +116,7 @@ def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
 def base(tmp_path_factory):
     """One console for the access and page tests (each starts in a few seconds)."""
     folder = tmp_path_factory.mktemp("console")
-    config, url = make_base(folder)
+    tiles = make_tiles(folder / "map.mbtiles")
+    config, url = make_base(folder, f'tiles = "{tiles}"\n')
     with ConsoleProcess(config, url, log_level="DEBUG") as console:
         yield Base(config, folder / "gateway.db", url, console)

@@ -110,6 +110,15 @@ def test_an_sms_appears_in_the_open_feed_within_a_second_and_marking_it_seen_tel
     WebDriverWait(driver, 10).until(lambda d: d.execute_script(
         "return document.getElementById('live-state') !== null"))
     driver.execute_script("window.notReloaded = true")
+    driver.execute_script(  # count the tones the page plays
+        "window.tones = 0; const start = OscillatorNode.prototype.start;"
+        "OscillatorNode.prototype.start = function () { window.tones += 1;"
+        " return start.apply(this, arguments); };")
+    sound = driver.find_element(By.ID, "sound")
+    sound.click()
+    assert sound.get_attribute("aria-pressed") == "true"
+    armed = driver.execute_script("return window.tones")
+    assert armed == 3  # arming plays the three tones once
     time.sleep(0.3)  # the event stream connects
     modem.inject_sms(FOCAL[0][0], "alerte 2 kamango 15 hommes armés")
     row = WebDriverWait(driver, 15, poll_frequency=0.01).until(
@@ -124,9 +133,12 @@ def test_an_sms_appears_in_the_open_feed_within_a_second_and_marking_it_seen_tel
     assert "+243 99• ••• •01" in article.text and FOCAL[0][0] not in driver.page_source
     assert FOCAL[0][1] in article.text
 
+    assert driver.execute_script("return window.tones") == 2 * armed  # the Extreme one beeped
+
     modem.inject_sms(UNKNOWN, "on entend des bruits bizarres vers la rivière")
     WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#lane .alert"))
     assert "bruits bizarres" in driver.find_element(By.ID, "lane").text
+    assert driver.execute_script("return window.tones") == 2 * armed  # an unparsed one does not
 
     row_id = article.get_attribute("id")
     article.find_element(By.CSS_SELECTOR, ".seen-button").click()

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 from gateway.liveness import hold
-from tests.console.conftest import FOCAL
+from tests.console.conftest import FOCAL, TILE
 
 
 @pytest.fixture(scope="module")
@@ -152,5 +152,13 @@ def test_the_map_lists_villages_with_their_most_severe_recent_alert(officer):
     assert villages["Kamango"]["severity"] == "Extreme" and villages["Kamango"]["alerts"] >= 1
     assert villages["Nobili"]["severity"] is None or villages["Nobili"]["alerts"] >= 1
     assert villages["Kamango"]["href"] == "/feed?village=12"
-    assert httpx.get(officer.base_url.join("/map/tiles/0/0/0")).status_code == 401
-    assert officer.get("/map/tiles/0/0/0").status_code == 404  # no tile file configured
+    assert 'data-tiles="/map/tiles/{z}/{x}/{y}"' in officer.get("/map").text
+
+
+def test_the_offline_tile_file_is_served_by_the_console_to_signed_in_users(officer):
+    tile = officer.get("/map/tiles/2/1/1")  # MBTiles row 2 counted from the south
+    assert tile.status_code == 200 and tile.content == TILE
+    assert tile.headers["content-type"] == "image/png"
+    assert officer.get("/map/tiles/2/1/2").status_code == 404  # no such tile in the file
+    assert officer.get("/map/tiles/2/9/1").status_code == 404  # outside the world
+    assert httpx.get(officer.base_url.join("/map/tiles/2/1/1")).status_code == 401

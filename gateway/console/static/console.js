@@ -70,3 +70,9 @@
     });
   }
 })();
+
+// A session that ended (idle, password changed) makes htmx's requests answer 401: go to the
+// login page instead of leaving a page that silently stopped refreshing.
+document.addEventListener("htmx:responseError", function (event) {
+  if (event.detail.xhr && event.detail.xhr.status === 401) window.location.reload();
+});

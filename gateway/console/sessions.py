@@ -25,15 +25,26 @@ class Session:
     user_changed_at: float | None = None  # the password's date when the session began
 
 
+MAX_SESSIONS = 2000  # past this, the least recently used sessions make room
+
+
 @dataclass
 class Sessions:
     idle: float
     clock: Callable[[], float] = time.monotonic
+    limit: int = MAX_SESSIONS
     _by_token: dict[str, Session] = field(default_factory=dict)
 
     def new(self, user_id: int | None = None, changed_at: float | None = None) -> Session:
-        """A fresh session (anonymous before login: it carries the login form's CSRF token)."""
+        """A fresh session (anonymous before login: it carries the login form's CSRF token).
+        Each login page shown opens one, so their number is capped: the least recently used
+        (anonymous ones first) end to make room."""
         self._expire()
+        if len(self._by_token) >= self.limit:
+            oldest = sorted(self._by_token.values(),
+                            key=lambda s: (s.user_id is not None, s.last_used))
+            for session in oldest[:len(self._by_token) - self.limit + 1]:
+                del self._by_token[session.token]
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock(),
                           user_id, changed_at)
         self._by_token[session.token] = session

@@ -45,6 +45,19 @@ def test_a_session_ends_after_its_idle_time_and_its_csrf_token_is_its_own():
     assert sessions.get(first.token) is None and len(sessions) == 0
 
 
+def test_past_the_limit_anonymous_sessions_make_room_before_signed_in_ones():
+    clock = Clock()
+    sessions = Sessions(idle=600, clock=clock, limit=3)
+    signed_in = sessions.new(user_id=7)
+    clock.now += 1
+    anonymous = [sessions.new() for _ in range(2)]
+    clock.now += 1
+    newest = sessions.new()
+    assert len(sessions) == 3
+    assert sessions.get(signed_in.token) is signed_in and sessions.get(newest.token) is newest
+    assert sessions.get(anonymous[0].token) is None
+
+
 def test_logins_are_limited_per_name_and_per_address_within_the_window():
     clock = Clock()
     limiter = LoginLimiter(per_user=3, per_address=5, window=100, clock=clock)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from gateway import features
 from gateway.cap.config import CapConfig
+from gateway.console.config import ConsoleConfig
 from gateway.errors import ConfigError
 from gateway.gsm.config import CallsConfig, CreditConfig, GsmConfig
 from gateway.hf.config import HfConfig
@@ -72,6 +73,7 @@ class Config:
     store: StoreConfig
     codes: CodesConfig | None = None
     cap: CapConfig | None = None
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     sections: Mapping[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> Any | None:
@@ -123,6 +125,7 @@ CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "store": (StoreConfig, True),
     "codes": (CodesConfig, False),
     "cap": (CapConfig, False),
+    "console": (ConsoleConfig, False),
 }
 
 

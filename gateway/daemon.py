@@ -23,6 +23,7 @@ from gateway import __version__, features
 from gateway.alerts.codes import load_codebook
 from gateway.config import Config
 from gateway.feature import WorkerArgs
+from gateway.liveness import hold
 from gateway.repeats import Repeats
 from gateway.sd_notify import SystemdNotifier
 from gateway.store import free_disk_mb
@@ -63,6 +64,15 @@ class Daemon:
         return [make() for make in self._makers]
 
     def run(self) -> int:
+        lock = hold(self.config.store.path)  # tells the console the daemon runs
+        if lock is None:
+            log.error("another cangw daemon is running on %s; not starting a second",
+                      self.config.store.path)
+            return 1
+        with lock:
+            return self._run()
+
+    def _run(self) -> int:
         store = open_checked(self.config.store.path)  # checks, creates or migrates first
         log.info("cangw %s starting for base %s (%s), store %s, schema %s", __version__,
                  self.config.base.id, self.config.base.name, store.path, store.schema_version()[-1])

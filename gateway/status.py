@@ -14,6 +14,10 @@ from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
 from gateway.timeutil import iso_utc
 
+SHOWN_FIRST = ("signal", "signal_dbm", "registration", "operator", "broker", "error")
+COUNTERS = {"reconnects", "resets", "power_cycles"}  # shown once something happened
+NOT_SHOWN = {"state", "updated_at", "manufacturer", "revision", "imei", "port"}
+
 
 def collect(store: Store, config: Config) -> dict:
     """Links, queues, last activity and the store's health as the store knows them (works
@@ -67,6 +71,15 @@ def stable_view(status: dict) -> dict:
             "links": {name: {k: v for k, v in info.items() if k != "updated_at"}
                       for name, info in status["links"].items()},
             "store": {k: v for k, v in status["store"].items() if k != "disk_free_mb"}}
+
+
+def link_details(info: dict) -> str:
+    """A link's details in one line (`signal=18, registration=home, ...`), the most telling
+    first, counters only once something happened: for `cangw status` and the console."""
+    ordered = [k for k in SHOWN_FIRST if k in info] + sorted(
+        k for k in info if k not in SHOWN_FIRST and k not in NOT_SHOWN)
+    return ", ".join(f"{k}={info[k]}" for k in ordered
+                     if info[k] not in (None, "") and not (k in COUNTERS and info[k] == 0))
 
 
 def now_iso() -> str | None:

@@ -84,7 +84,7 @@ def snapshot(root: Path) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory, source) -> tuple[Path, str]:
     root = pi_os_root(tmp_path_factory.mktemp("pi"))
-    return root, install(root, source, "--enable-uart")
+    return root, install(root, source, "--enable-uart", "--console-cert", "192.168.4.1")
 
 
 def passwd_entry(root: Path, name: str) -> list[str]:
@@ -138,6 +138,13 @@ def test_installs_user_folders_config_venv_rules_and_units(installed, source):
     assert (boot / "cmdline.txt").read_text() == CMDLINE.replace("console=serial0,115200 ", "")
     assert not (root / "etc/systemd/system/multi-user.target.wants/hciuart.service").exists()
     assert output.strip().endswith("change(s)")
+
+    key, cert = root / "etc/cangw/console.key", root / "etc/cangw/console.crt"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o640
+    text = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-text"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "IP Address:192.168.4.1" in text
+    assert 'tls_cert = "/etc/cangw/console.crt"' in output
 
 
 def test_running_it_again_changes_nothing(installed, source):

@@ -12,6 +12,7 @@ import click
 from gateway.cli.alerts import alerts
 from gateway.cli.common import CliContext, printable_output
 from gateway.cli.config_cmd import config
+from gateway.cli.console import audit, console, user
 from gateway.cli.db import db
 from gateway.cli.export import export
 from gateway.cli.hq import hq_bridge, hq_command
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_command):
+                panel, hq_bridge, hq_command, console, user, audit):
     cli.add_command(command)
 
 

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from gateway.alerts.phone import normalise_phone
 from gateway.cli.common import CliContext, emit, json_option, pass_context
-from gateway.hf.callsign import normalise_callsign
 from gateway.store import registry as reg
 from gateway.store.registry import ImportReport
 
@@ -104,19 +102,18 @@ def focal_list(ctx: CliContext, as_json: bool) -> None:
 @pass_context
 def focal_remove(ctx: CliContext, phone_or_callsign: str) -> None:
     """Remove a focal point by phone number or callsign (their past alerts stay)."""
-    # a numeric selcall address can look like a phone number: try both readings
-    readings = [normalise_phone(phone_or_callsign, ctx.config.base.country_code),
-                normalise_callsign(phone_or_callsign)]
     with ctx.store() as store:
-        removed = next((r for r in readings if r and reg.remove_focal_point(store, r)), None)
+        removed = reg.remove_by_typed_identity(store, phone_or_callsign,
+                                               ctx.config.base.country_code)
     if removed is None:
         raise click.ClickException(f"no focal point with number or callsign {phone_or_callsign}")
     click.echo(f"removed {removed}")
 
 
 def _report(report: ImportReport, noun: str) -> None:
-    for line, reason in report.errors:
-        click.echo(f"line {line}: {reason}", err=True)
-    click.echo(f"imported {report.imported} {noun}(s), {len(report.errors)} row(s) rejected")
+    *rejected, summary = report.lines(noun)
+    for line in rejected:
+        click.echo(line, err=True)
+    click.echo(summary)
     if report.errors and not report.imported:
         raise SystemExit(1)

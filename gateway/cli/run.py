@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 import click
+from click.decorators import FC
 
 from gateway.cli.common import CliContext, pass_context
 from gateway.daemon import Daemon
@@ -13,10 +15,14 @@ from gateway.daemon import Daemon
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+def log_level_option(help_text: str) -> Callable[[FC], FC]:
+    return click.option("--log-level", default="INFO", show_default=True, help=help_text,
+                        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                          case_sensitive=False))
+
+
 @click.command()
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Logging level (DEBUG includes redacted wire traces).")
+@log_level_option("Logging level (DEBUG includes redacted wire traces).")
 @pass_context
 def run(ctx: CliContext, log_level: str) -> None:
     """Run the gateway until SIGTERM or SIGINT."""

@@ -7,11 +7,7 @@ import json
 import click
 
 from gateway.cli.common import CliContext, json_option, pass_context
-from gateway.status import collect
-
-SHOWN_FIRST = ("signal", "signal_dbm", "registration", "operator", "broker", "error")
-COUNTERS = {"reconnects", "resets", "power_cycles"}  # shown once something happened
-NOT_SHOWN = {"state", "updated_at", "manufacturer", "revision", "imei", "port"}
+from gateway.status import collect, link_details
 
 
 @click.command()
@@ -27,7 +23,7 @@ def status(ctx: CliContext, as_json: bool) -> None:
         return
     click.echo(f"base {report['base']} ({report['name']}), cangw {report['version']}")
     for name, info in report["links"].items():
-        click.echo(f"  {name:<6} {info['state']:<11} {_details(info)} (as of {info['updated_at']})")
+        click.echo(f"  {name:<6} {info['state']:<11} {link_details(info)} (as of {info['updated_at']})")
     if not report["links"]:
         click.echo("  no link has reported yet (is the daemon running?)")
     for destination, counts in report["queue"].items():
@@ -45,13 +41,6 @@ def status(ctx: CliContext, as_json: bool) -> None:
             " (errors operators give for no credit)" if failures["credit_like_errors"] else ""
         click.echo(f"  acknowledgements failing: {failures['failing']}, last "
                    f"{failures['last_error']}{hint}")
-
-
-def _details(info: dict) -> str:
-    ordered = [k for k in SHOWN_FIRST if k in info] + sorted(
-        k for k in info if k not in SHOWN_FIRST and k not in NOT_SHOWN)
-    return ", ".join(f"{k}={info[k]}" for k in ordered
-                     if info[k] not in (None, "") and not (k in COUNTERS and info[k] == 0))
 
 
 def _store_line(store: dict) -> str:

@@ -1,13 +1,16 @@
 """The demo: the real daemon against a simulated modem, a local mosquitto, scripted focal points.
 
 Shows each message arriving, the alert it became, the acknowledgement sent back and the MQTT
-delivery, with timings; then stops the daemon and leaves the store for `cangw` to inspect.
-Run with `scripts/demo` (or `python -m gateway.sim.demo`).
+delivery, with timings. The duty console runs beside the daemon (its address and a login are
+printed first) and both keep running until Ctrl-C, so the messages can be watched arriving in
+the browser; `--pace 0` plays the script at once and exits (for scripts). The store is left
+for `cangw` to inspect. Run with `scripts/demo` (or `python -m gateway.sim.demo`).
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import subprocess
 import sys
@@ -18,7 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.sim.broker import Broker, find_mosquitto
+from gateway.sim.broker import Broker, find_mosquitto, free_port
+from gateway.sim.console_run import ConsoleProcess
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, wait_until_gsm_up
 
@@ -54,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("demo-run"),
                         help="where the config, store and logs go (default: demo-run)")
-    parser.add_argument("--pace", type=float, default=1.0,
-                        help="seconds between scripted messages (default: 1)")
+    parser.add_argument("--pace", type=float, default=2.0,
+                        help="seconds between scripted messages (default: 2); 0: no console, "
+                        "play at once and exit")
     args = parser.parse_args(argv)
     work = args.workdir.resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -70,14 +75,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== Starting the daemon: cangw -c {config} run   (log: {daemon.log_path})")
         daemon.start()
         watcher = MqttListener(broker.port, "can/v1/KWJ/alerts", "cangw-demo-hq") if broker else None
+        console = _start_console(config) if args.pace > 0 else None
         try:
             ok = _wait_ready(work / "gateway.db", daemon)
+            if console is not None and ok:
+                time.sleep(args.pace * 2)  # time to open the page before the first message
             for index, item in enumerate(SCRIPT, 1):
                 if not ok:
                     break
                 ok = _play(index, item, sim, work / "gateway.db", watcher)
                 time.sleep(args.pace)
+            if console is not None and ok:
+                _keep_running(console)
         finally:
+            if console is not None:
+                console.stop()
             code = daemon.stop()
             print(f"\n== Daemon stopped (exit {code}) after SIGTERM")
             if watcher:
@@ -86,6 +98,42 @@ def main(argv: list[str] | None = None) -> int:
                 broker.close()
     _summary(config, broker is not None)
     return 0 if ok and code == 0 else 1
+
+
+def _start_console(config: Path) -> ConsoleProcess:
+    """The console on 127.0.0.1 with a fresh admin login for this run."""
+    password = secrets.token_urlsafe(9)
+    _cangw(config, "user", "add", "demo", "--role", "admin", "--language", "en",
+           "--password", password)
+    port = 8080 if _port_free(8080) else free_port()
+    with open(config, "a") as handle:
+        handle.write(f"\n[console]\nport = {port}\n")
+    console = ConsoleProcess(config, f"http://127.0.0.1:{port}").start()
+    print(f"\n== The duty console: {console.url}/   log in as demo / {password}"
+          f"   (log: {console.log_path})\n   Open it now: the messages appear there as they "
+          "arrive.")
+    return console
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _keep_running(console: ConsoleProcess) -> None:
+    print(f"\n== All messages played. The daemon and the console keep running: {console.url}/\n"
+          "   Press Ctrl-C to stop both.")
+    try:
+        while console.process is not None and console.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print()
 
 
 def _start_broker() -> Broker | None:
@@ -118,7 +166,8 @@ def _sample(name: str) -> str:
 
 def _cangw(config: Path, *args: str) -> None:
     command = [sys.executable, "-m", "gateway", "-c", str(config), *args]
-    print(f"$ cangw {' '.join(args[:2])} {Path(args[2]).name}")
+    print(f"$ cangw {' '.join(args[:2])} {Path(args[2]).name}"
+          + (" ..." if len(args) > 3 else ""))
     result = subprocess.run(command, capture_output=True, text=True)
     for line in (result.stdout + result.stderr).strip().splitlines():
         print(f"  {line}")
@@ -194,7 +243,8 @@ def _ms(seconds: float) -> str:
 
 def _summary(config: Path, mqtt_on: bool) -> None:
     print(f"\nThe store is kept at {config.parent / 'gateway.db'}. Try:")
-    for command in ("alerts list", "alerts show KWJ-0001", "outbox list --state done", "status"):
+    for command in ("alerts list", "alerts show KWJ-0001", "outbox list --state done", "status",
+                    "audit list", "console"):
         print(f"  .venv/bin/cangw -c {config} {command}")
     if not mqtt_on:
         print("MQTT was off. Install mosquitto (sudo apt-get install mosquitto) to see deliveries.")

@@ -125,3 +125,81 @@ def fold_call(db: Database, alert_id: int, urgency: str, text: str) -> None:
     """One more call folded into an open missed-call alert: count, urgency, summary."""
     db.execute("UPDATE alerts SET repeats = repeats + 1, urgency = ?, text = ? WHERE id = ?",
                [urgency, text, alert_id])
+
+
+ALARMING = ("Extreme", "Severe", "Unknown")  # the severities the partial index holds
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    """What a page of the feed shows: `lane` "reports" (alerts with a meaning) or "unparsed"
+    (free text for a person to read), "all" for both; `state` "seen" or "unseen"."""
+
+    severity: str | None = None
+    channel: str | None = None
+    village: int | None = None
+    state: str | None = None
+    lane: str = "all"
+
+    def where(self) -> tuple[list[str], list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        for column, value in (("severity", self.severity), ("channel", self.channel),
+                              ("village_number", self.village)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if self.state in ("seen", "unseen"):
+            negate = "" if self.state == "seen" else "NOT "
+            clauses.append(f"{negate}EXISTS (SELECT 1 FROM alerts_seen s WHERE s.alert_id = alerts.id)")
+        if self.lane == "unparsed":  # unparsed reports are always of Unknown severity
+            clauses.append("severity = 'Unknown' AND code IS NULL AND category IS NULL")
+        elif self.lane == "reports":
+            clauses.append("(code IS NOT NULL OR category IS NOT NULL)")
+        if self.severity in ALARMING or self.lane == "unparsed":
+            # the literal condition lets SQLite walk the partial index of alarming alerts
+            # instead of every alert (m007_lean_indexes)
+            clauses.append("severity IN ('Extreme', 'Severe', 'Unknown')")
+        return clauses, params
+
+    @property
+    def excludes_unparsed(self) -> bool:
+        """True when no unparsed report can match (they are all of Unknown severity)."""
+        return self.severity not in (None, "Unknown")
+
+
+def feed_page(db: Database, wanted: FeedFilter, before: int | None = None,
+              limit: int = 50) -> list[AlertRow]:
+    """The newest alerts matching `wanted`, older than the id `before` (the last of the
+    previous page): by key, so an old page costs what the first does."""
+    clauses, params = wanted.where()
+    if before is not None:
+        clauses.append("id < ?")
+        params.append(before)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = db.execute(f"SELECT {COLUMNS} FROM alerts {where} ORDER BY id DESC LIMIT ?",
+                      [*params, limit]).fetchall()
+    return [AlertRow(*row) for row in rows]
+
+
+def newer(db: Database, after: int, upto: int, wanted: FeedFilter) -> list[AlertRow]:
+    """Alerts with ids in (after, upto] matching `wanted`, oldest first (what a live page lacks)."""
+    clauses, params = wanted.where()
+    clauses += ["id > ?", "id <= ?"]
+    rows = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE {' AND '.join(clauses)} ORDER BY id",
+                      [*params, after, upto]).fetchall()
+    return [AlertRow(*row) for row in rows]
+
+
+def last_id(db: Database) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM alerts").fetchone()[0])
+
+
+def by_village_since(db: Database, since: float) -> dict[int, dict[str, int]]:
+    """For each village, how many alerts of each severity were received since `since`."""
+    result: dict[int, dict[str, int]] = {}
+    for village, severity, count in db.execute(
+            "SELECT village_number, severity, COUNT(*) FROM alerts WHERE received_at >= ?"
+            " AND village_number IS NOT NULL GROUP BY village_number, severity", [since]):
+        result.setdefault(village, {})[severity] = count
+    return result

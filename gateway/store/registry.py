@@ -24,6 +24,11 @@ class ImportReport:
     imported: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
+    def lines(self, noun: str) -> list[str]:
+        """What the CLI prints and the console shows: each rejected row, then the count."""
+        return [f"line {line}: {reason}" for line, reason in self.errors] + [
+            f"imported {self.imported} {noun}(s), {len(self.errors)} row(s) rejected"]
+
 
 def villages(store: Store) -> list[Village]:
     rows = store.db.execute(
@@ -83,14 +88,21 @@ def _focal(row: tuple) -> FocalPoint:
     return FocalPoint(phone, name, village, language, callsign, call_meaning, bool(keypad))
 
 
-def save_focal_point(store: Store, point: FocalPoint) -> None:
+def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = None) -> int:
     """Register a focal point, or update the one with the same phone or callsign (an identity
-    left empty keeps its registered value). ValueError when the phone and the callsign belong
-    to two different focal points."""
+    left empty keeps its registered value); with `focal_id`, update that one (its phone or
+    callsign may change). ValueError when the phone and the callsign belong to two different
+    focal points. Returns the focal point's id."""
     with store.transaction() as db:
         ids = {row[0] for row in db.execute(
             "SELECT id FROM focal_points WHERE phone = ? OR callsign = ?",
             [point.phone, point.callsign])}
+        if focal_id is not None:
+            if ids - {focal_id}:
+                raise ValueError("this phone number or callsign belongs to another focal point")
+            if not db.execute("SELECT 1 FROM focal_points WHERE id = ?", [focal_id]).fetchone():
+                raise ValueError("this focal point was removed meanwhile")
+            ids = {focal_id}
         if len(ids) > 1:
             raise ValueError(f"{point.phone} and {point.callsign} belong to two different "
                              "focal points (remove one first)")
@@ -99,10 +111,13 @@ def save_focal_point(store: Store, point: FocalPoint) -> None:
         values |= {key: value for key, value in (("phone", point.phone),
                                                   ("callsign", point.callsign)) if value}
         if ids:
-            db.table("focal_points").update(ids.pop(), values)
+            saved = ids.pop()
+            db.table("focal_points").update(saved, values)
         else:
-            db.table("focal_points").insert(values | {"added_at": time.time()})
+            inserted = db.table("focal_points").insert(values | {"added_at": time.time()})
+            saved = int(inserted.last_pk or 0)
         store.bump_meta_counter(REGISTRY_VERSION)
+    return saved
 
 
 def remove_focal_point(store: Store, identity: str) -> bool:
@@ -112,6 +127,50 @@ def remove_focal_point(store: Store, identity: str) -> bool:
                                    [identity, identity]).rowcount
         store.bump_meta_counter(REGISTRY_VERSION)
     return removed > 0
+
+
+def remove_by_typed_identity(store: Store, typed: str, country_code: str) -> str | None:
+    """Remove the focal point a person typed (a phone number in any form, or a callsign; a
+    numeric selcall address can look like a phone number, so both readings are tried).
+    Returns the identity removed, or None when nobody has it."""
+    readings = [normalise_phone(typed, country_code), normalise_callsign(typed)]
+    return next((r for r in readings if r and remove_focal_point(store, r)), None)
+
+
+def remove_focal_point_by_id(store: Store, focal_id: int) -> bool:
+    with store.transaction():
+        removed = store.db.execute("DELETE FROM focal_points WHERE id = ?", [focal_id]).rowcount
+        store.bump_meta_counter(REGISTRY_VERSION)
+    return removed > 0
+
+
+def focal_point_by_id(store: Store, focal_id: int) -> FocalPoint | None:
+    row = store.db.execute(f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE id = ?",
+                           [focal_id]).fetchone()
+    return _focal(row) if row else None
+
+
+def focal_page(store: Store, search: str = "", after: tuple[str, int] | None = None,
+               limit: int = 50) -> list[tuple[int, FocalPoint]]:
+    """A page of focal points by name, after the (name, id) that ended the previous page (by
+    key, not offset: page 100 costs what page 1 does). `search` matches a name, a village's
+    name or number, a phone number's digits or a callsign."""
+    clauses, params = [], []
+    if search.strip():
+        term = search.strip()
+        like = f"%{term}%"
+        clauses.append("(f.name LIKE ? OR f.callsign LIKE ? OR v.name LIKE ?"
+                       + (" OR f.phone LIKE ? OR f.village = ?" if term.isdigit() else "") + ")")
+        params += [like, like, like] + ([like, int(term)] if term.isdigit() else [])
+    if after is not None:
+        clauses.append("(f.name, f.id) > (?, ?)")
+        params += list(after)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    columns = ", ".join(f"f.{c.strip()}" for c in _FOCAL_COLUMNS.split(","))
+    rows = store.db.execute(
+        f"SELECT f.id, {columns} FROM focal_points f LEFT JOIN villages v ON v.number = f.village"
+        f" {where} ORDER BY f.name, f.id LIMIT ?", [*params, limit]).fetchall()
+    return [(row[0], _focal(row[1:])) for row in rows]
 
 
 def make_focal_point(store: Store, phone: str | None, name: str, village_ref: str | None,
@@ -160,16 +219,26 @@ def read_villages(path: Path, report: ImportReport) -> Iterator[Village]:
     """The villages of a CSV file (as `import_villages` takes it); bad rows go to `report`."""
     for line, row in _csv_rows(path, required=("number", "name"), report=report):
         try:
-            number = int(row["number"])
-            lat = float(row["lat"]) if row.get("lat") else None
-            lon = float(row["lon"]) if row.get("lon") else None
-            alt = tuple(a.strip() for a in (row.get("alt_names") or "").split(";") if a.strip())
-            if not row["name"].strip():
-                raise ValueError("the name is empty")
+            yield make_village(row["number"], row["name"], row.get("alt_names"), row.get("lat"),
+                               row.get("lon"))
         except ValueError as exc:
             report.errors.append((line, str(exc)))
-            continue
-        yield Village(number, row["name"].strip(), alt, lat, lon)
+
+
+def make_village(number: str, name: str, alt_names: str | None = None, lat: str | None = None,
+                 lon: str | None = None) -> Village:
+    """Validate one village's fields as typed (alt_names separated by ';'), raising ValueError
+    with the reason."""
+    try:
+        parsed = int(number)
+        latitude = float(lat) if lat else None
+        longitude = float(lon) if lon else None
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    alt = tuple(a.strip() for a in (alt_names or "").split(";") if a.strip())
+    if not name.strip():
+        raise ValueError("the name is empty")
+    return Village(parsed, name.strip(), alt, latitude, longitude)
 
 
 def import_focal_points(store: Store, path: Path, country_code: str) -> ImportReport:

@@ -289,3 +289,33 @@ def m007_lean_indexes(db: Database) -> None:
         CREATE INDEX outbox_hf_done ON outbox(done_at) WHERE destination = 'hf' AND state = 'done'
         """
     )
+
+
+@migrations()
+def m008_console_users(db: Database) -> None:
+    """The console's people and what they did: users with a role, a language and a scrypt
+    password hash; an audit trail of every console action (who, when, what, on which record:
+    record ids and alert references only, never a focal point's number or name)."""
+    run_script(
+        db,
+        """
+        CREATE TABLE console_users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('officer', 'technician', 'admin')),
+            language TEXT NOT NULL DEFAULT 'fr',
+            password TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            changed_at REAL NOT NULL
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            detail TEXT,
+            address TEXT
+        )
+        """
+    )

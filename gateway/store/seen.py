@@ -35,3 +35,13 @@ def seen(db: Database, alert_id: int) -> tuple[float, str] | None:
     row = db.execute("SELECT seen_at, via FROM alerts_seen WHERE alert_id = ?",
                      [alert_id]).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def seen_many(db: Database, alert_ids: Iterable[int]) -> dict[int, tuple[float, str]]:
+    """(seen_at, via) of those of these alerts that were seen."""
+    wanted = list(alert_ids)
+    if not wanted:
+        return {}
+    marks = ", ".join("?" for _ in wanted)
+    return {row[0]: (row[1], row[2]) for row in db.execute(
+        f"SELECT alert_id, seen_at, via FROM alerts_seen WHERE alert_id IN ({marks})", wanted)}

@@ -1,0 +1,39 @@
+"""The console's pages, one module each, listed once here.
+
+A page module declares `PAGE`: its name (the navigation label is the string `nav.<name>` in
+gateway/console/strings.py), the path its navigation entry opens (None: no entry), the
+permission that shows the entry (gateway/console/roles.py), and its routes, each guarded by
+`web.page(permission)`. A new page (incidents, broadcasts, the network's silence watch) is a
+new module added to `PAGES`: see docs/console.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str | None
+    permission: str
+    routes: list[BaseRoute] = field(default_factory=list)
+
+
+def all_pages() -> list[Page]:
+    """Every page, in navigation order."""
+    from gateway.console.pages import (
+        alert,
+        audit,
+        auth,
+        feed,
+        health,
+        map,
+        registry,
+        voice,
+    )
+
+    return [feed.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
+            audit.PAGE, auth.PAGE]

@@ -1,0 +1,24 @@
+"""Who may do what at the console. The server checks every request against this table; the
+templates only hide what the server would refuse anyway."""
+
+from __future__ import annotations
+
+from gateway.store.users import ROLES
+
+OFFICER, TECHNICIAN, ADMIN = ROLES
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "feed": frozenset({OFFICER, ADMIN}),  # alerts, their texts, the alert page
+    "alerts.seen": frozenset({OFFICER, ADMIN}),
+    "voice": frozenset({OFFICER, ADMIN}),  # type an alert heard by voice
+    "map": frozenset({OFFICER, ADMIN}),
+    "registry": frozenset({OFFICER, TECHNICIAN, ADMIN}),  # numbers masked but for admins
+    "registry.write": frozenset({ADMIN}),
+    "numbers": frozenset({ADMIN}),  # full phone numbers and callsigns
+    "health": frozenset({OFFICER, TECHNICIAN, ADMIN}),  # links, queues, disk, last errors
+    "audit": frozenset({ADMIN}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    return role in PERMISSIONS[permission]

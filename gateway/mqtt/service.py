@@ -10,7 +10,7 @@ import logging
 import queue
 import time
 
-from gateway import features
+from gateway import clock, features
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.payload import alert_payload, encode
 from gateway.alerts.registry_cache import RegistryCache
@@ -93,14 +93,14 @@ class MqttService(Worker):
         if room <= 0:
             return
         busy = {row_id for row_id, _ in self._inflight.values()}
-        for row in outbox.due(store.db, "mqtt", time.time(), limit=room, exclude=busy):
+        for row in outbox.due(store.db, "mqtt", clock.now(), limit=room, exclude=busy):
             if row.body is not None:  # an event (seen by the base, low credit), as written
                 topic, message, what = self.event_topic, row.body.encode("utf-8"), "event"
             else:
                 alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
                 if alert is None:
                     with store.transaction() as db:
-                        outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
+                        outbox.mark_attempt_failed(db, row.id, "alert missing", clock.now(), 1)
                     continue
                 topic, what = self.alert_topic, alert.ref
                 message = encode(alert_payload(alert, self.config.base.id, self.codebook,

@@ -57,16 +57,18 @@ def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None =
 class DaemonProcess:
     """`cangw run` in a child process, with its log captured to a file."""
 
-    def __init__(self, config: Path, env: dict[str, str] | None = None):
+    def __init__(self, config: Path, env: dict[str, str] | None = None,
+                 python_args: list[str] | None = None):
         self.config = config
         self.env = env  # extra environment (NOTIFY_SOCKET, WATCHDOG_USEC)
+        self.python_args = python_args or ["-m", "gateway"]  # or a stepped clock's
         self.log_path = config.parent / "daemon.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> DaemonProcess:
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "-c", str(self.config), "run"],
+            [sys.executable, *self.python_args, "-c", str(self.config), "run"],
             stdout=self._log, stderr=subprocess.STDOUT,
             env={**os.environ, **self.env} if self.env else None)
         return self

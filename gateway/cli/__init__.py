@@ -1,7 +1,7 @@
 """`cangw`: the daemon and the technician's maintenance commands (click).
 
-Every command reads the same configuration (`-c`, else $CANGW_CONFIG, else
-/etc/cangw/gateway.toml) and meets the daemon in the SQLite store, so it works while the
+Every command reads the same configuration (`-c`, before or after the command's name, else
+$CANGW_CONFIG, else /etc/cangw/gateway.toml) and meets the daemon in the SQLite store, so it works while the
 daemon runs.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from gateway.cli.alerts import alerts
-from gateway.cli.common import CliContext
+from gateway.cli.common import CliContext, accept_config_after_commands
 from gateway.cli.config_cmd import config
 from gateway.cli.db import db
 from gateway.cli.hq import hq_bridge, hq_command
@@ -36,6 +36,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 for command in (run, config, village, focal, alerts, outbox, status, modem, db, logs, panel,
                 hq_bridge, hq_command):
     cli.add_command(command)
+accept_config_after_commands(cli)
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ class Store:
             if migrate:
                 migrations.apply(db)
                 store._ensure_identity()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         return store
 

@@ -182,9 +182,11 @@ def test_config_check_reads_the_satellite_command_key(tmp_path):
 @pytest.mark.parametrize(("extra", "store", "message"), [
     ("", "/proc/cangw/gateway.db", "/proc/cangw/gateway.db: cannot open the store"),
     ('[codes]\nfile = "missing-codes.toml"\n', "gw.db", "missing-codes.toml: cannot read"),
-], ids=["store under /proc", "missing code book"])
+    ("", "notes.txt", "notes.txt is not a SQLite database, so not a store: refusing to start"),
+], ids=["store under /proc", "missing code book", "store path at someone's file"])
 def test_a_start_up_failure_is_one_clear_line(tmp_path, extra, store, message):
     """Not a traceback: the real `cangw run` says what is wrong in one line and exits 1."""
+    (tmp_path / "notes.txt").write_text("the generator's fuel, litres by day\n" * 20)
     config = write(tmp_path, MINIMAL.replace('"gw.db"', f'"{store}"') + extra)
     done = subprocess.run([sys.executable, "-m", "gateway", "-c", str(config), "run"],
                           capture_output=True, text=True, timeout=60)

@@ -172,6 +172,7 @@ def test_config_check_reads_the_satellite_command_key(tmp_path):
     result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
     assert result.exit_code == 1 and "[sbd] command_key_file:" in result.output
     (tmp_path / "sbd.key").write_text("short")
+    (tmp_path / "sbd.key").chmod(0o600)  # a key others can read is refused
     result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
     assert result.exit_code == 1 and "at least 16 characters" in result.output
     (tmp_path / "sbd.key").write_text("0123456789abcdef0123456789abcdef\n")

@@ -7,6 +7,8 @@ daemon runs.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from gateway.cli.alerts import alerts
@@ -22,6 +24,10 @@ from gateway.cli.registry import focal, village
 from gateway.cli.run import run
 from gateway.cli.status import status
 
+# Whatever the gateway writes (the store, backups, exports, a hq-bridge store, a wire trace)
+# is for its owner and the CLI's group only, even when started by hand with umask 022.
+PRIVATE_UMASK = 0o027
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False),
@@ -30,6 +36,7 @@ from gateway.cli.status import status
 @click.pass_context
 def cli(ctx: click.Context, config_file: str | None) -> None:
     """cangw: community alert gateway (SMS, calls, HF radio -> SQLite -> MQTT/satellite)."""
+    os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)  # as systemd's UMask=0027, always
     ctx.obj = CliContext(config_file)
 
 

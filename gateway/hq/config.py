@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.config import StoreConfig, build_section, read_toml
 from gateway.errors import ConfigError
+from gateway.keyfile import read_secret
 from gateway.mqtt.config import MqttConfig
 
 BASE_ID = re.compile(r"[A-Z0-9]{2,8}")
@@ -39,7 +40,7 @@ class HttpConfig:
         """The shared secret the provider's webhook must carry (never logged)."""
         if self.secret_file is None:
             return None
-        return self.secret_file.read_text(encoding="utf-8").strip() or None
+        return read_secret(self.secret_file, "webhook secret") or None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from gateway.store import keep_private
 from gateway.store.schema import _run
 
 DEDUPE_WINDOW = 30 * 86400.0
@@ -70,6 +71,7 @@ class StoredDelivery:
 class HqStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(path)
         self.conn = sqlite3.connect(str(path), timeout=10, isolation_level=None,
                                     check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.keyfile import read_secret
+
 
 @dataclass(frozen=True)
 class MqttConfig:
@@ -38,4 +40,4 @@ class MqttConfig:
         """Read the broker password from its file; the password itself is never logged."""
         if self.password_file is None:
             return None
-        return self.password_file.read_text(encoding="utf-8").strip()
+        return read_secret(self.password_file, "broker password")

@@ -20,6 +20,7 @@ import threading
 
 import paho.mqtt.client as paho
 
+from gateway.errors import ConfigError
 from gateway.mqtt.config import MqttConfig
 from gateway.repeats import Repeats
 
@@ -73,8 +74,8 @@ class MqttLink:
             if self.config.username:
                 try:  # a technician may have fixed the file meanwhile
                     client.username_pw_set(self.config.username, self.config.password())
-                except OSError as exc:
-                    self._failed(f"cannot read the password file: {exc}")
+                except ConfigError as exc:
+                    self._failed(str(exc))
         else:
             self.last_error = None
             self._repeats.clear()

@@ -15,6 +15,7 @@ from gateway.alerts.codes import CodeBook
 from gateway.alerts.payload import alert_payload, encode
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
+from gateway.errors import ConfigError, LinkError
 from gateway.mqtt.link import MqttLink
 from gateway.status import collect, now_iso, stable_view
 from gateway.store import Store, outbox
@@ -55,7 +56,11 @@ class MqttService(Worker):
             self.store = Store.open(self.config.store.path, migrate=False)
             self.registry = RegistryCache(self.store, self.codebook)
         if self.link is None:
-            self.link = self._make_link()
+            try:
+                self.link = self._make_link()
+            except ConfigError as exc:  # the password file: said, retried, no restart needed
+                self._record_down(str(exc))
+                raise LinkError(str(exc)) from None
             self.link.start()
         while not self.stopping.is_set():
             self.beat()
@@ -172,6 +177,11 @@ class MqttService(Worker):
         with self._store().transaction() as db:
             link_status.record(db, "mqtt", "up" if state[0] else "down", broker=self._broker(),
                                error=state[1])
+
+    def _record_down(self, error: str) -> None:
+        with self._store().transaction() as db:
+            link_status.record(db, "mqtt", "down", broker=self._broker(), error=error)
+        self._link_state = (False, error)
 
     def _broker(self) -> str:
         return f"{self.mqtt.host}:{self.mqtt.port}"

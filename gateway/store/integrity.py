@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from gateway.errors import StoreError
-from gateway.store import Store
+from gateway.store import Store, keep_private
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def open_checked(path: Path) -> Store:
                          "own)")
     try:
         moved = move_aside(path, now)
+        keep_private(moved[0])  # it still holds the secret and the numbers
     except OSError as exc:
         raise StoreError(f"the store {path} failed its check ({verdict}) and cannot be moved "
                          f"aside: {exc}") from exc

@@ -46,6 +46,7 @@ def quick_retries(monkeypatch):
 
 def configure(tmp_path, port, extra="", mqtt_port=None):
     (tmp_path / "command.key").write_text(KEY + "\n")
+    (tmp_path / "command.key").chmod(0o600)  # a key others can read is refused
     sbd = (f'\n[sbd]\nport = "{port}"\ncommand_key_file = "command.key"\nsession_timeout = 2\n'
            'fallback_after = { Extreme = 0, Severe = 0, Unknown = 0, Moderate = 1 }\n' + extra)
     config = load_config(write_config(tmp_path, mqtt_port=mqtt_port, extra=sbd))

@@ -12,6 +12,7 @@ import re
 import tomllib
 import types
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,13 @@ class BaseConfig:
             problems.append(("id", "2 to 8 capital letters or digits, such as 'KWJ'"))
         if not re.fullmatch(r"\+[1-9][0-9]{0,3}", self.country_code):
             problems.append(("country_code", "a country calling code such as '+243'"))
+        if not self.name.strip():
+            problems.append(("name", "the base's name, such as 'Kiwanja'"))
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems.append(("timezone", "a time zone such as 'Africa/Lubumbashi' (`timedatectl "
+                                         "list-timezones` lists them)"))
         return problems
 
 
@@ -53,7 +61,12 @@ class StoreConfig:
     min_free_mb: int = 200
 
     def check(self) -> list[tuple[str, str]]:
-        return [("min_free_mb", "0 or more (megabytes)")] if self.min_free_mb < 0 else []
+        problems = []
+        if self.path.is_dir():
+            problems.append(("path", "a file for the store, not a folder"))
+        if self.min_free_mb < 0:
+            problems.append(("min_free_mb", "0 or more (megabytes)"))
+        return problems
 
 
 @dataclass(frozen=True)

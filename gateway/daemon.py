@@ -21,12 +21,14 @@ from gpiozero.pins import Factory
 
 from gateway import __version__, features
 from gateway.alerts.codes import load_codebook
+from gateway.alerts.pipeline import PRIORITY
+from gateway.clock import ClockWatch
 from gateway.config import Config
 from gateway.feature import WorkerArgs
 from gateway.liveness import hold
 from gateway.repeats import Repeats
 from gateway.sd_notify import SystemdNotifier
-from gateway.store import free_disk_mb
+from gateway.store import free_disk_mb, outbox
 from gateway.store.integrity import open_checked
 from gateway.workers import Notifier, Worker
 
@@ -55,6 +57,8 @@ class Daemon:
         self._ready = False
         self._stuck: list[str] = []
         self._disk_warnings = Repeats(DISK_REPEAT)
+        longest_wait = max(outbox.RETRY_CAP, features.longest_delay(config, tuple(PRIORITY)))
+        self.clock = ClockWatch(config.store.path, longest_wait)
 
     def _make_workers(self) -> list[Worker]:
         """One worker per configured link, in the declared order (gateway/features.py)."""
@@ -77,6 +81,7 @@ class Daemon:
         log.info("cangw %s starting for base %s (%s), store %s, schema %s", __version__,
                  self.config.base.id, self.config.base.name, store.path, store.schema_version()[-1])
         store.close()
+        self.clock.start()
         self.workers = self._make_workers()
         if not self.workers:
             log.warning("no [gsm], [hf] or [mqtt] section: nothing to receive or forward")
@@ -98,6 +103,7 @@ class Daemon:
             signal.signal(signal.SIGINT, self.stop)
 
     def _supervise(self) -> None:
+        self.clock.check()
         for index, worker in enumerate(self.workers):
             if not worker.is_alive() and not worker.stopping.is_set():
                 log.error("worker %s died; starting a new one", worker.name)
@@ -162,4 +168,5 @@ class Daemon:
             worker.join(STOP_TIMEOUT)
             if worker.is_alive():
                 log.error("worker %s did not stop within %.0f s", worker.name, STOP_TIMEOUT)
+        self.clock.stop()
         log.info("stopped")

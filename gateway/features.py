@@ -36,6 +36,12 @@ def fallback_destinations() -> list[str]:
     return [uplink.destination for uplink in uplinks() if uplink.fallback]
 
 
+def longest_delay(config: Config, severities: tuple[str, ...]) -> float:
+    """The longest an alert of any of these severities waits for an uplink (0: none waits)."""
+    delays = (uplink.delay(config, severity) for uplink in uplinks() for severity in severities)
+    return max((delay for delay in delays if delay is not None), default=0.0)
+
+
 def ack_routes(config: Config) -> dict[str, AckRoute]:
     """How each channel's senders are answered, by channel."""
     routes: dict[str, AckRoute] = {}

@@ -12,6 +12,8 @@ import fcntl
 from pathlib import Path
 from typing import IO
 
+from gateway.errors import StoreError
+
 
 def lock_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".daemon-lock")
@@ -20,8 +22,11 @@ def lock_path(store_path: Path) -> Path:
 def hold(store_path: Path) -> IO | None:
     """Take the daemon's lock; the open file keeps it (close it to let go). None when another
     daemon already holds this store."""
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path(store_path), "a")  # noqa: SIM115 - held for the daemon's lifetime
+    try:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path(store_path), "a")  # noqa: SIM115 - held for the daemon's lifetime
+    except OSError as exc:
+        raise StoreError(f"{store_path}: cannot open the store's folder: {exc}") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -5,10 +5,7 @@ satellite's daily budget)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import zoneinfo
-
-log = logging.getLogger(__name__)
 
 
 def iso_utc(timestamp: float | None) -> str | None:
@@ -20,12 +17,9 @@ def iso_utc(timestamp: float | None) -> str | None:
 
 
 def local_zone(name: str) -> dt.tzinfo:
-    """The base's time zone; UTC (with a warning) when this system does not know it."""
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        log.warning("time zone %r unknown on this system; acknowledgements show UTC", name)
-        return dt.UTC
+    """The base's time zone (`[base] timezone`, refused when the configuration is read if this
+    system does not know it)."""
+    return zoneinfo.ZoneInfo(name)
 
 
 def day_start(now: float, zone: dt.tzinfo) -> float:

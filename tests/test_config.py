@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,17 @@ def test_defaults_and_relative_paths(tmp_path):
     ('[mqtt]\nhost = "hq"\ntopic_prefix = "can/#"\n', "[mqtt] topic_prefix: expected topic levels"),
     ("[radio]\nport = 1\n", "unknown section [radio]"),
     ('[gsm]\nport = "/dev/ttyUSB0"\npin = "12ab"\n', "[gsm] pin: expected 4 to 8 digits"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\nbaudrate = -9600\n', "[gsm] baudrate: expected a serial"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\ncommand_timeout = 0\n', "[gsm] command_timeout: expected"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\nmultipart_timeout = -5\n', "[gsm] multipart_timeout: expected"),
+    ('[gsm]\nport = ""\n', "[gsm] port: expected"),
+    ('[hf]\nport = "x"\ncallsign = "UNBASE"\nbaudrate = 0\n', "[hf] baudrate: expected a serial"),
+    ('[sbd]\nport = "x"\nbaudrate = -19200\n', "[sbd] baudrate: expected a serial"),
+    ('[sbd]\nport = "x"\ncommand_timeout = 0\n', "[sbd] command_timeout: expected"),
+    ('[mqtt]\nhost = "hq"\nkeepalive = -1\n', "[mqtt] keepalive: expected"),
+    ('[mqtt]\nhost = "hq"\nstatus_interval = 0\n', "[mqtt] status_interval: expected"),
+    ('[mqtt]\nhost = ""\n', "[mqtt] host: expected"),
+    ('[credit]\nussd = "*123#"\nlow = -1\n', "[credit] low: expected"),
 ])
 def test_errors_name_file_key_and_expectation(tmp_path, extra, message):
     path = write(tmp_path, MINIMAL + extra)
@@ -64,6 +77,11 @@ def test_errors_name_file_key_and_expectation(tmp_path, extra, message):
     ('[base]\nid = "KWJ"\nname = "x"\nlanguage = "de"\n[store]\npath = "a"\n',
      "[base] language: expected one of 'fr', 'sw', 'en', got 'de'"),
     ("[base\n", "not valid TOML"),
+    ('[base]\nid = "KWJ"\nname = "x"\ntimezone = "Mars/Olympus"\n[store]\npath = "a"\n',
+     "[base] timezone: expected a time zone such as 'Africa/Lubumbashi' (`timedatectl "
+     "list-timezones` lists them), got 'Mars/Olympus'"),
+    ('[base]\nid = "KWJ"\nname = "x"\ntimezone = "../../etc/passwd"\n[store]\npath = "a"\n',
+     "[base] timezone: expected a time zone"),
 ])
 def test_whole_file_errors(tmp_path, text, message):
     with pytest.raises(ConfigError, match=None) as caught:
@@ -154,8 +172,25 @@ def test_config_check_reads_the_satellite_command_key(tmp_path):
     result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
     assert result.exit_code == 1 and "[sbd] command_key_file:" in result.output
     (tmp_path / "sbd.key").write_text("short")
+    (tmp_path / "sbd.key").chmod(0o600)  # a key others can read is refused
     result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
     assert result.exit_code == 1 and "at least 16 characters" in result.output
     (tmp_path / "sbd.key").write_text("0123456789abcdef0123456789abcdef\n")
     result = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
     assert result.exit_code == 0 and "links: sbd" in result.output
+
+
+@pytest.mark.parametrize(("extra", "store", "message"), [
+    ("", "/proc/cangw/gateway.db", "/proc/cangw/gateway.db: cannot open the store"),
+    ('[codes]\nfile = "missing-codes.toml"\n', "gw.db", "missing-codes.toml: cannot read"),
+    ("", "notes.txt", "notes.txt is not a SQLite database, so not a store: refusing to start"),
+], ids=["store under /proc", "missing code book", "store path at someone's file"])
+def test_a_start_up_failure_is_one_clear_line(tmp_path, extra, store, message):
+    """Not a traceback: the real `cangw run` says what is wrong in one line and exits 1."""
+    (tmp_path / "notes.txt").write_text("the generator's fuel, litres by day\n" * 20)
+    config = write(tmp_path, MINIMAL.replace('"gw.db"', f'"{store}"') + extra)
+    done = subprocess.run([sys.executable, "-m", "gateway", "-c", str(config), "run"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if "gateway.daemon" not in line]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], done.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from gateway.alerts.acks import AckFacts, render_ack
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.phone import sender_key
 from gateway.alerts.registry_cache import RegistryCache
+from gateway.clock import now as clock_now
 from gateway.config import Config
 from gateway.model import ParsedAlert, SmsPart
 from gateway.store import Store, inbox, outbox
@@ -55,7 +55,7 @@ class Ingested:
 class Pipeline:
     def __init__(self, store: Store, config: Config, codebook: CodeBook,
                  notify: Callable[[str], None] = lambda destination: None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = clock_now):
         self.store = store
         self.config = config
         self.codebook = codebook

@@ -45,6 +45,24 @@ class CliContext:
         return store
 
 
+def accept_config_after_commands(group: click.Group) -> None:
+    """Give every command under `group` its own `-c/--config` (`cangw run -c FILE`, as
+    `gammu-smsd -c FILE` is typed), unless it has a `-c` of its own. The last one given wins."""
+    for command in group.commands.values():
+        if not any("-c" in param.opts for param in command.params):
+            command.params.append(click.Option(
+                ["-c", "--config"], type=click.Path(dir_okay=False), expose_value=False,
+                callback=_use_config_file, help="Configuration file (the same as `cangw -c`)."))
+        if isinstance(command, click.Group):
+            accept_config_after_commands(command)
+
+
+def _use_config_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    context = ctx.find_object(CliContext)
+    if value is not None and context is not None:
+        context.config_file = Path(value)
+
+
 def _give_to_folder_owner(path: Path) -> None:
     """A store that `sudo cangw ...` creates belongs to its folder's owner (the `cangw` user on
     a base), so that the daemon can still write it."""

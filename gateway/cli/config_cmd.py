@@ -29,6 +29,11 @@ def check(ctx: CliContext) -> None:
             load_key(cfg.sbd.command_key_file)
         except GatewayError as exc:
             raise click.ClickException(f"[sbd] command_key_file: {exc}") from None
+    if cfg.mqtt is not None and cfg.mqtt.password_file is not None:
+        try:
+            cfg.mqtt.password()
+        except GatewayError as exc:
+            raise click.ClickException(f"[mqtt] password_file: {exc}") from None
     links = [name for name in ("gsm", "hf", "mqtt", "sbd") if getattr(cfg, name) is not None]
     click.echo(f"{cfg.source}: OK (base {cfg.base.id}, links: {', '.join(links) or 'none'}, "
                f"{len(book.codes)} codes)")

@@ -11,6 +11,7 @@ from click.decorators import FC
 
 from gateway.cli.common import CliContext, pass_context
 from gateway.daemon import Daemon
+from gateway.errors import GatewayError
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -28,4 +29,9 @@ def run(ctx: CliContext, log_level: str) -> None:
     """Run the gateway until SIGTERM or SIGINT."""
     config = ctx.config
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
-    sys.exit(Daemon(config).run())
+    try:  # what stops the start (the store, the code book) is said in one line, exit 1
+        daemon = Daemon(config)
+        code = daemon.run()
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(code)

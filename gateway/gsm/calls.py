@@ -7,8 +7,10 @@ the base's default (an alert without details: call them back). Flashes from one 
 allowed to key in a code is answered instead: keys are collected until '#' or a timeout and
 parsed with the same grammar as SMS; a line dropped mid-code is kept as a partial report.
 
-Driven by the GSM worker: `on_line` for unsolicited lines, `tick` once a loop for timeouts.
-Calls are reported on every RING: one call is handled once.
+Driven by the GSM worker: `on_line` for unsolicited lines, `tick` once a loop for timeouts,
+both with the monotonic time (a call's timers must not follow a step of the wall clock; the
+alert records the wall-clock time of the first ring). Calls are reported on every RING: one
+call is handled once.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ _FOLDED = re.compile(r" \(called \d+ times in \d+ min\)$")
 
 @dataclass
 class _Call:
-    first_ring: float
+    first_ring: float  # monotonic, as last_ring and keypad_until
     last_ring: float
+    received_at: float  # wall clock: what the alert records
     number: str | None = None
     handled: bool = False
     keypad_until: float | None = None
@@ -96,7 +99,7 @@ class CallHandler:
 
     def _ring(self, now: float) -> _Call:
         if self.call is None:
-            self.call = _Call(first_ring=now, last_ring=now)
+            self.call = _Call(first_ring=now, last_ring=now, received_at=self.pipeline.clock())
         self.call.last_ring = now
         return self.call
 
@@ -123,7 +126,7 @@ class CallHandler:
         log.info("missed call from %s rejected after %.1f s", self.pipeline.pseudonym(call.number),
                  now - call.first_ring)
         self.call = None
-        self.record_missed(call.number, call.first_ring, focal)
+        self.record_missed(call.number, call.received_at, focal)
 
     def _may_key_in(self, focal: FocalPoint | None) -> bool:
         if focal is None or not self.voice.keypad or self.settings.keypad == "off":
@@ -152,11 +155,11 @@ class CallHandler:
         keys = "".join(call.keys)
         if not keys.strip("#"):
             focal = reg.focal_point(self.pipeline.store, call.number) if call.number else None
-            self.record_missed(call.number, call.first_ring, focal)
+            self.record_missed(call.number, call.received_at, focal)
             return
         with self.pipeline.store.transaction():
             alert = self.pipeline.record_message(
-                NewMessage(CHANNEL, call.number, keys, call.first_ring, partial=not complete))
+                NewMessage(CHANNEL, call.number, keys, call.received_at, partial=not complete))
         self.pipeline.announce(alert)
 
     def record_missed(self, number: str | None, when: float, focal: FocalPoint | None) -> None:
@@ -166,8 +169,8 @@ class CallHandler:
             return
         pipeline = self.pipeline
         with pipeline.store.transaction() as db:
-            since = when - self.settings.fold_window
-            open_alert = alert_store.recent_copy(db, CHANNEL, number, MISSED, since) \
+            open_alert = alert_store.recent_copy(db, CHANNEL, number, MISSED, when,
+                                                 self.settings.fold_window) \
                 if number else None
             if open_alert is not None:
                 self._fold(db, open_alert, when)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from gateway.checks import BAUD_RATES, DEVICE, SECONDS, SERIAL_SPEED
 from gateway.panel.config import GPIO_RANGE
 
 
@@ -30,10 +31,18 @@ class GsmConfig:
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
+        if not self.port.strip():
+            problems.append(("port", DEVICE))
+        if self.baudrate not in BAUD_RATES:
+            problems.append(("baudrate", SERIAL_SPEED))
         if self.pin is not None and not re.fullmatch(r"[0-9]{4,8}", self.pin):
             problems.append(("pin", "4 to 8 digits"))
         if self.sweep_interval < 1:
             problems.append(("sweep_interval", "at least 1 (seconds)"))
+        if self.multipart_timeout < 1:
+            problems.append(("multipart_timeout", "at least 1 (seconds)"))
+        if self.command_timeout <= 0:
+            problems.append(("command_timeout", SECONDS))
         if not 1 <= self.health_interval <= 20:
             problems.append(("health_interval", "1 to 20 (seconds), so a hung modem is found "
                                                 "within 30 s"))
@@ -74,6 +83,8 @@ class CreditConfig:
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
+        if self.low < 0:
+            problems.append(("low", "a balance of 0 or more"))
         if not re.fullmatch(r"[*#0-9]{2,20}", self.ussd):
             problems.append(("ussd", "a USSD code of digits, * and #, such as '*123#'"))
         try:

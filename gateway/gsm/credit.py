@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 
 from sqlite_utils import Database
 
+from gateway import clock
 from gateway.alerts.pipeline import PRIORITY
 from gateway.gsm.config import CreditConfig
 from gateway.gsm.voice import ModemVoice, ussd_text
@@ -56,7 +56,7 @@ def parse_balance(text: str, pattern: str) -> float | None:
 def record_answer(store: Store, config: CreditConfig, base_id: str, text: str | None,
                   error: str | None = None, now: float | None = None) -> str:
     """Keep a balance check's outcome; on the step to `low`, queue one low_credit event."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     balance = parse_balance(text, config.pattern) if text else None
     state = "unknown" if balance is None else ("low" if balance < config.low else "ok")
     if text and balance is None and error is None:

@@ -19,6 +19,7 @@ import time
 
 from gpiozero.pins import Factory
 
+from gateway import clock
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.pipeline import Pipeline
 from gateway.config import Config
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 CMTI = re.compile(r'\+CMTI:\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
 PROBE_INTERVAL = 30.0
-FLUSH_INTERVAL = 30.0
+FLUSH_INTERVAL = 30.0  # or a quarter of multipart_timeout, if shorter
 IDLE_WAIT = 1.0
 RECONNECT_CAP = 10.0  # reopening a port is cheap: a replugged modem is back within seconds
 BOOT_QUIET, BOOT_WAIT_MAX = 2.0, 20.0  # a boot is over after 2 s without a line
@@ -169,12 +170,12 @@ class GsmService(StoreWorker):
             # look again when the line will have been quiet for a whole interval
             self._next_health = now + self.gsm.health_interval - quiet
         if self.calls is not None:
-            self.calls.tick(time.time())
+            self.calls.tick(now)
         if self.credit is not None:
             self.credit.tick(now)
         if now >= self._next_flush:
             self._pipeline().flush_stale_parts(self.gsm.multipart_timeout)
-            self._next_flush = now + FLUSH_INTERVAL
+            self._next_flush = now + min(FLUSH_INTERVAL, self.gsm.multipart_timeout / 4)
         self._send_due()
         if not modem.at.alive:
             raise LinkError(f"{self.gsm.port}: serial link lost")
@@ -217,7 +218,7 @@ class GsmService(StoreWorker):
             log.warning("GSM modem: SIM storage full (%s); reading it now", line)
             self._next_sweep = 0.0
             return
-        taken = (self.calls is not None and self.calls.on_line(line, time.time())) or \
+        taken = (self.calls is not None and self.calls.on_line(line, time.monotonic())) or \
             (self.credit is not None and self.credit.on_line(line))
         if not taken:
             log.debug("unsolicited %s ignored", line.split(":")[0])
@@ -267,7 +268,7 @@ class GsmService(StoreWorker):
         db = self._store().db
         modem = self._modem()
         while not self.stopping.is_set() and modem.urcs.empty():
-            rows = outbox.due(db, "sms", time.time())
+            rows = outbox.due(db, "sms", clock.now())
             if not rows:
                 return
             self._send(rows[0])
@@ -278,7 +279,7 @@ class GsmService(StoreWorker):
             self._modem().send_sms(row.recipient or "", row.body or "")
         except CommandError as exc:
             with store.transaction() as db:
-                state = outbox.mark_attempt_failed(db, row.id, exc.response, time.time(),
+                state = outbox.mark_attempt_failed(db, row.id, exc.response, clock.now(),
                                                    self.gsm.send_attempts, self.gsm.send_retry)
             if exc.code in NO_NETWORK:
                 self._next_probe = 0.0  # look at the network now: sends wait while it is gone
@@ -289,7 +290,7 @@ class GsmService(StoreWorker):
         except LinkError as exc:
             with store.transaction() as db:
                 outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
-                                           time.time(), self.gsm.send_attempts, self.gsm.send_retry)
+                                           clock.now(), self.gsm.send_attempts, self.gsm.send_retry)
             raise
         with store.transaction(durable=False) as db:
             outbox.mark_done(db, row.id, time.time())

@@ -8,6 +8,7 @@ import string
 from dataclasses import dataclass
 from typing import Literal
 
+from gateway.checks import BAUD_RATES, DEVICE, SERIAL_SPEED
 from gateway.hf.callsign import normalise_callsign
 
 # "SENDER: text", or a TNC's monitor line "SENDER>DEST,PATH:text"; see firmware-config/hf-radios.md
@@ -30,6 +31,10 @@ class HfConfig:
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
+        if not self.port.strip():
+            problems.append(("port", DEVICE + " or 'socket://host:8001' (a KISS TCP TNC)"))
+        if self.baudrate not in BAUD_RATES:
+            problems.append(("baudrate", SERIAL_SPEED))
         if normalise_callsign(self.callsign) != self.callsign:
             problems.append(("callsign", "a callsign in capitals such as 'UNBASE' or 'UNBASE-1' "
                                          "(up to 6 letters or digits, SSID 1 to 15)"))

@@ -41,7 +41,7 @@ class HfIntake:
             return Taken(own=True)
         with self.pipeline.store.transaction() as db:
             original = alert_store.recent_copy(db, CHANNEL, heard.sender, heard.text,
-                                               received_at - self.config.repeat_window)
+                                               received_at, self.config.repeat_window)
             if original is not None:
                 alert_store.add_repeat(db, original.id)
                 return Taken(copy_of=original)

@@ -2,8 +2,10 @@
 
 Every message heard is committed (with its alert and acknowledgement row) before anything else;
 a store failure keeps it in memory and tries again. Acknowledgements leave one frame at a time
-and never more than `frames_per_minute` (counted from the store, so a restart does not reset
-the budget): an HF channel is shared and slow. Noise is counted, logged once a minute at most,
+and never more than `frames_per_minute`: an HF channel is shared and slow. The budget is
+counted on the monotonic clock (a step of the wall clock neither stalls nor renews it), from
+what the store says was sent in the last minute when the worker starts (a restart does not
+renew it either). Noise is counted, logged once a minute at most,
 and never stops the reader. A lost port raises LinkError: the Worker reconnects with backoff.
 """
 
@@ -14,6 +16,7 @@ import sqlite3
 import time
 from collections import Counter, deque
 
+from gateway import clock
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.pipeline import Pipeline
 from gateway.config import Config
@@ -53,12 +56,14 @@ class HfService(StoreWorker):
         self._recorded: tuple | None = None
         self._recorded_at = 0.0
         self._noise = Repeats(NOISE_LOG_GAP)
+        self._sent: deque[float] = deque()  # when the last frames left (monotonic)
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
         if self.open_store():
             self.pipeline = Pipeline(self._store(), self.config, self.codebook, self.notifier)
             self.intake = HfIntake(self.pipeline, self.hf)
+            self._sent = self._recently_sent()
         link = HfLink(self.hf)
         try:
             link.open()
@@ -144,19 +149,26 @@ class HfService(StoreWorker):
     def _send_due(self) -> None:
         if not self.hf.acknowledges:
             return
-        now = time.time()
-        db = self._store().db
-        rows = outbox.due(db, "hf", now)
-        if not rows or self._budget_wait(now) > 0:
+        rows = outbox.due(self._store().db, "hf", clock.now())
+        if not rows or self._budget_wait(time.monotonic()) > 0:
             return
         self._send(rows[0])
 
     def _budget_wait(self, now: float) -> float:
         """Seconds until another frame fits in `frames_per_minute` (0: now)."""
-        sent = outbox.hf_done_times(self._store().db, now - RATE_PERIOD)
-        if len(sent) < self.hf.frames_per_minute:
+        while self._sent and self._sent[0] <= now - RATE_PERIOD:
+            self._sent.popleft()
+        if len(self._sent) < self.hf.frames_per_minute:
             return 0.0
-        return sent[-self.hf.frames_per_minute] + RATE_PERIOD - now
+        return self._sent[-self.hf.frames_per_minute] + RATE_PERIOD - now
+
+    def _recently_sent(self) -> deque[float]:
+        """The frames the store says left in the last minute, on the monotonic clock; one
+        dated in the future (the wall clock stepped back since) counts as sent just now."""
+        wall, steady = time.time(), time.monotonic()
+        sent = outbox.hf_done_times(self._store().db, wall - RATE_PERIOD)
+        recent = sent[-self.hf.frames_per_minute:] if self.hf.frames_per_minute else []
+        return deque(steady - max(0.0, wall - at) for at in recent)
 
     def _send(self, row: outbox.OutboxRow) -> None:
         store, link = self._store(), self._link()
@@ -165,16 +177,17 @@ class HfService(StoreWorker):
             link.send_ack(row.recipient or "", row.body or "")
         except FrameError as exc:
             with store.transaction() as db:
-                outbox.mark_attempt_failed(db, row.id, str(exc), time.time(), max_attempts=1)
+                outbox.mark_attempt_failed(db, row.id, str(exc), clock.now(), max_attempts=1)
             log.warning("HF acknowledgement %d to %s cannot be sent: %s", row.id, who, exc)
             return
         except LinkError as exc:
             with store.transaction() as db:
                 outbox.mark_attempt_failed(db, row.id, f"link lost while sending: {exc}",
-                                           time.time())
+                                           clock.now())
             raise
         with store.transaction() as db:
             outbox.mark_done(db, row.id, time.time())
+        self._sent.append(time.monotonic())
         self.counts["sent"] += 1
         log.info("HF acknowledgement sent to %s (outbox %d)", who, row.id)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.config import StoreConfig, build_section, read_toml
 from gateway.errors import ConfigError
+from gateway.keyfile import read_secret
 from gateway.mqtt.config import MqttConfig
 
 BASE_ID = re.compile(r"[A-Z0-9]{2,8}")
@@ -49,7 +50,7 @@ class HttpConfig:
         """The shared secret the provider's webhook must carry (never logged); None only
         where `allow_unauthenticated` permits it. ConfigError for anything else: without a
         secret anyone who reaches the port could post forged alerts."""
-        text = self.secret_file.read_text(encoding="utf-8").strip() if self.secret_file else ""
+        text = read_secret(self.secret_file, "webhook secret") if self.secret_file else ""
         if len(text) >= MIN_SECRET or (not text and self.allow_unauthenticated):
             return text or None
         problem = (f"{self.secret_file} holds {'no' if not text else 'too short a'} secret"

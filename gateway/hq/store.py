@@ -28,7 +28,7 @@ from gateway.errors import SbdFormatError
 from gateway.sbd import commands
 from gateway.sbd.batch import Batch
 from gateway.sbd.reply import StatusReply, decode_message
-from gateway.store import inserted_id
+from gateway.store import inserted_id, keep_private
 from gateway.store.schema import run_script
 
 DEDUPE_WINDOW = 30 * 86400.0
@@ -128,6 +128,7 @@ class StoredDelivery:
 class HqStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(path)
         self.conn = sqlite3.connect(str(path), timeout=10, isolation_level=None,
                                     check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.keyfile import read_secret
+
 
 @dataclass(frozen=True)
 class MqttConfig:
@@ -22,14 +24,20 @@ class MqttConfig:
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
+        if not self.host.strip():
+            problems.append(("host", "the broker's host name or address"))
         if not 0 < self.port < 65536:
             problems.append(("port", "a TCP port between 1 and 65535"))
         if re.search(r"[#+\s]", self.topic_prefix) or self.topic_prefix.endswith("/"):
             problems.append(("topic_prefix", "topic levels without '#', '+', spaces or a trailing '/'"))
+        if not 0 <= self.keepalive <= 65535:
+            problems.append(("keepalive", "0 (none) to 65535 seconds"))
+        if self.status_interval < 1:
+            problems.append(("status_interval", "at least 1 (seconds)"))
         return problems
 
     def password(self) -> str | None:
         """Read the broker password from its file; the password itself is never logged."""
         if self.password_file is None:
             return None
-        return self.password_file.read_text(encoding="utf-8").strip()
+        return read_secret(self.password_file, "broker password")

@@ -21,6 +21,7 @@ import threading
 import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 
+from gateway.errors import ConfigError
 from gateway.mqtt.config import MqttConfig
 from gateway.repeats import Repeats
 
@@ -75,8 +76,8 @@ class MqttLink:
             if self.config.username:
                 try:  # a technician may have fixed the file meanwhile
                     client.username_pw_set(self.config.username, self.config.password())
-                except OSError as exc:
-                    self._failed(f"cannot read the password file: {exc}")
+                except ConfigError as exc:
+                    self._failed(str(exc))
         else:
             self.last_error = None
             self._repeats.clear()

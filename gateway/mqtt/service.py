@@ -10,11 +10,12 @@ import logging
 import queue
 import time
 
-from gateway import features
+from gateway import clock, features
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.payload import alert_payload, encode
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
+from gateway.errors import ConfigError, LinkError
 from gateway.mqtt.link import MqttLink
 from gateway.status import collect, now_iso, stable_view
 from gateway.store import alerts as alert_store
@@ -53,7 +54,11 @@ class MqttService(StoreWorker):
         if self.open_store():
             self.registry = RegistryCache(self._store(), self.codebook)
         if self.link is None:
-            self.link = self._make_link()
+            try:
+                self.link = self._make_link()
+            except ConfigError as exc:  # the password file: said, retried, no restart needed
+                self._record_down(str(exc))
+                raise LinkError(str(exc)) from None
             self.link.start()
         while not self.stopping.is_set():
             self.beat()
@@ -90,14 +95,14 @@ class MqttService(StoreWorker):
         if room <= 0:
             return
         busy = {row_id for row_id, _ in self._inflight.values()}
-        for row in outbox.due(store.db, "mqtt", time.time(), limit=room, exclude=busy):
+        for row in outbox.due(store.db, "mqtt", clock.now(), limit=room, exclude=busy):
             if row.body is not None:  # an event (seen by the base, low credit), as written
                 topic, message, what = self.event_topic, row.body.encode("utf-8"), "event"
             else:
                 alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
                 if alert is None:
                     with store.transaction() as db:
-                        outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
+                        outbox.mark_attempt_failed(db, row.id, "alert missing", clock.now(), 1)
                     continue
                 topic, what = self.alert_topic, alert.ref
                 message = encode(alert_payload(alert, self.config.base.id, self.codebook,
@@ -169,6 +174,11 @@ class MqttService(StoreWorker):
         with self._store().transaction() as db:
             link_status.record(db, "mqtt", "up" if state[0] else "down", broker=self._broker(),
                                error=state[1])
+
+    def _record_down(self, error: str) -> None:
+        with self._store().transaction() as db:
+            link_status.record(db, "mqtt", "down", broker=self._broker(), error=error)
+        self._link_state = (False, error)
 
     def _broker(self) -> str:
         return f"{self.mqtt.host}:{self.mqtt.port}"

@@ -19,6 +19,7 @@ from gpiozero.pins import Factory
 
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.seen import SeenMarker
+from gateway.clock import now as clock_now
 from gateway.config import Config
 from gateway.errors import LinkError
 from gateway.gsm.power import open_relay
@@ -38,7 +39,7 @@ SHORT, LONG = "short", "long"
 
 class PanelService(StoreWorker):
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier,
-                 pin_factory: Factory | None = None, clock: Callable[[], float] = time.time):
+                 pin_factory: Factory | None = None, clock: Callable[[], float] = clock_now):
         super().__init__("panel", config.store.path)
         assert config.panel is not None
         self.config = config

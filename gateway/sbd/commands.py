@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import CommandRejected, ConfigError, SbdFormatError
+from gateway.keyfile import read_secret
 from gateway.sbd.wire import MT_MAX, Reader
 
 KIND = 0x81
@@ -46,10 +47,7 @@ class Command:
 
 def load_key(path: Path) -> bytes:
     """The shared command key: the file's text without surrounding blanks (never logged)."""
-    try:
-        key = path.read_text(encoding="utf-8").strip().encode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the command key: {exc}") from None
+    key = read_secret(path, "command key").encode("utf-8")
     if len(key) < MIN_KEY:
         raise ConfigError(f"{path}: the command key must be at least {MIN_KEY} characters")
     return key

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.checks import BAUD_RATES, DEVICE, SECONDS, SERIAL_SPEED
+
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 # seconds an alert may wait for MQTT before it also goes by satellite, by severity ("Unknown":
 # unparsed reports, which may hide anything, travel with the Severe ones). Minor alerts (all
@@ -28,6 +30,10 @@ class SbdConfig:
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
+        if not self.port.strip():
+            problems.append(("port", DEVICE))
+        if self.baudrate not in BAUD_RATES:
+            problems.append(("baudrate", SERIAL_SPEED))
         unknown = set(self.fallback_after) - set(SEVERITIES)
         if unknown or any(delay < 0 for delay in self.fallback_after.values()):
             problems.append(("fallback_after", "a table of seconds (0 or more) by severity: "
@@ -36,6 +42,8 @@ class SbdConfig:
             problems.append(("daily_credit_budget", "0 (send nothing) or more credits"))
         if self.session_timeout < 1:
             problems.append(("session_timeout", "at least 1 (seconds; a real session may take a minute)"))
+        if self.command_timeout <= 0:
+            problems.append(("command_timeout", SECONDS))
         if self.signal_interval < 1:
             problems.append(("signal_interval", "at least 1 (seconds)"))
         return problems

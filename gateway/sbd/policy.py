@@ -16,11 +16,10 @@ import datetime as dt
 import json
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway import features
+from gateway import clock, features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.sbd.batch import MAX_ALERTS, SatAlert, encode_batch
@@ -156,5 +155,5 @@ def satellite_counts(store: Store, config: Config, now: float) -> dict:
 def queue_status_reply(store: Store, counter: int, now: float | None = None) -> int:
     """Queue the answer to a ping (first in line: headquarters is waiting for it)."""
     with store.transaction() as db:
-        return outbox.enqueue(db, sbd_store.DESTINATION, 0, now or time.time(),
+        return outbox.enqueue(db, sbd_store.DESTINATION, 0, now or clock.now(),
                               body=json.dumps({"reply": "status", "counter": counter}))

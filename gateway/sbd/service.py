@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 
+from gateway import clock
 from gateway.alerts.codes import CodeBook
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 TURN = 1.0
 SIGNAL_POLL = 10.0  # seconds between AT+CSQ while alerts wait at signal 0, without +CIEV
+BUDGET_NOTE_EVERY = 3600.0  # say that today's credits are spent once an hour
 
 
 class SbdService(StoreWorker):
@@ -62,7 +64,7 @@ class SbdService(StoreWorker):
         self.mt_waiting = False
         self._signal_at = 0.0
         self._recorded: tuple | None = None
-        self._budget_noted = 0.0
+        self._budget_noted = -BUDGET_NOTE_EVERY
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
@@ -119,14 +121,14 @@ class SbdService(StoreWorker):
             self._signal_at = 0.0  # the network is there: read the bars before the session
         returned = (was == 0 or news.dropped) and bool(news.signal or (
             news.signal is None and news.service))
-        if (news.rings or returned) and self.retry_at > time.time() and not self.retry_firm:
+        if (news.rings or returned) and self.retry_at > time.monotonic() and not self.retry_firm:
             log.info("satellite: the network is back (%s): trying now, not in %.0f s",
-                     "ring alert" if news.rings else "signal", self.retry_at - time.time())
+                     "ring alert" if news.rings else "signal", self.retry_at - time.monotonic())
             self.failures, self.retry_at = 0, 0.0
 
     def _turn(self) -> None:
-        now = time.time()
-        if now < self.retry_at:
+        now = clock.now()
+        if time.monotonic() < self.retry_at:  # a back-off is a wait: the wall clock may step
             return
         outgoing = self._policy().next_message(now, self.signal)
         self._note_budget(now, outgoing)
@@ -207,7 +209,7 @@ class SbdService(StoreWorker):
                 result: SessionResult | None = None) -> None:
         self.failures += 1
         delay = retry_delay(self.failures, result.mo_status if result else None)
-        self.retry_at = time.time() + delay
+        self.retry_at = time.monotonic() + delay
         self.retry_firm = result is not None and result.mo_status == REGISTRATION_STATUS
         kind = outgoing.kind if outgoing else "mailbox"
         with self._store().transaction() as db:
@@ -219,14 +221,14 @@ class SbdService(StoreWorker):
     def _note_budget(self, now: float, outgoing: Outgoing | None) -> None:
         """Say once an hour that alerts wait because today's credits are spent (alerts are due
         and none fits in what is left)."""
-        if outgoing is not None or now - self._budget_noted < 3600:
+        if outgoing is not None or time.monotonic() - self._budget_noted < BUDGET_NOTE_EVERY:
             return
         waiting = sbd_store.waiting(self._store().db, now)
         if waiting:
             log.warning("satellite: %d alert(s) wait; today's credits (%d of %d used) do not "
                         "cover them: they go tomorrow, or over MQTT", waiting,
                         self._policy().credits_used_today(now), self.sbd.daily_credit_budget)
-            self._budget_noted = now
+            self._budget_noted = time.monotonic()
 
     # -- commands from headquarters -----------------------------------------------------------
     def _on_mt(self, message: bytes, mtmsn: int) -> None:

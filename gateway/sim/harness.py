@@ -64,16 +64,18 @@ class DaemonProcess:
     command: tuple[str, ...] = ("run",)  # the cangw command this process runs
     log_name = "daemon.log"
 
-    def __init__(self, config: Path, env: dict[str, str] | None = None):
+    def __init__(self, config: Path, env: dict[str, str] | None = None,
+                 python_args: list[str] | None = None):
         self.config = config
         self.env = env  # extra environment (NOTIFY_SOCKET, WATCHDOG_USEC)
+        self.python_args = python_args or ["-m", "gateway"]  # or a stepped clock's
         self.log_path = config.parent / self.log_name
         self.process: subprocess.Popen | None = None
 
     def start(self) -> DaemonProcess:
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "-c", str(self.config), *self.command],
+            [sys.executable, *self.python_args, "-c", str(self.config), *self.command],
             stdout=self._log, stderr=subprocess.STDOUT,
             env={**os.environ, **self.env} if self.env else None)
         return self

@@ -7,8 +7,12 @@ power cut, which is the promise behind every acknowledgement. Each thread opens 
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import shutil
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +29,11 @@ BUSY_TIMEOUT_MS = 10_000
 # the bytes written. An alert touches about a dozen pages: at SQLite's smallest page (512 bytes)
 # its commit fits in two or three 4 KB disk blocks instead of a dozen (bench/ measures it).
 PAGE_SIZE = 512
+# The store holds the pseudonym secret and every phone number: its owner writes it, the CLI's
+# group (cangw) may read it, others nothing, whatever the umask of whoever created it.
+FILE_MODE = 0o640
+
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -38,6 +47,7 @@ class Store:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            keep_private(path)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
                                    check_same_thread=False)
             db = Database(conn)
@@ -50,7 +60,7 @@ class Store:
             if migrate:
                 migrations.apply(db)
                 store._ensure_identity()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         return store
 
@@ -131,6 +141,28 @@ def inserted_id(cursor: sqlite3.Cursor) -> int:
     if cursor.lastrowid is None:
         raise StoreError("the insert wrote no row")
     return cursor.lastrowid
+
+
+def keep_private(path: Path) -> None:
+    """Create the database file `path` with FILE_MODE if it is missing, and take others' access
+    from it and its -wal and -shm files if they have any. SQLite gives the -wal and -shm the
+    database file's own mode when it creates them."""
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        candidate = path.with_name(name)
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+            if mode & stat.S_IRWXO:
+                candidate.chmod(mode & ~stat.S_IRWXO)
+                log.warning("%s was open to others (%o); made %o", candidate, mode,
+                            mode & ~stat.S_IRWXO)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("%s is open to others and only its owner can change that "
+                        "(chmod o-rwx %s)", candidate, candidate)
 
 
 def free_disk_mb(path: Path) -> int:

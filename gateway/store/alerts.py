@@ -104,15 +104,19 @@ def _row(row: tuple | None) -> AlertRow | None:
     return AlertRow(*row) if row else None
 
 
-def recent_copy(db: Database, channel: str, sender: str | None, text: str,
-                since: float) -> AlertRow | None:
+def recent_copy(db: Database, channel: str, sender: str | None, text: str, when: float,
+                window: float) -> AlertRow | None:
     """The latest alert on `channel` whose message came from `sender` with exactly `text`,
-    received at or after `since` (a copy of it should fold into it, not raise another)."""
+    received within `window` seconds of `when` (a copy of it should fold into it, not raise
+    another). Either side: after the wall clock stepped back, the alert before the step looks
+    later than `when`; one a whole step away is not a copy, or one report dated a day ahead
+    would swallow every report for a day."""
     row = db.execute(
         f"SELECT {COLUMNS} FROM alerts WHERE id = (SELECT a.id FROM alerts a"
-        " JOIN messages m ON m.id = a.message_id WHERE a.channel = ? AND a.received_at >= ?"
-        " AND a.sender IS ? AND m.text = ? ORDER BY a.id DESC LIMIT 1)",
-        [channel, since, sender, text],
+        " JOIN messages m ON m.id = a.message_id WHERE a.channel = ?"
+        " AND a.received_at BETWEEN ? AND ? AND a.sender IS ? AND m.text = ?"
+        " ORDER BY a.id DESC LIMIT 1)",
+        [channel, when - window, when + window, sender, text],
     ).fetchone()
     return _row(row)
 

@@ -87,6 +87,17 @@ def stale_groups(db: Database, received_before: float) -> list[tuple[str | None,
     ).fetchall()
 
 
+def shift_open_parts(db: Database, step: float, now: float) -> int:
+    """Move the arrival of parts still waiting for their siblings by a step of the wall clock
+    (their timeout keeps its length); a part dated after `now` (a step nobody measured) is
+    dated `now`. How many parts changed."""
+    moved = db.execute("UPDATE sms_parts SET received_at = received_at + ?"
+                       " WHERE message_id IS NULL", [step]).rowcount if step else 0
+    clamped = db.execute("UPDATE sms_parts SET received_at = ? WHERE message_id IS NULL"
+                         " AND received_at > ?", [now, now]).rowcount
+    return moved or clamped
+
+
 def close_group(db: Database, sender: str | None, ref: int, total: int, message_id: int) -> None:
     """Attach every open part of a group (duplicates included) to its assembled message."""
     db.execute(

@@ -7,6 +7,10 @@ forensics, creates a fresh store and salvages what it can read from the old one:
 pseudonym secret (so headquarters still recognises senders), the registry, and the last alert
 number (so references are not given out twice). Messages still on the SIM are read into the new
 store by the GSM worker's first sweep. The event stays in `meta` and shows in `cangw status`.
+
+Only a store is ever moved: a file with SQLite's header, or the gateway's own store whose
+header a card destroyed (its schema is still in it). Any other file at the store's path (a
+configuration or a spreadsheet named by mistake) is left as it is and the start is refused.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import time
 from pathlib import Path
 
 from gateway.errors import StoreError
-from gateway.store import Store
+from gateway.store import Store, keep_private
 
 log = logging.getLogger(__name__)
 
 CORRUPTION_WORDS = ("malformed", "not a database", "corrupt", "encrypted")
 # the registry, and the commands from headquarters (their last counter refuses replays)
 SALVAGED_TABLES = ("villages", "focal_points", "sbd_commands")
+SQLITE_HEADER = b"SQLite format 3\x00"
+# what the gateway writes first into its store (a long statement may be split across pages)
+OWN_MARKS, MARK_SEARCH_BYTES = (b"CREATE TABLE sms_parts", b"pseudonym_secret"), 1 << 20
 
 
 def open_checked(path: Path) -> Store:
@@ -36,7 +43,16 @@ def open_checked(path: Path) -> Store:
         with store.transaction():
             store.set_meta("integrity", json.dumps({"result": "ok", "checked_at": now}))
         return store
-    moved = move_aside(path, now)
+    if not is_a_store(path):
+        raise StoreError(f"{path} is not a SQLite database, so not a store: refusing to start "
+                         "rather than move someone's file (set [store] path to a file of its "
+                         "own)")
+    try:
+        moved = move_aside(path, now)
+        keep_private(moved[0])  # it still holds the secret and the numbers
+    except OSError as exc:
+        raise StoreError(f"the store {path} failed its check ({verdict}) and cannot be moved "
+                         f"aside: {exc}") from exc
     log.error("the store %s failed its check (%s); moved to %s and a fresh store created; "
               "messages still on the SIM will be read into it", path, verdict, moved[0].name)
     store = Store.open(path)
@@ -67,6 +83,13 @@ def quick_check(path: Path) -> str:
         raise StoreError(f"{path}: cannot check the store: {exc}") from exc
     finally:
         conn.close()
+
+
+def is_a_store(path: Path) -> bool:
+    """True for a SQLite file, or the gateway's own store with its header destroyed."""
+    with open(path, "rb") as handle:
+        start = handle.read(MARK_SEARCH_BYTES)
+    return start.startswith(SQLITE_HEADER) or any(mark in start for mark in OWN_MARKS)
 
 
 def move_aside(path: Path, now: float) -> list[Path]:

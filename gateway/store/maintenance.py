@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.store import Store, free_disk_mb
+from gateway.store import Store, free_disk_mb, keep_private
 from gateway.store.schema import migrations
 
 COUNTED = ("messages", "alerts", "alerts_seen", "outbox", "focal_points", "villages")
@@ -29,6 +29,7 @@ def backup(store: Store, target: Path) -> dict[str, object]:
     """Copy the store to `target` (replaced only once the copy is complete and checked)."""
     partial = target.with_name(target.name + ".part")
     partial.unlink(missing_ok=True)
+    keep_private(partial)  # it holds the pseudonym secret, as the store does
     copy = sqlite3.connect(partial)
     try:
         store.db.conn.backup(copy)

@@ -81,6 +81,17 @@ def mark_attempt_failed(db: Database, row_id: int, error: str, now: float,
     return state
 
 
+def shift_waits(db: Database, step: float, now: float, longest_wait: float) -> int:
+    """Move every pending row's next attempt by a step of the wall clock (so its wait keeps
+    its length), then make due any that lies further ahead than `longest_wait`: only a step
+    nobody measured (while the daemon was down) puts it there. How many rows changed."""
+    moved = db.execute("UPDATE outbox SET next_attempt_at = next_attempt_at + ?"
+                       " WHERE state = 'pending'", [step]).rowcount if step else 0
+    clamped = db.execute("UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'"
+                         " AND next_attempt_at > ?", [now, now + longest_wait]).rowcount
+    return moved or clamped
+
+
 def drop(db: Database, row_id: int, reason: str, now: float) -> bool:
     """Give up a pending or failed row on a person's decision; the row stays, with the reason."""
     cursor = db.execute(

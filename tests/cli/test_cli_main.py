@@ -34,6 +34,25 @@ def test_every_command_has_help_text(path, command):
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
+@pytest.mark.parametrize(("path", "command"), list(all_commands(cli)),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_takes_its_configuration_file_after_its_name_too(path, command):
+    """`cangw run -c FILE`, as `gammu-smsd -c FILE` users type it, as well as `cangw -c FILE
+    run` (the headquarters commands' -c names their own file)."""
+    assert any("-c" in param.opts for param in command.params), f"cangw {' '.join(path)} -c"
+
+
+def test_a_subcommands_config_file_is_the_one_used(tmp_path, monkeypatch):
+    good = write_config(tmp_path)
+    monkeypatch.setenv("CANGW_CONFIG", str(tmp_path / "absent.toml"))
+    for args in (["config", "check", "-c", str(good)], ["config", "-c", str(good), "check"],
+                 ["-c", str(tmp_path / "absent.toml"), "config", "check", "-c", str(good)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and f"{good}: OK (base KWJ" in result.output, args
+    result = CliRunner().invoke(cli, ["status", "--config", str(good), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["base"] == "KWJ"
+
+
 @pytest.fixture
 def filled(tmp_path):
     path = write_config(tmp_path, mqtt_port=1883)

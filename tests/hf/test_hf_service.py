@@ -9,6 +9,8 @@ import sqlite3
 import time
 from contextlib import contextmanager
 
+import pytest
+
 from gateway.alerts.codes import load_codebook
 from gateway.config import load_config
 from gateway.hf import kiss
@@ -144,6 +146,29 @@ def test_acknowledgements_never_exceed_the_frame_budget_even_across_a_restart(tm
         ("done", 2), ("pending", 3)]
     # the most severe went first: code 2 (Extreme) then 3 (Extreme), not 4 (Severe)
     assert [UiFrame.decode(f.data).info[:8] for f in tnc.frames] == [b"KWJ-0002", b"KWJ-0003"]
+
+
+@pytest.mark.parametrize("step", [-86400, 86400], ids=["back a day", "forward a day"])
+def test_a_clock_step_neither_stalls_nor_renews_the_frame_budget(tmp_path, registered,
+                                                                   monkeypatch, step):
+    """The budget is counted on the monotonic clock: a day's step of the wall clock after two
+    frames neither holds the third for a day nor lets it out before the period is over."""
+    period, wall = 2.0, time.time
+    monkeypatch.setattr(hf_service, "RATE_PERIOD", period)
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: wall() + offset[0])
+    db = registered.path
+    with KissTcpTnc() as tnc, hf_worker(configure(tmp_path, tnc.url, "frames_per_minute = 2\n")):
+        tnc.wait_client()
+        wait_up(db)
+        tnc.send(ui("9Q2KA1", "1 Kamango") + ui("9Q2KA2", "2 Kamango"))
+        wait_for(lambda: len(tnc.frames) == 2, what="two acknowledgements")
+        first = time.monotonic()
+        offset[0] = step
+        tnc.send(ui("9Q2KA3", "3 Kamango"))
+        wait_for(lambda: len(tnc.frames) == 3, period + 5, what="the third acknowledgement")
+        third = time.monotonic()
+    assert period - 0.5 <= third - first <= period + 2
 
 
 def test_a_tnc_that_closes_the_connection_is_reconnected(tmp_path, registered):

@@ -41,8 +41,9 @@ SCHEMA_1 = {"schema", "id", "ref", "base", "channel", "received_at", "code", "co
 def write_hq_config(folder, mqtt_port, http_port, extra="", bases="",
                     secret_line='secret_file = "secret"'):
     """hq.toml for base KWJ (modem IMEI); `extra`: more [http] lines; `bases`: more tables."""
-    (folder / "secret").write_text(SECRET + "\n")
-    (folder / "kwj.key").write_text(KEY)
+    for name, text in (("secret", SECRET + "\n"), ("kwj.key", KEY)):
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o600)  # a secret others can read is refused
     (folder / "kwj-villages.csv").write_text("number,name\n12,Kamango\n204,Mutwanga\n")
     path = folder / "hq.toml"
     path.write_text(

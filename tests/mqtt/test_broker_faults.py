@@ -63,6 +63,7 @@ def test_refused_credentials_are_said_once_retried_and_fixed_without_restart(
         tmp_path, passwords):
     secret = tmp_path / "mqtt-password"
     secret.write_text("wrong-one\n")
+    secret.chmod(0o600)  # a password file others can read is refused
     with Broker(password_file=passwords) as broker:
         config = write_config(tmp_path, mqtt_port=broker.port,
                               mqtt=f'username = "kwj"\npassword_file = "{secret}"\n')

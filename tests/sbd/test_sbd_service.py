@@ -12,6 +12,7 @@ import pytest
 
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.pipeline import Pipeline
+from gateway.clock import ClockWatch
 from gateway.config import load_config
 from gateway.model import Village
 from gateway.mqtt.service import MqttService
@@ -46,6 +47,7 @@ def quick_retries(monkeypatch):
 
 def configure(tmp_path, port, extra="", mqtt_port=None):
     (tmp_path / "command.key").write_text(KEY + "\n")
+    (tmp_path / "command.key").chmod(0o600)  # a key others can read is refused
     sbd = (f'\n[sbd]\nport = "{port}"\ncommand_key_file = "command.key"\nsession_timeout = 2\n'
            'fallback_after = { Extreme = 0, Severe = 0, Unknown = 0, Moderate = 1 }\n' + extra)
     config = load_config(write_config(tmp_path, mqtt_port=mqtt_port, extra=sbd))
@@ -182,6 +184,29 @@ def test_failed_sessions_back_off_and_nothing_is_marked_sent(tmp_path, sim, stat
         assert all(gap >= 1.5 for gap in gaps)  # three minutes, scaled for the test
     assert query(config.store.path, "SELECT SUM(credits) FROM sbd_sessions WHERE result LIKE"
                  " 'failed%'") == [(0,)]
+
+
+def test_a_clock_step_back_does_not_hold_the_back_off(tmp_path, sim, monkeypatch):
+    """The back-off is a wait on the monotonic clock: a failed session, then the wall clock
+    a day back (the alert's own wait moved with it, as the daemon does), and the next try
+    still comes after the back-off, not a day later."""
+    config = configure(tmp_path, sim.path)
+    wall, offset = time.time, [0.0]
+    monkeypatch.setattr(time, "time", lambda: wall() + offset[0])
+    watch = ClockWatch(config.store.path, 600.0)
+    watch.start()
+    try:
+        uids = record(config, EXTREME)
+        sim.fault = 32
+        with sbd_worker(config):
+            wait_for(lambda: sim.sessions, 15, what="a failed session")
+            offset[0] = -86400.0
+            watch.check()
+            sim.fault = None
+            wait_for(lambda: sim.sent, 10, what="the message after the back-off")
+    finally:
+        watch.stop()
+    assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == uids
 
 
 def _starts(config):

@@ -8,6 +8,7 @@ import logging
 import sqlite3
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from gateway.alerts.codes import load_codebook
@@ -15,6 +16,7 @@ from gateway.alerts.pipeline import Pipeline
 from gateway.cli import cli
 from gateway.config import load_config
 from gateway.daemon import Daemon
+from gateway.errors import StoreError
 from gateway.model import SmsPart
 from gateway.sim.harness import DaemonProcess, query, wait_for, write_config
 from gateway.store import Store
@@ -78,6 +80,19 @@ def test_a_file_that_is_not_a_database_is_moved_aside_too(tmp_path):
     with open_checked(db) as store:
         assert "not a database" in json.loads(store.meta("store_recovered"))["reason"]
     assert len(list(tmp_path.glob("gateway.db.corrupt-*[0-9]Z"))) == 1
+
+
+@pytest.mark.parametrize("content", [b"[base]\nid = 'KWJ'\n", b"name,phone\nKahindo,+243\n" * 50,
+                                     b"\x7fELF" + bytes(range(256)) * 8],
+                         ids=["a configuration file", "a spreadsheet", "a program"])
+def test_a_file_that_is_not_a_store_is_never_moved_and_stops_the_start(tmp_path, content):
+    """[store] path pointing at someone's file: it is neither renamed nor changed."""
+    db = tmp_path / "gateway.db"
+    db.write_bytes(content)
+    with pytest.raises(StoreError, match="is not a SQLite database, so not a store: refusing"):
+        open_checked(db)
+    assert db.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gateway.db"]
 
 
 def test_daemon_replaces_a_corrupt_store_and_reads_the_sim_into_the_new_one(tmp_path, modem):

@@ -45,7 +45,8 @@ def write_hq_config(folder, mqtt_port, http_port, extra=""):
     path = folder / "hq.toml"
     path.write_text(
         f'[http]\nhost = "127.0.0.1"\nport = {http_port}\nsecret_file = "secret"\n{extra}\n'
-        f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n\n[store]\npath = "hq.db"\n\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nreconnect_max = 1\n\n'
+        '[store]\npath = "hq.db"\n\n'
         '[[base]]\nid = "KWJ"\nvillages = "kwj-villages.csv"\ncommand_key_file = "kwj.key"\n')
     return path
 
@@ -234,6 +235,6 @@ def test_the_example_hq_config_is_valid():
 
     from gateway.hq.config import load_hq_config
 
-    config = load_hq_config(Path(__file__).parent.parent / "firmware-config" / "hq.example.toml")
+    config = load_hq_config(Path(__file__).parents[2] / "firmware-config" / "hq.example.toml")
     assert config.http.path == "/rockblock" and config.mqtt.topic_prefix == "can/v1"
     assert config.base("KWJ").command_key_file is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from gateway.sim.broker import Broker, free_port
+from gateway.sim.gate import Gate
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
 from gateway.store import Store
 from gateway.store import registry as reg
@@ -113,7 +114,8 @@ def test_broker_absent_at_start_then_alerts_delivered_when_it_appears(tmp_path, 
         wait_for(lambda: len(modem.sent) == 3, what="acks while the broker is down")
         assert query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt' AND state='pending'") \
             == [(3,)]
-        with Broker(port=port) as broker, MqttListener(broker.port, "can/v1/KWJ/alerts") as hq:
+        with Broker() as broker, MqttListener(broker.port, "can/v1/KWJ/alerts") as hq, \
+                Gate(port, broker.port):  # headquarters listens before the base gets through
             delivered = wait_for(lambda: len(hq.json_on("/alerts")) >= 3 and hq.json_on("/alerts"),
                                  timeout=20, what="alerts after the broker appears")
             wait_for(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt'"

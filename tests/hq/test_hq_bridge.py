@@ -19,6 +19,7 @@ from gateway.sbd import commands
 from gateway.sbd.batch import SatAlert, encode_batch
 from gateway.sbd.reply import StatusReply, encode_reply
 from gateway.sim.broker import Broker, free_port
+from gateway.sim.gate import Gate
 from gateway.sim.harness import MqttListener, query, wait_for
 
 IMEI = "300234010753370"
@@ -202,7 +203,8 @@ def test_deliveries_wait_for_a_broker_that_is_down(tmp_path):
         wait_for(lambda: _health(http_port), 15, what="the bridge listening")
         assert post(http_port, delivery()) == (200, "OK\n")
         assert _health(http_port) == {"mqtt": False, "pending": 1}
-        with Broker(broker_port) as broker, MqttListener(broker.port) as listener:
+        with Broker() as broker, MqttListener(broker.port) as listener, \
+                Gate(broker_port, broker.port):  # listening before the bridge gets through
             wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 3, 60,
                      what="the alerts once the broker is up")
             wait_for(lambda: _health(http_port).get("published") == 1, 15, what="published")

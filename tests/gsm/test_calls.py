@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli
-from gateway.gsm.calls import _raised
+from gateway.gsm.calls import ECHO_GAP, _raised
 from gateway.gsm.credit import parse_balance
 from gateway.gsm.profiles import load_profiles
 from gateway.gsm.voice import ModemVoice, caller_number, ussd_text
@@ -88,7 +88,8 @@ def test_repeated_flashes_fold_into_one_alert_with_a_count(running, modem):
     for _ in range(3):
         call = modem.call(FLASHER, ring_interval=1)
         _ended(call)
-        time.sleep(2)  # a person redials: seconds pass before the phone rings again
+        # a person redials: the phone rings again later than an echo of the last RING could
+        time.sleep(ECHO_GAP + 0.5)
     rows = wait_for(lambda: (r := _alerts(db)) and r[0][5] == 3 and r, what="three folded calls")
     assert len(rows) == 1
     _ref, _channel, code, severity, urgency, _repeats, _, text, village, registered = rows[0]

@@ -53,11 +53,13 @@ def _received(tmp_path, modem, text: str) -> None:
 def test_a_modem_that_restarts_by_itself_is_found_and_set_up_again(tmp_path, modem):
     with gsm_worker(tmp_path, modem.path):
         _state(tmp_path, "up")
-        modem.hang("time", seconds=4)
+        modem.hang("power")  # a brown-out: it falls silent...
         hung = time.monotonic()
         down = _state(tmp_path, "down", timeout=30)
         assert time.monotonic() - hung < 30
         assert "does not answer" in down["error"] or "no reply" in down["error"]
+        modem.power(False)  # ...and restarts once its supply recovers, after it was found
+        modem.power(True)
         _state(tmp_path, "up")
         assert modem.state.cnmi == (2, 1, 0, 0, 0)  # set up again after the restart
         _received(tmp_path, modem, "2 Kamango after the restart")

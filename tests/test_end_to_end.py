@@ -6,7 +6,14 @@ import re
 
 from gateway.sim.broker import Broker, free_port
 from gateway.sim.gate import Gate
-from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
+from gateway.sim.harness import (
+    DaemonProcess,
+    MqttListener,
+    query,
+    wait_for,
+    wait_until_gsm_up,
+    write_config,
+)
 from gateway.store import Store
 from gateway.store import registry as reg
 from tests.acks import expected_ack
@@ -36,8 +43,7 @@ def test_sms_becomes_alert_acknowledgement_and_mqtt_message(tmp_path, modem, bro
     db = tmp_path / "gateway.db"
     _register(db)
     with MqttListener(broker.port) as hq, DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT 1 FROM link_status WHERE link='gsm' AND state='up'"),
-                 what="GSM link up")
+        wait_until_gsm_up(db, daemon)
         modem.inject_sms(PHONE_FR, "alerte 2 kamango 15 hommes armés")
         modem.inject_sms(PHONE_SW, "hatari 3")
         modem.inject_sms(UNKNOWN, "Watu wamekuja usiku, tunaogopa sana. Msaada! 🙏")
@@ -107,8 +113,7 @@ def test_broker_absent_at_start_then_alerts_delivered_when_it_appears(tmp_path, 
     config = write_config(tmp_path, modem.path, port)
     db = tmp_path / "gateway.db"
     with DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT 1 FROM link_status WHERE link='gsm' AND state='up'"),
-                 what="GSM link up")
+        wait_until_gsm_up(db, daemon)
         for text in ("2 Kamango", "6", "9 salama"):
             modem.inject_sms(PHONE_FR, text)
         # receiving and acknowledging do not wait for the broker
@@ -131,8 +136,7 @@ def test_restart_with_messages_left_on_the_sim_loses_nothing_and_duplicates_noth
     config = write_config(tmp_path, modem.path, broker.port)
     db = tmp_path / "gateway.db"
     with DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT 1 FROM link_status WHERE link='gsm' AND state='up'"),
-                 what="GSM link up")
+        wait_until_gsm_up(db, daemon)
         modem.inject_sms(PHONE_FR, "2 Kamango")
         wait_for(lambda: len(modem.sent) == 1, what="first ack")
         assert daemon.stop() == 0

@@ -25,9 +25,10 @@ import paho.mqtt.client as paho
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02,
+def wait_for(probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.02,
              what: str = "condition") -> T:
-    """Poll until `probe` returns something other than None/False; fail the test on timeout."""
+    """Poll until `probe` returns something other than None/False; fail the test on timeout
+    (generous: waiting costs only what the event takes, and a busy machine is slow)."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -171,7 +172,7 @@ def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
         return []
 
 
-def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.0) -> None:
+def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 30.0) -> None:
     def up():
         if daemon.process is not None and daemon.process.poll() is not None:
             raise AssertionError(f"the daemon exited:\n{daemon.log[-2000:]}")

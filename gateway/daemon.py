@@ -38,7 +38,7 @@ DISK_EVERY, DISK_REPEAT = 60.0, 3600.0  # check free space each minute, repeat a
 
 
 class Daemon:
-    supervise_every = SUPERVISE_EVERY
+    supervise_every = SUPERVISE_EVERY  # seconds between passes (a test may take them faster)
 
     def __init__(self, config: Config, stuck_after: float = STUCK_AFTER,
                  systemd: SystemdNotifier | None = None, pin_factory: Factory | None = None):

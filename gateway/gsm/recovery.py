@@ -5,9 +5,9 @@ reopens the port and sets the modem up again after every failure; the second fai
 sends the modem profile's reset command (AT+CFUN=1,1 on most modems) blind, since a hung
 modem may not answer it; when the modem still fails once `reset_wait` has passed (the profile's,
 unless `[gsm] reset_wait` says otherwise), the power relay (if wired) cuts its supply for
-`[gsm] power_off` seconds. Then the ladder starts again. A SIM that wants a
-PIN, a port another program holds, or a command the modem answered with an error, is not
-counted: only a modem that does not answer (or cannot be opened) is.
+`[gsm] power_off` seconds. Then the ladder starts again. A SIM that wants a PIN, a port another
+program holds, or a command the modem answered with an error, is not counted: only a modem that
+does not answer (or cannot be opened) is.
 """
 
 from __future__ import annotations

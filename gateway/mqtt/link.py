@@ -4,10 +4,10 @@ paho's in-memory queue dies with the process, so it is never the source of truth
 is. This wrapper only reports which message ids the broker acknowledged (PUBACK for QoS 1).
 
 paho retries a failed connection by itself with a capped backoff (1 s doubling to
-`[mqtt] reconnect_max`, 60 s by default). What
-failed is kept in `last_error` in words a technician can act on (broker unreachable, TLS,
-refused credentials) and logged once, then again every 10 minutes while it lasts. After a
-refusal the password file is read again, so fixing it needs no restart.
+`[mqtt] reconnect_max`, 60 s by default). What failed is kept in `last_error` in words a
+technician can act on (broker unreachable, TLS, refused credentials) and logged once, then again
+every 10 minutes while it lasts. After a refusal the password file is read again, so fixing it
+needs no restart.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gateway.alerts.acks import AckFacts, render_ack
+from gateway.alerts.codes import load_codebook
+from gateway.alerts.text import to_ascii
 from gateway.config import load_config
 from gateway.hf import kiss
 from gateway.hf.ax25 import Address, UiFrame
@@ -89,8 +92,8 @@ def rate(function: Callable[[bytes], int], stream: bytes, expected: int, runs: i
 
 def encode_rate(count: int, runs: int) -> float:
     base = Address("UNBASE")
-    text = (b"KWJ-0193 Alerte recue: Attaque en cours (code 2) a Kamango, 03:35. "
-            b"La base est informee. Merci.")
+    ack = AckFacts("KWJ-0193", "03:35", load_codebook().codes["2"], "Kamango")
+    text = to_ascii(render_ack(ack, "fr")).encode()  # a typical acknowledgement over the air
     rates = []
     for _ in range(runs):
         started = time.perf_counter()

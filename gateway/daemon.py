@@ -42,6 +42,8 @@ DISK_EVERY, DISK_REPEAT = 60.0, 3600.0  # check free space each minute, repeat a
 
 
 class Daemon:
+    supervise_every = SUPERVISE_EVERY  # seconds between passes (a test may take them faster)
+
     def __init__(self, config: Config, stuck_after: float = STUCK_AFTER,
                  systemd: SystemdNotifier | None = None, pin_factory: Factory | None = None):
         self.config = config
@@ -89,7 +91,7 @@ class Daemon:
         for worker in self.workers:
             worker.start()
         self._install_signals()
-        while not self.stopping.wait(SUPERVISE_EVERY):
+        while not self.stopping.wait(self.supervise_every):
             self._supervise()
         self._shutdown()
         return 0

@@ -109,8 +109,7 @@ def test_a_missing_prompt_is_cancelled_with_escape(peer_and_channel):
     peer, at = peer_and_channel({})
     with pytest.raises(ModemTimeout):
         at.command_with_prompt("AT+CMGS=5", "00", timeout=0.5)
-    time.sleep(0.1)
-    assert peer.received[-1] == b"\x1b"
+    wait_for(lambda: peer.received[-1:] == [b"\x1b"], timeout=5, what="the escape at the peer")
 
 
 def test_unplugged_port_fails_the_pending_command(peer_and_channel):

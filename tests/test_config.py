@@ -62,6 +62,10 @@ def test_defaults_and_relative_paths(tmp_path):
     ('[mqtt]\nhost = "hq"\nstatus_interval = 0\n', "[mqtt] status_interval: expected"),
     ('[mqtt]\nhost = ""\n', "[mqtt] host: expected"),
     ('[credit]\nussd = "*123#"\nlow = -1\n', "[credit] low: expected"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\npower_off = 0\n', "[gsm] power_off: expected more than 0"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\nreset_wait = -1\n', "[gsm] reset_wait: expected 0 to 300"),
+    ('[gsm]\nport = "/dev/ttyUSB0"\nreconnect_cap = 0.5\n', "[gsm] reconnect_cap: expected 1 to"),
+    ('[mqtt]\nhost = "hq"\nreconnect_max = 0\n', "[mqtt] reconnect_max: expected 1 to 3600"),
 ])
 def test_errors_name_file_key_and_expectation(tmp_path, extra, message):
     path = write(tmp_path, MINIMAL + extra)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 
 from gateway.sim.broker import Broker, free_port
-from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
+from gateway.sim.gate import Gate
+from gateway.sim.harness import (
+    DaemonProcess,
+    MqttListener,
+    query,
+    wait_for,
+    wait_until_gsm_up,
+    write_config,
+)
 from gateway.store import Store
 from gateway.store import registry as reg
+from tests.acks import expected_ack
 from tests.conftest import VILLAGES
 
 PHONE_FR, PHONE_SW = "+243990000101", "+243990000102"
@@ -34,8 +43,7 @@ def test_sms_becomes_alert_acknowledgement_and_mqtt_message(tmp_path, modem, bro
     db = tmp_path / "gateway.db"
     _register(db)
     with MqttListener(broker.port) as hq, DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT 1 FROM link_status WHERE link='gsm' AND state='up'"),
-                 what="GSM link up")
+        wait_until_gsm_up(db, daemon)
         modem.inject_sms(PHONE_FR, "alerte 2 kamango 15 hommes armés")
         modem.inject_sms(PHONE_SW, "hatari 3")
         modem.inject_sms(UNKNOWN, "Watu wamekuja usiku, tunaogopa sana. Msaada! 🙏")
@@ -54,9 +62,9 @@ def test_sms_becomes_alert_acknowledgement_and_mqtt_message(tmp_path, modem, bro
     assert rows[2][6] == "Watu wamekuja usiku, tunaogopa sana. Msaada! 🙏"
 
     by_number = {a.number: a.text for a in acks}
-    assert by_number[PHONE_FR].startswith("KWJ-0001 Alerte recue: Attaque en cours (code 2) a Kamango")
-    assert by_number[PHONE_SW].startswith("KWJ-0002 Taarifa imepokelewa: Utekaji nyara (kodi 3)")
-    assert by_number[UNKNOWN].startswith("KWJ-0003 Message recu")
+    assert expected_ack("KWJ-0001", "fr", "2", "Kamango").fullmatch(by_number[PHONE_FR])
+    assert expected_ack("KWJ-0002", "sw", "3", "Mutwanga").fullmatch(by_number[PHONE_SW])
+    assert expected_ack("KWJ-0003", "fr").fullmatch(by_number[UNKNOWN])
     assert all(len(text) <= 160 for text in by_number.values())
 
     first = next(p for p in published if p["ref"] == "KWJ-0001")
@@ -105,15 +113,15 @@ def test_broker_absent_at_start_then_alerts_delivered_when_it_appears(tmp_path, 
     config = write_config(tmp_path, modem.path, port)
     db = tmp_path / "gateway.db"
     with DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT 1 FROM link_status WHERE link='gsm' AND state='up'"),
-                 what="GSM link up")
+        wait_until_gsm_up(db, daemon)
         for text in ("2 Kamango", "6", "9 salama"):
             modem.inject_sms(PHONE_FR, text)
         # receiving and acknowledging do not wait for the broker
         wait_for(lambda: len(modem.sent) == 3, what="acks while the broker is down")
         assert query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt' AND state='pending'") \
             == [(3,)]
-        with Broker(port=port) as broker, MqttListener(broker.port, "can/v1/KWJ/alerts") as hq:
+        with Broker() as broker, MqttListener(broker.port, "can/v1/KWJ/alerts") as hq, \
+                Gate(port, broker.port):  # headquarters listens before the base gets through
             delivered = wait_for(lambda: len(hq.json_on("/alerts")) >= 3 and hq.json_on("/alerts"),
                                  timeout=20, what="alerts after the broker appears")
             wait_for(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt'"
@@ -128,8 +136,7 @@ def test_restart_with_messages_left_on_the_sim_loses_nothing_and_duplicates_noth
     config = write_config(tmp_path, modem.path, broker.port)
     db = tmp_path / "gateway.db"
     with DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT 1 FROM link_status WHERE link='gsm' AND state='up'"),
-                 what="GSM link up")
+        wait_until_gsm_up(db, daemon)
         modem.inject_sms(PHONE_FR, "2 Kamango")
         wait_for(lambda: len(modem.sent) == 1, what="first ack")
         assert daemon.stop() == 0

@@ -20,8 +20,11 @@ UNIT = ("[Unit]\nDescription={d}\n[Service]\nExecStart={run}\n[Install]\n"
 DAEMON = "/opt/cangw/bin/cangw -c /etc/cangw/gateway.toml run"
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=5e3da3da-02 rootfstype=ext4 rootwait\n"
 
-pytestmark = pytest.mark.skipif(shutil.which("useradd") is None or shutil.which("systemctl") is None,
-                                reason="needs Debian's useradd and systemctl")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("useradd") is None or shutil.which("systemctl") is None,
+                       reason="needs Debian's useradd and systemctl"),
+    pytest.mark.timeout(300),  # a real pip install of cangw and its dependencies
+]
 
 
 def pi_os_root(root: Path) -> Path:

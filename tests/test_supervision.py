@@ -114,20 +114,28 @@ class Beating(Worker):
 
 
 class DaemonWith(Daemon):
+    supervise_every = 0.2  # five passes a second, so the story below takes seconds
+
     def __init__(self, config, worker, **kwargs):
         super().__init__(config, **kwargs)
         self.worker = worker
+        self.passes = 0
 
     def _make_workers(self):
         return [self.worker]
+
+    def _supervise(self):
+        super()._supervise()
+        self.passes += 1
 
 
 def test_a_hung_worker_stops_the_watchdog_and_the_panel_heartbeat(tmp_path, notify_socket):
     config = load_config(write_config(tmp_path))
     worker = Beating()
     systemd = SystemdNotifier({"NOTIFY_SOCKET": str(notify_socket.path),
-                               "WATCHDOG_USEC": "400000"})
-    daemon = DaemonWith(config, worker, stuck_after=1.5, systemd=systemd)
+                               "WATCHDOG_USEC": "400000"})  # a ping due every 0.2 s
+    stuck_after = 0.6
+    daemon = DaemonWith(config, worker, stuck_after=stuck_after, systemd=systemd)
     healthy = daemon.notifier.event("healthy")
     runner = threading.Thread(target=daemon.run, daemon=True)
     runner.start()
@@ -142,10 +150,11 @@ def test_a_hung_worker_stops_the_watchdog_and_the_panel_heartbeat(tmp_path, noti
                  what="the stuck status")
         healthy.clear()
         quiet_since = time.monotonic()
-        time.sleep(2)
+        passes = daemon.passes
+        wait_for(lambda: daemon.passes >= passes + 3, timeout=10, what="three supervision passes")
         pings = notify_socket.times("WATCHDOG=1")
         assert not [at for at in pings if at > quiet_since], "pinged while a worker hung"
-        assert max(pings) < hung_at + 1.5 + 1.5  # stuck_after, plus one supervision tick
+        assert max(pings) < hung_at + stuck_after + 1.0  # and the datagram's way to the socket
         assert not healthy.is_set()  # the panel's power LED stops blinking too
         worker.hang.clear()
         wait_for(lambda: [at for at in notify_socket.times("WATCHDOG=1") if at > quiet_since],

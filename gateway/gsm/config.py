@@ -26,6 +26,9 @@ class GsmConfig:
     health_interval: float = 10.0
     power_pin: int | None = None
     power_active_high: bool = True
+    power_off: float = 5.0  # seconds the relay keeps the modem unpowered
+    reset_wait: float | None = None  # after a soft reset; default: the modem profile's
+    reconnect_cap: float = 10.0  # longest wait to reopen it: a replugged modem is back at once
     send_attempts: int = 10
     send_retry: float = 5.0
 
@@ -48,6 +51,12 @@ class GsmConfig:
                                                 "within 30 s"))
         if self.power_pin is not None and self.power_pin not in GPIO_RANGE:
             problems.append(("power_pin", "a BCM GPIO number from 2 to 27"))
+        if not 0 < self.power_off <= 60:
+            problems.append(("power_off", "more than 0 and at most 60 (seconds)"))
+        if self.reset_wait is not None and not 0 <= self.reset_wait <= 300:
+            problems.append(("reset_wait", "0 to 300 (seconds)"))
+        if not 1 <= self.reconnect_cap <= 300:
+            problems.append(("reconnect_cap", "1 to 300 (seconds)"))
         if self.send_attempts < 1:
             problems.append(("send_attempts", "at least 1"))
         if self.send_retry <= 0:

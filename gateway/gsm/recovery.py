@@ -3,10 +3,11 @@
 Each failed connection (or a running link that stops answering) is counted. The GSM worker
 reopens the port and sets the modem up again after every failure; the second failure in a row
 sends the modem profile's reset command (AT+CFUN=1,1 on most modems) blind, since a hung
-modem may not answer it; when the modem still fails once the profile's `reset_wait` has passed,
-the power relay (if wired) cuts its supply. Then the ladder starts again. A SIM that wants a
-PIN, a port another program holds, or a command the modem answered with an error, is not
-counted: only a modem that does not answer (or cannot be opened) is.
+modem may not answer it; when the modem still fails once `reset_wait` has passed (the profile's,
+unless `[gsm] reset_wait` says otherwise), the power relay (if wired) cuts its supply for
+`[gsm] power_off` seconds. Then the ladder starts again. A SIM that wants a PIN, a port another
+program holds, or a command the modem answered with an error, is not counted: only a modem that
+does not answer (or cannot be opened) is.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ModemRecovery:
         self.failures = 0
         self.reset_at: float | None = None
         self.reset_commands: tuple[str, ...] = DEFAULT_RESET
-        self.reset_wait = DEFAULT_RESET_WAIT
+        self.reset_wait = self._reset_wait(DEFAULT_RESET_WAIT)
         self.counts = {"reconnects": 0, "resets": 0, "power_cycles": 0}
         self.last_action: str | None = None
         self._repeats = Repeats(clock=clock)  # what could not be done, said every 10 minutes
@@ -48,7 +49,13 @@ class ModemRecovery:
         """The modem's model (AT+CGMM) picks the reset command from its profile."""
         profile = find_profile(load_profiles(), model)
         if profile is not None and profile.reset:
-            self.reset_commands, self.reset_wait = profile.reset, profile.reset_wait
+            self.reset_commands = profile.reset
+            self.reset_wait = self._reset_wait(profile.reset_wait)
+
+    def _reset_wait(self, model_default: float) -> float:
+        """`[gsm] reset_wait` when set (a modem slower to boot than its profile says), else the
+        model's."""
+        return model_default if self.gsm.reset_wait is None else self.gsm.reset_wait
 
     def connected(self) -> None:
         if self.failures:
@@ -101,7 +108,7 @@ class ModemRecovery:
                       "is configured ([gsm] power_pin): a person must power-cycle it")
             return None
         try:
-            self.power.cycle()
+            self.power.cycle(self.gsm.power_off)
         except LinkError as exc:
             log.error("cannot power-cycle the modem: %s", exc)
             return None

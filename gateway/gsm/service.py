@@ -43,7 +43,6 @@ CMTI = re.compile(r'\+CMTI:\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
 PROBE_INTERVAL = 30.0
 FLUSH_INTERVAL = 30.0  # or a quarter of multipart_timeout, if shorter
 IDLE_WAIT = 1.0
-RECONNECT_CAP = 10.0  # reopening a port is cheap: a replugged modem is back within seconds
 BOOT_QUIET, BOOT_WAIT_MAX = 2.0, 20.0  # a boot is over after 2 s without a line
 BOOT_URCS = ("RDY", "Call Ready", "SMS Ready", "+CFUN:", "+CPIN: NOT READY")
 MEMORY_FULL = ("+CMS ERROR: 322", "^SMMEMFULL")
@@ -52,14 +51,13 @@ NO_NETWORK = {30, 331, 332}  # +CMS ERROR: no network service, network timeout
 
 
 class GsmService(StoreWorker):
-    backoff_cap = RECONNECT_CAP
-
     def __init__(self, config: Config, codebook: CodeBook, notifier: Notifier,
                  pin_factory: Factory | None = None):
         super().__init__("gsm", config.store.path)
         assert config.gsm is not None
         self.config = config
         self.gsm = config.gsm
+        self.backoff_cap = config.gsm.reconnect_cap
         self.codebook = codebook
         self.notifier = notifier
         self.modem: GsmModem | None = None

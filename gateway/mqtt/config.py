@@ -20,6 +20,7 @@ class MqttConfig:
     topic_prefix: str = "can/v1"
     client_id: str | None = None
     keepalive: int = 60
+    reconnect_max: int = 60  # seconds: paho's wait between attempts doubles from 1 up to this
     status_interval: float = 60.0
 
     def check(self) -> list[tuple[str, str]]:
@@ -28,6 +29,8 @@ class MqttConfig:
             problems.append(("host", "the broker's host name or address"))
         if not 0 < self.port < 65536:
             problems.append(("port", "a TCP port between 1 and 65535"))
+        if not 1 <= self.reconnect_max <= 3600:
+            problems.append(("reconnect_max", "1 to 3600 (seconds)"))
         if re.search(r"[#+\s]", self.topic_prefix) or self.topic_prefix.endswith("/"):
             problems.append(("topic_prefix", "topic levels without '#', '+', spaces or a trailing '/'"))
         if not 0 <= self.keepalive <= 65535:

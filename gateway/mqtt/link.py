@@ -3,10 +3,11 @@
 paho's in-memory queue dies with the process, so it is never the source of truth: the outbox
 is. This wrapper only reports which message ids the broker acknowledged (PUBACK for QoS 1).
 
-paho retries a failed connection by itself with a capped backoff (1 s doubling to 60 s). What
-failed is kept in `last_error` in words a technician can act on (broker unreachable, TLS,
-refused credentials) and logged once, then again every 10 minutes while it lasts. After a
-refusal the password file is read again, so fixing it needs no restart.
+paho retries a failed connection by itself with a capped backoff (1 s doubling to
+`[mqtt] reconnect_max`, 60 s by default). What failed is kept in `last_error` in words a
+technician can act on (broker unreachable, TLS, refused credentials) and logged once, then again
+every 10 minutes while it lasts. After a refusal the password file is read again, so fixing it
+needs no restart.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from gateway.repeats import Repeats
 
 log = logging.getLogger(__name__)
 
-RECONNECT_MIN, RECONNECT_MAX = 1, 60
+RECONNECT_MIN = 1
 
 
 class MqttLink:
@@ -47,7 +48,7 @@ class MqttLink:
         if config.tls:
             client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None,
                            cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(RECONNECT_MIN, RECONNECT_MAX)
+        client.reconnect_delay_set(RECONNECT_MIN, config.reconnect_max)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -104,7 +105,7 @@ class MqttLink:
         self.last_error = error
         if self._repeats.due(error):
             log.error("MQTT %s:%d: %s; retrying with backoff (up to %d s)", self.config.host,
-                      self.config.port, error, RECONNECT_MAX)
+                      self.config.port, error, self.config.reconnect_max)
 
     def _on_publish(self, client: paho.Client, userdata: object, mid: int,
                     reason_code: ReasonCode, properties: object) -> None:

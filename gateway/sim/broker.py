@@ -25,7 +25,10 @@ def free_port() -> int:
 
 
 class Broker:
-    """`with Broker() as broker:` runs mosquitto on 127.0.0.1:broker.port until the block ends."""
+    """`with Broker() as broker:` runs mosquitto on 127.0.0.1:broker.port until the block ends.
+
+    Its log (`broker.log`) shows each connection attempt, so a test can wait for a client's
+    retries instead of sleeping."""
 
     def __init__(self, port: int | None = None, password_file: Path | None = None,
                  tls: tuple[Path, Path] | None = None):
@@ -41,7 +44,8 @@ class Broker:
         if binary is None:
             raise FileNotFoundError("mosquitto is not installed (Debian: apt-get install mosquitto)")
         config = Path(self._folder.name) / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest none"]
+        lines = [f"listener {self.port} 127.0.0.1", "persistence false",
+                 f"log_dest file {self.log_path}"]
         if self.tls is not None:
             lines += [f"certfile {self.tls[0]}", f"keyfile {self.tls[1]}"]
         if self.password_file is None:
@@ -64,6 +68,15 @@ class Broker:
                 time.sleep(0.05)
         self.stop()
         raise TimeoutError("mosquitto did not start listening")
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self._folder.name) / "mosquitto.log"
+
+    @property
+    def log(self) -> str:
+        """What mosquitto logged so far ("New connection from ...", "... not authorised.")."""
+        return self.log_path.read_text() if self.log_path.exists() else ""
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02,
+def wait_for(probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.02,
              what: str = "condition") -> T:
-    """Poll until `probe` returns something other than None/False; fail the test on timeout."""
+    """Poll until `probe` returns something other than None/False; fail the test on timeout
+    (generous: waiting costs only what the event takes, and a busy machine is slow)."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -45,14 +46,15 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: flo
 def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None = None,
                  extra: str = "", base_language: str = "fr", gsm: str = "",
                  mqtt: str = "") -> Path:
-    """A test base's config; `gsm` and `mqtt` are extra lines for those sections."""
+    """A test base's config; `gsm` and `mqtt` are extra lines for those sections. Its broker
+    is retried every second, so a broker that comes back is found at once."""
     text = (f'[base]\nid = "KWJ"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
             f'[store]\npath = "gateway.db"\n')
     if modem:
         text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n{gsm}'
     if mqtt_port:
         text += (f'\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nstatus_interval = 5\n'
-                 f'{mqtt}')
+                 f'reconnect_max = 1\n{mqtt}')
     path = folder / "gateway.toml"
     path.write_text(text + extra)
     return path
@@ -113,7 +115,8 @@ class DaemonProcess:
 
 
 class MqttListener:
-    """Collects every message on a topic filter (QoS 1), from a real broker."""
+    """Collects every message on a topic filter (QoS 1), from a real broker; subscribed by the
+    time it is made."""
 
     def __init__(self, port: int, topic: str = "can/v1/#", client_id: str = "",
                  login: tuple[str, str] | None = None):
@@ -124,9 +127,14 @@ class MqttListener:
         if login is not None:
             self.client.username_pw_set(*login)
         self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(topic, qos=1)
         self.client.loop_start()
+        if not subscribed.wait(10):
+            self.close()
+            raise TimeoutError(f"no SUBACK for {topic} from the broker on port {port}")
 
     def _on_message(self, client: paho.Client, userdata: object,
                     message: paho.MQTTMessage) -> None:
@@ -174,7 +182,7 @@ def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
         return []
 
 
-def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 15.0) -> None:
+def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 30.0) -> None:
     def up() -> object:
         if daemon.process is not None and daemon.process.poll() is not None:
             raise AssertionError(f"the daemon exited:\n{daemon.log[-2000:]}")

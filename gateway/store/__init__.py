@@ -48,8 +48,7 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             keep_private(path)
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
             db = Database(conn)
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect when the file is created

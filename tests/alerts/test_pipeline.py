@@ -11,6 +11,7 @@ from gateway.config import load_config
 from gateway.gsm.sms_pdu import decode_deliver
 from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.harness import write_config
+from tests.acks import expected_ack
 
 WHEN = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)
 
@@ -56,7 +57,7 @@ def test_registered_sender_gets_alert_ack_in_their_language_and_delivery(pipelin
     assert alert.registered
     sms, mqtt = outbox_rows(registered)
     assert sms[0] == "sms" and sms[1] == "+243990000102" and sms[3] == 0
-    assert sms[2].startswith("KWJ-0001 Taarifa imepokelewa: Shambulio linaendelea (kodi 2) katika Mutwanga")
+    assert expected_ack("KWJ-0001", "sw", "2", "Mutwanga").fullmatch(sms[2])
     assert mqtt == ("mqtt", None, None, 0)
     assert {"sms", "mqtt"} <= set(pipeline.woken)
 

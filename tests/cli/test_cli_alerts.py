@@ -79,8 +79,7 @@ def test_second_acknowledgement_when_configured(tmp_path):
     run(config, "alerts", "seen", "KWJ-0001", "KWJ-0002")
     acks = rows(db, "SELECT recipient, body FROM outbox WHERE destination = 'sms' AND id > 4"
                     " ORDER BY id")
-    assert acks == [(FR, "KWJ-0001 Votre alerte a ete lue par la base. Merci."),
-                    (SW, "KWJ-0002 Taarifa yako imesomwa na kituo. Asante.")]
+    assert acks == [(FR, seen_text("KWJ-0001", "fr")), (SW, seen_text("KWJ-0002", "sw"))]
 
 
 @pytest.mark.parametrize("language", sorted(SEEN_TEMPLATES))

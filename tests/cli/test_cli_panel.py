@@ -58,7 +58,7 @@ def test_cycles_every_output_then_checks_the_button(factory, config_path):
     def technician():  # presses the button every 0.2 s until the test ends
         while not stop.wait(0.2):
             button.drive_low()
-            time.sleep(0.05)
+            time.sleep(0.05)  # the finger on the button
             button.drive_high()
 
     presser = threading.Thread(target=technician)

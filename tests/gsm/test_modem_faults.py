@@ -19,8 +19,11 @@ from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import gsm_worker as run_gsm_worker
 from gateway.sim.harness import link_state, query, wait_for, write_config
 from gateway.sim.modem_faults import follow_relay
+from tests.waiting import wait_for_turns
 
-FAST = "health_interval = 2\ncommand_timeout = 3\n"
+FAST = "health_interval = 2\ncommand_timeout = 3\nreconnect_cap = 1\n"
+# a hung modem is given up on sooner: each reopen of it tries 'AT' for 1 s, four times
+LADDER = "health_interval = 1\ncommand_timeout = 1\nreconnect_cap = 1\n"
 PHONE = "+243990000101"
 
 
@@ -50,18 +53,20 @@ def _received(tmp_path, modem, text: str) -> None:
 def test_a_modem_that_restarts_by_itself_is_found_and_set_up_again(tmp_path, modem):
     with gsm_worker(tmp_path, modem.path):
         _state(tmp_path, "up")
-        modem.hang("time", seconds=4)
+        modem.hang("power")  # a brown-out: it falls silent...
         hung = time.monotonic()
         down = _state(tmp_path, "down", timeout=30)
         assert time.monotonic() - hung < 30
         assert "does not answer" in down["error"] or "no reply" in down["error"]
+        modem.power(False)  # ...and restarts once its supply recovers, after it was found
+        modem.power(True)
         _state(tmp_path, "up")
         assert modem.state.cnmi == (2, 1, 0, 0, 0)  # set up again after the restart
         _received(tmp_path, modem, "2 Kamango after the restart")
 
 
 def test_a_hung_modem_gets_a_soft_reset(tmp_path, modem):
-    with gsm_worker(tmp_path, modem.path):
+    with gsm_worker(tmp_path, modem.path, LADDER):
         _state(tmp_path, "up")
         modem.hang("reset")
         _state(tmp_path, "down")
@@ -76,7 +81,9 @@ def test_a_dead_modem_is_power_cycled_through_the_relay(tmp_path, modem):
     pin = factory.pin(5)
     unwire = follow_relay(modem, pin)
     try:
-        with gsm_worker(tmp_path, modem.path, FAST + "power_pin = 5\n", factory):
+        # the relay's turn comes 1 s after the reset, and it cuts the power for half a second
+        gsm = LADDER + "power_pin = 5\nreset_wait = 1\npower_off = 0.5\n"
+        with gsm_worker(tmp_path, modem.path, gsm, factory):
             _state(tmp_path, "up")
             modem.hang("power")
             up = _state(tmp_path, "down") and _state(tmp_path, "up", timeout=120)
@@ -91,12 +98,13 @@ def test_a_dead_modem_is_power_cycled_through_the_relay(tmp_path, modem):
 
 def test_unplugged_modem_is_reopened_under_its_stable_name_and_the_sim_read(tmp_path):
     link = tmp_path / "cangw-gsm"
-    with SimulatedModem(link=link) as modem, gsm_worker(tmp_path, str(link)):
+    with SimulatedModem(link=link) as modem, gsm_worker(tmp_path, str(link)) as worker:
         _state(tmp_path, "up")
         modem.unplug()
         _state(tmp_path, "down")
         modem.inject_sms(PHONE, "6 Kasindi while unplugged")
-        time.sleep(1)
+        wait_for(lambda: worker.recovery.counts["reconnects"] >= 2, timeout=20,
+                 what="a reopen that finds no port")
         modem.replug()
         _state(tmp_path, "up")
         wait_for(lambda: "6 Kasindi while unplugged" in _alerts(tmp_path), timeout=20,
@@ -135,12 +143,12 @@ def test_reader_thread_death_restarts_the_link(tmp_path, modem):
 
 
 def test_no_network_holds_sends_but_not_receiving(tmp_path, modem):
-    with gsm_worker(tmp_path, modem.path):
+    with gsm_worker(tmp_path, modem.path) as worker:
         _state(tmp_path, "up")
         modem.set_network(registration=0, signal=99)
         _state(tmp_path, "no_network", timeout=10)  # +CREG tells at once
         _received(tmp_path, modem, "2 Kamango without network")
-        time.sleep(3)
+        wait_for_turns(worker, 3)  # each turn sends what is due, network allowing
         assert modem.sent == []
         pending = query(tmp_path / "gateway.db",
                         "SELECT state, attempts FROM outbox WHERE destination = 'sms'")

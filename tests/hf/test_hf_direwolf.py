@@ -11,6 +11,7 @@ from gateway.sim.direwolf import Direwolf, find_direwolf, modulate
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
 from gateway.store import Store
 from gateway.store import registry as reg
+from tests.acks import expected_ack
 from tests.conftest import VILLAGES
 
 FOCAL, STRANGER = "9Q2KAM-1", "9Q5XYZ"
@@ -57,8 +58,11 @@ def test_hf_audio_becomes_alerts_on_mqtt_and_acknowledgements_are_transmitted(
     assert published[0]["count"] == 15 and published[0]["text"] == "hommes armes"
     assert all(re.fullmatch(r"fp-[0-9a-f]{10}", p["sender"]) for p in published)
     # direwolf's own record of what it put on the air: base -> sender, with the reference
-    assert sent[0].startswith(f"[0L] UNBASE>{FOCAL}:KWJ-0001 Alerte recue: Attaque en cours")
-    assert sent[1].startswith(f"[0L] UNBASE>{STRANGER}:KWJ-0002 Taarifa imepokelewa")
+    for line, heard_from, ack in [
+            (sent[0], FOCAL, expected_ack("KWJ-0001", "fr", "2", "Kamango", radio=True)),
+            (sent[1], STRANGER, expected_ack("KWJ-0002", "sw", "3", "Nobili", radio=True))]:
+        header, _, text = line.partition(":")
+        assert header == f"[0L] UNBASE>{heard_from}" and ack.fullmatch(text), line
     assert len(sent) == 2
     # Do No Harm: the focal points' callsigns are in neither the log nor MQTT
     everything = daemon.log + "".join(p.decode() for _, p, _ in hq.messages)

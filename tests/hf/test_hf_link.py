@@ -18,6 +18,7 @@ from gateway.sim.kiss_tnc import KissTcpTnc
 from gateway.sim.pty_port import PtyPort
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
+from tests.acks import expected_ack
 
 HF = '\n[hf]\nport = "socket://127.0.0.1:8001"\ncallsign = "UNBASE"\n'
 TEXT_HF = HF + 'mode = "text"\nack_command = \'STATUSCALL={sender},"{text}"\'\n'
@@ -141,7 +142,7 @@ def test_hf_alerts_are_acknowledged_by_radio_in_ascii_to_the_callsign(tmp_path, 
     _record(pipeline, "hf", "Radio room", "9")  # not a station: cannot be addressed
     ((destination, recipient, body),) = _acks(registered)
     assert (destination, recipient) == ("hf", "9Q2KAM-1")
-    assert body.startswith("KWJ-0001 Alerte recue: Attaque en cours (code 2) a Benediction")
+    assert expected_ack("KWJ-0001", "fr", "2", "Bénédiction", radio=True).fullmatch(body)
     assert body.isascii() and len(body) <= 256
     # without [hf] (or with acknowledgements off) an HF alert is stored but not answered
     for extra in ("", TEXT_HF.replace("ack_command", "# ack_command")):

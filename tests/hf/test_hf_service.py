@@ -24,6 +24,7 @@ from gateway.sim.pty_port import PtyPort
 from gateway.store import outbox
 from gateway.store import registry as reg
 from gateway.workers import Notifier
+from tests.acks import expected_ack
 from tests.hf.test_hf_link import ui
 
 
@@ -77,8 +78,9 @@ def test_frames_become_alerts_and_acknowledgements_go_back_as_ui_frames(tmp_path
     acks = [UiFrame.decode(f.data) for f in frames]
     assert [(str(a.source), str(a.destination)) for a in acks] == [("UNBASE", "9Q2KAM-1"),
                                                                    ("UNBASE", "9Q5XYZ")]
-    assert acks[0].info.startswith(b"KWJ-0001 Alerte recue: Attaque en cours (code 2) a Kamango")
-    assert acks[1].info.startswith(b"KWJ-0002 Taarifa imepokelewa: Utekaji nyara (kodi 3)")
+    assert expected_ack("KWJ-0001", "fr", "2", "Kamango", radio=True).fullmatch(
+        acks[0].info.decode())
+    assert expected_ack("KWJ-0002", "sw", "3", radio=True).fullmatch(acks[1].info.decode())
     assert query(db, "SELECT destination, state FROM outbox") == [("hf", "done")] * 2
     assert link(db)["sent"] == 2 and link(db)["state"] == "stopped"
 
@@ -209,7 +211,9 @@ def test_text_mode_radio_lines_acks_and_an_unplugged_port(tmp_path, registered):
             wait_for(lambda: len(alerts(db)) == 3, what="an alert after re-plugging")
     finally:
         radio.close()
-    assert command.startswith(b'STATUSCALL=9Q2KAM,"KWJ-0001 Alerte recue: Attaque en cours')
+    call, _, text = command.decode().partition(",")
+    assert call == "STATUSCALL=9Q2KAM" and text.startswith('"') and text.endswith('"\r')
+    assert expected_ack("KWJ-0001", "fr", "2", "Kamango", radio=True).fullmatch(text[1:-2])
     assert [(a[1], a[2], a[6]) for a in alerts(db)] == [
         ("9Q2KAM", "2", ""), (None, None, "CHANNEL 2 SELECTED"), ("9Q2KAM", "9", "")]
     assert query(db, "SELECT COUNT(*) FROM outbox WHERE destination = 'hf'") == [(2,)]

@@ -19,6 +19,7 @@ from gateway.sbd import commands
 from gateway.sbd.batch import SatAlert, encode_batch
 from gateway.sbd.reply import StatusReply, encode_reply
 from gateway.sim.broker import Broker, free_port
+from gateway.sim.gate import Gate
 from gateway.sim.harness import MqttListener, query, wait_for
 
 IMEI = "300234010753370"
@@ -48,7 +49,7 @@ def write_hq_config(folder, mqtt_port, http_port, extra="", bases="",
     path = folder / "hq.toml"
     path.write_text(
         f'[http]\nhost = "127.0.0.1"\nport = {http_port}\n{secret_line}\n{extra}\n'
-        f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n\n[store]\npath = "hq.db"\n\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nreconnect_max = 1\n\n[store]\npath = "hq.db"\n\n'
         f'[[base]]\nid = "KWJ"\nimeis = ["{IMEI}"]\nvillages = "kwj-villages.csv"\n'
         f'command_key_file = "kwj.key"\n{bases}')
     return path
@@ -224,7 +225,8 @@ def test_deliveries_wait_for_a_broker_that_is_down(tmp_path):
         wait_for(lambda: _health(http_port), 15, what="the bridge listening")
         assert post(http_port, delivery()) == (200, "OK\n")
         assert _health(http_port) == {"mqtt": False, "authenticated": True, "pending": 1}
-        with Broker(broker_port) as broker, MqttListener(broker.port) as listener:
+        with Broker() as broker, MqttListener(broker.port) as listener, \
+                Gate(broker_port, broker.port):  # listening before the bridge gets through
             wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 3, 60,
                      what="the alerts once the broker is up")
             wait_for(lambda: _health(http_port).get("published") == 1, 15, what="published")

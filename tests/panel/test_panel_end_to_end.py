@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
+from gateway.alerts.seen import seen_text
 from gateway.cli import cli
 from gateway.config import load_config
 from gateway.panel.devices import PanelDevices
@@ -28,12 +29,13 @@ def test_seen_alert_reaches_headquarters_and_the_sender(tmp_path, modem, broker)
         result = CliRunner().invoke(cli, ["-c", str(config), "alerts", "seen", "KWJ-0001"])
         assert result.exit_code == 0, result.output
         [event] = wait_for(lambda: hq.json_on("/events"), what="the seen event")
-        second = wait_for(lambda: [m for m in modem.sent if "lue par la base" in m.text],
+        seen_ack = seen_text("KWJ-0001", "fr")
+        second = wait_for(lambda: [m for m in modem.sent if m.text == seen_ack],
                           what="the second acknowledgement")
         assert daemon.stop() == 0
     assert event["event"] == "seen" and event["ref"] == "KWJ-0001" and event["via"] == "cli"
     assert event["id"] == hq.json_on("/alerts")[0]["id"]
-    assert second[0].number == FR and second[0].text.startswith("KWJ-0001 ")
+    assert second[0].number == FR
     assert query(db, "SELECT state FROM outbox WHERE body LIKE '%\"seen\"%'") == [("done",)]
     assert FR not in daemon.log and FR not in json.dumps(event)
 

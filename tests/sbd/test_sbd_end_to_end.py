@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from gateway.sim.broker import Broker, free_port
+from gateway.sim.gate import Gate
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
 from gateway.sim.sbd_modem import IMEI, SimulatedSbdModem
 from gateway.store import Store
@@ -37,7 +38,8 @@ def test_an_alert_crosses_the_satellite_and_mqtt_later_merges_by_id(tmp_path, mo
                 wait_for(lambda: _health(http_port), 20, what="the bridge listening")
                 assert post(http_port, {"imei": IMEI, "momsn": momsn, "data": message.hex(),
                                         "secret": SECRET}) == (200, "OK\n")
-                with Broker(broker_port), MqttListener(broker_port) as listener:
+                with Broker() as broker, MqttListener(broker.port) as listener, \
+                        Gate(broker_port, broker.port):  # headquarters listens first
                     alerts = wait_for(lambda: len(listener.json_on("KWJ/alerts")) >= 3
                                       and listener.json_on("KWJ/alerts"), 90,
                                       what="the alert by satellite and both over MQTT")

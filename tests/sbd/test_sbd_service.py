@@ -27,6 +27,7 @@ from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
 from gateway.workers import Notifier
 from tests.conftest import VILLAGES
+from tests.waiting import wait_for_turns
 
 KEY = "k3y-for-tests-0123456789abcdef"
 EXTREME, SEVERE, MINOR, MODERATE = "2 kamango", "1 nobili", "9 mutwanga", "7 nobili"
@@ -45,11 +46,12 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(policy, "REGISTRATION_WAIT", 1.5)
 
 
-def configure(tmp_path, port, extra="", mqtt_port=None):
+def configure(tmp_path, port, extra="", mqtt_port=None, moderate_after=1):
     (tmp_path / "command.key").write_text(KEY + "\n")
     (tmp_path / "command.key").chmod(0o600)  # a key others can read is refused
     sbd = (f'\n[sbd]\nport = "{port}"\ncommand_key_file = "command.key"\nsession_timeout = 2\n'
-           'fallback_after = { Extreme = 0, Severe = 0, Unknown = 0, Moderate = 1 }\n' + extra)
+           'fallback_after = { Extreme = 0, Severe = 0, Unknown = 0, '
+           f'Moderate = {moderate_after} }}\n' + extra)
     config = load_config(write_config(tmp_path, mqtt_port=mqtt_port, extra=sbd))
     with Store.open(config.store.path) as store:
         for village in VILLAGES:
@@ -82,6 +84,7 @@ def worker_running(worker):
         yield worker
     finally:
         worker.stop()
+        worker.notifier(worker.name)  # as the daemon does: no need to wait for its turn
         worker.join(15)
         assert not worker.is_alive()
 
@@ -148,15 +151,20 @@ def test_what_mqtt_delivered_in_time_does_not_go(tmp_path, sim, broker):
                  " ORDER BY id") == [("not needed: delivered over MQTT",), (None,)]
 
 
+def turns(worker, count=3):
+    """Let the worker take `count` more turns, woken for each: what it would send, it has."""
+    wait_for_turns(worker, count, lambda: worker.notifier("sbd"))
+
+
 def test_most_severe_first_and_never_beyond_the_budget(tmp_path, sim):
-    config = configure(tmp_path, sim.path, "daily_credit_budget = 1\n")
+    # the Moderate alerts are due at once too: only severity decides
+    config = configure(tmp_path, sim.path, "daily_credit_budget = 1\n", moderate_after=0)
     moderate = record(config, *[MODERATE] * 6, sender="+243990000555")
     extreme = record(config, *[EXTREME] * 6)
-    time.sleep(1.1)  # the Moderate alerts' fallback has passed too
-    with sbd_worker(config):
+    with sbd_worker(config) as worker:
         wait_for(lambda: sim.sent, 15, what="a satellite message")
         wait_for(lambda: link(config).get("credits_used_today") == 1, 10, what="status")
-        time.sleep(2)  # nothing else goes today
+        turns(worker)  # nothing else goes today
     assert len(sim.sent) == 1 and len(sim.sent[0][1]) <= 50
     ids = [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts]
     assert ids == extreme[:len(ids)] and len(ids) >= 3
@@ -238,7 +246,7 @@ def ping(counter, key=KEY, base="KWJ", number=commands.PING):
 def test_a_ping_rings_and_is_answered_with_a_status_reply_once(tmp_path, sim):
     config = configure(tmp_path, sim.path)
     record(config, MINOR)  # not for the satellite: the status reply goes alone
-    with sbd_worker(config):
+    with sbd_worker(config) as worker:
         wait_for(lambda: link(config).get("state") == "up", 15, what="the link up")
         sim.queue_mt(ping(1_790_000_000))
         wait_for(lambda: sim.sent, 15, what="the status reply")
@@ -252,7 +260,7 @@ def test_a_ping_rings_and_is_answered_with_a_status_reply_once(tmp_path, sim):
         sim.queue_mt(ping(1_790_000_002, number=commands.BROADCAST))
         wait_for(lambda: sim.mt_queued == 0 and len(query(
             config.store.path, "SELECT id FROM sbd_commands")) == 4, 20, what="all commands")
-        time.sleep(1)
+        turns(worker)  # no reply to the refused ones
     assert len(sim.sent) == 1
     outcomes = query(config.store.path, "SELECT command, accepted, outcome FROM sbd_commands"
                                         " ORDER BY id")

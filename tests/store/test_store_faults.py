@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -114,27 +114,65 @@ def test_daemon_replaces_a_corrupt_store_and_reads_the_sim_into_the_new_one(tmp_
     assert "store REPLACED at" in human
 
 
-def test_full_disk_leaves_the_sms_on_the_sim_until_it_can_be_stored(tmp_path, modem, caplog):
+class DiskLimit:
+    """A full disk for the GSM worker's store, and space again, when the test says.
+
+    SQLite's `max_page_count` belongs to one connection, which only the thread that opened it
+    may use: the limit is set by the worker's own thread, just before its next commit of SMS
+    (the real commit follows, and fails for real). `tries` counts those commits."""
+
+    def __init__(self, monkeypatch):
+        self.tries = 0
+        self._limits: queue.Queue[int | None] = queue.Queue()
+        commit = Pipeline.ingest_batch
+
+        def ingest_batch(pipeline, parts):
+            while not self._limits.empty():
+                self._apply(pipeline.store.db.conn, self._limits.get())
+            self.tries += 1
+            return commit(pipeline, parts)
+
+        monkeypatch.setattr(Pipeline, "ingest_batch", ingest_batch)
+
+    def fill(self) -> None:
+        self._limits.put(None)  # SQLITE_FULL from the next new page
+
+    def free(self) -> None:
+        self._limits.put(1073741823)
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, limit: int | None) -> None:
+        pages = limit or conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_full_disk_leaves_the_sms_on_the_sim_until_it_can_be_stored(tmp_path, modem, caplog,
+                                                                   monkeypatch):
     caplog.set_level(logging.ERROR, "gateway")
-    with gsm_worker(tmp_path, modem.path) as worker:
+    disk = DiskLimit(monkeypatch)
+
+    def refused():
+        return "cannot store the SMS" in caplog.text
+
+    with gsm_worker(tmp_path, modem.path):
         _state(tmp_path, "up")
-        conn = worker.store.db.conn
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-        conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL from the next new page
+        disk.fill()
         sent = []
-        for n in range(60):
+        for n in range(60):  # the store's free room takes a few, then the disk is full
             text = f"2 Kamango disk full {n}"
             modem.inject_sms(PHONE, text)
             sent.append(text)
-            time.sleep(0.1)
-            if "cannot store the SMS" in caplog.text:
+            wait_for(lambda text=text: refused() or text in _alerts(tmp_path), timeout=20,
+                     what="the SMS stored or refused")
+            if refused():
                 break
         assert "database or disk is full" in caplog.text
-        time.sleep(3)  # retried meanwhile, and still refused
+        tried = disk.tries
+        wait_for(lambda: disk.tries > tried, timeout=20, what="a retry, still refused")
         assert caplog.text.count("cannot store the SMS") == 1  # said once, not every retry
         waiting = [m.text for m in modem.stored.values()]
         assert waiting and set(waiting) <= set(sent)  # left on the SIM, not lost
-        conn.execute("PRAGMA max_page_count = 1073741823")  # space again
+        disk.free()
         wait_for(lambda: sorted(_alerts(tmp_path)) == sorted(sent), timeout=30,
                  what="every SMS stored once there is space")
         wait_for(lambda: not modem.stored, timeout=10, what="the SIM emptied")

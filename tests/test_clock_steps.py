@@ -131,4 +131,5 @@ def test_a_step_while_the_daemon_was_down_delays_nothing_beyond_the_longest_wait
         flushed = waited(started, lambda: messages_from(db, LONE), MULTIPART_TIMEOUT + 15,
                          "the lone half stored")
     assert delivered < 10
-    assert MULTIPART_TIMEOUT - 0.3 <= flushed <= MULTIPART_TIMEOUT + 5
+    # on time, not a day late: the bound leaves room for a daemon slow to start on a busy machine
+    assert MULTIPART_TIMEOUT - 0.3 <= flushed <= MULTIPART_TIMEOUT + 14

@@ -201,10 +201,15 @@ class GsmService(Worker):
         self._read_new(notices)
 
     def _read_new(self, notices: list[re.Match]) -> None:
+        """Read each announced slot once. A notice may be stale: its message was swept (read,
+        committed, deleted) meanwhile and the network has put a new one in the same slot, so
+        the stale and the fresh notice name one slot; it holds one message until we delete it.
+        A notice that comes after this batch deleted its slot announces a newer message, read
+        in the next batch."""
         modem, batch = self._modem(), []
-        for notice in notices:
-            modem.use_storage(notice.group(1))
-            stored = modem.read(int(notice.group(2)))
+        slots = dict.fromkeys((n.group(1) or modem.storage, int(n.group(2))) for n in notices)
+        for memory, index in slots:
+            stored = modem.read(index, memory)
             if stored is not None:
                 batch.append(stored)
         if batch:
@@ -242,6 +247,9 @@ class GsmService(Worker):
             self._take(listing)
 
     def _take(self, batch: list[StoredSms]) -> None:
+        """Commit what was read, then delete each slot read, once: a second AT+CMGD of a slot
+        would destroy, unread, what the network stored there after the first."""
+        batch = _once_per_slot(batch)
         parts = [decode_deliver(stored.pdu) for stored in batch]
         for stored, part in zip(batch, parts, strict=True):
             if part.decode_error:
@@ -261,7 +269,7 @@ class GsmService(Worker):
             if result.duplicate:
                 log.info("SIM slot %d was already stored before a restart; deleting it",
                          stored.index)
-            self._modem().delete(stored.index)
+            self._modem().delete(stored)
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
@@ -342,6 +350,14 @@ class GsmService(Worker):
     def _pipeline(self) -> Pipeline:
         assert self.pipeline is not None
         return self.pipeline
+
+
+def _once_per_slot(batch: list[StoredSms]) -> list[StoredSms]:
+    """The first reading of each slot, in order."""
+    first: dict[tuple[str, int], StoredSms] = {}
+    for stored in batch:
+        first.setdefault(stored.slot, stored)
+    return list(first.values())
 
 
 def _next_nowait(urcs: queue.Queue) -> tuple[float, str] | None:

@@ -295,7 +295,8 @@ class GsmService(Worker):
                 self._next_probe = 0.0  # look at the network now: sends wait while it is gone
             log.warning("acknowledgement %d to %s failed (%s); %s", row.id,
                         self._pipeline().pseudonym(row.recipient), exc.response,
-                        "giving up" if state == outbox.FAILED else "will retry")
+                        {outbox.PENDING: "will retry", outbox.FAILED: "giving up"}.get(
+                            state, "it was dropped meanwhile"))
             return
         except LinkError as exc:
             with store.transaction() as db:

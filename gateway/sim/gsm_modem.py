@@ -5,8 +5,8 @@ CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and re
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
 Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `network_burst`,
-`inject_pdu`, `call`, `sent`, `stored`, `history`, `deleted_unread`, `events`, and the fault
-modes of `ModemFaults` (modem_faults.py).
+`release_bursts`, `inject_pdu`, `call`, `sent`, `stored`, `history`, `deleted_unread`,
+`events`, and the fault modes of `ModemFaults` (modem_faults.py).
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ class SimulatedModem(ModemFaults, PtyDevice):
                 self._hand_over(burst)
             else:
                 self.state.armed_bursts.append((on_command.upper(), burst))
+
+    def release_bursts(self) -> None:
+        """Hand over now the bursts still waiting for their command (one the host may never
+        send again)."""
+        with self._lock:
+            self._land_armed_bursts(None)
 
     def inject_pdu(self, pdu_hex: str) -> int | None:
         """Store a raw SMS-DELIVER PDU (possibly malformed) and announce it."""

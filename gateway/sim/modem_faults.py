@@ -168,11 +168,12 @@ class ModemFaults:
         if self.state.full_notice is not None:
             self._emit(self.state.full_notice)
 
-    def _land_armed_bursts(self, line: str) -> None:
-        """Bursts waiting for the command the host has just sent arrive now, before its answer."""
+    def _land_armed_bursts(self, line: str | None) -> None:
+        """Bursts waiting for the command the host has just sent (None: for any command)
+        arrive now, before its answer."""
         armed, self.state.armed_bursts = self.state.armed_bursts, []
         for command, burst in armed:
-            if line.upper().startswith(command):
+            if line is None or line.upper().startswith(command):
                 self._hand_over(burst)
             else:
                 self.state.armed_bursts.append((command, burst))

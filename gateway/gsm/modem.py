@@ -33,10 +33,23 @@ class StoredSms:
     index: int
     status: int
     pdu: str
+    length: int | None = None  # the TPDU's octets, as the modem announced them
 
     @property
     def slot(self) -> tuple[str, int]:
         return self.memory, self.index
+
+    @property
+    def intact(self) -> bool:
+        """False when the PDU is not as long as the modem announced: bytes lost on the line
+        (a PDU cut short still decodes, to a shorter text)."""
+        if self.length is None:
+            return True
+        try:
+            smsc_octets = int(self.pdu[:2], 16) + 1
+        except ValueError:
+            return False
+        return len(self.pdu) == 2 * (smsc_octets + self.length)
 
 
 @dataclass(frozen=True)
@@ -151,9 +164,10 @@ class GsmModem:
                                 quiet_limit=self.config.command_timeout)
         found = []
         for header, pdu in _header_pdu_pairs(lines, "+CMGL:"):
-            numbers = _ints(header)
+            numbers = _ints(header)  # index, status, [alpha,] length
             if len(numbers) >= 2:
-                found.append(StoredSms(self.storage, numbers[0], numbers[1], pdu))
+                length = numbers[-1] if len(numbers) >= 3 else None
+                found.append(StoredSms(self.storage, numbers[0], numbers[1], pdu, length))
         return found
 
     def read(self, index: int, memory: str | None = None) -> StoredSms | None:
@@ -171,8 +185,9 @@ class GsmModem:
         if not pairs:
             return None
         header, pdu = pairs[0]
-        numbers = _ints(header)
-        return StoredSms(memory, index, numbers[0] if numbers else 0, pdu)
+        numbers = _ints(header)  # status, [alpha,] length
+        return StoredSms(memory, index, numbers[0] if numbers else 0, pdu,
+                         numbers[-1] if len(numbers) >= 2 else None)
 
     def delete(self, stored: StoredSms) -> None:
         """Delete a message read from storage, in the memory it was read from. The caller

@@ -249,7 +249,7 @@ class GsmService(Worker):
     def _take(self, batch: list[StoredSms]) -> None:
         """Commit what was read, then delete each slot read, once: a second AT+CMGD of a slot
         would destroy, unread, what the network stored there after the first."""
-        batch = _once_per_slot(batch)
+        batch = self._confirmed(_once_per_slot(batch))
         parts = [decode_deliver(stored.pdu) for stored in batch]
         for stored, part in zip(batch, parts, strict=True):
             if part.decode_error:
@@ -270,6 +270,25 @@ class GsmService(Worker):
                 log.info("SIM slot %d was already stored before a restart; deleting it",
                          stored.index)
             self._modem().delete(stored)
+
+    def _confirmed(self, batch: list[StoredSms]) -> list[StoredSms]:
+        """The readings to commit. One that looks damaged (cut short, or undecodable) is read
+        again: the same bytes twice are what the SIM holds (an undecodable SMS is kept as hex),
+        a sound second reading replaces it, and otherwise the slot is left on the SIM for a
+        sweep soon rather than deleted on the strength of damaged bytes."""
+        confirmed = []
+        for stored in batch:
+            if _sound(stored):
+                confirmed.append(stored)
+                continue
+            again = self._modem().read(stored.index, stored.memory)
+            if again is not None and (again.pdu == stored.pdu or _sound(again)):
+                confirmed.append(again)
+                continue
+            log.warning("SIM slot %d read differently twice (bytes lost on the line?); left "
+                        "on the SIM for the next sweep", stored.index)
+            self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
+        return confirmed
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
@@ -351,6 +370,10 @@ class GsmService(Worker):
     def _pipeline(self) -> Pipeline:
         assert self.pipeline is not None
         return self.pipeline
+
+
+def _sound(stored: StoredSms) -> bool:
+    return stored.intact and decode_deliver(stored.pdu).decode_error is None
 
 
 def _once_per_slot(batch: list[StoredSms]) -> list[StoredSms]:

@@ -233,7 +233,11 @@ class AtCommandSet:
         if self.state.pdu_mode:
             smsc_octets = int(message.pdu[:2], 16) + 1
             length = len(message.pdu) // 2 - smsc_octets
-            return [f"{prefix}{where}{int(message.read)},,{length}", message.pdu]
+            pdu = message.pdu
+            if self.state.damaged_reads:  # bytes lost on the line, fewer each time
+                pdu = pdu[:-2 * (self.state.damaged_reads + 1)]
+                self.state.damaged_reads -= 1
+            return [f"{prefix}{where}{int(message.read)},,{length}", pdu]
         status = TEXT_STATUS[int(message.read)]
         stamp = message.when.strftime("%y/%m/%d,%H:%M:%S+00")
         return [f'{prefix}{where}"{status}","{message.sender}","","{stamp}"',

@@ -13,6 +13,9 @@
 - `notifications(False)`: new messages are stored without a +CMTI.
 - `full_notice(urc)`: what the modem says when its SIM is full: "+CMS ERROR: 322" (the
   default), "^SMMEMFULL" (Huawei) or None (a SIM800 says nothing).
+- `damage_reads(times)`: the next `times` messages read (AT+CMGR, AT+CMGL) lose bytes on
+  the line: their PDU arrives cut short (by fewer bytes each time), under a header that gives
+  its true length.
 
 A full SIM makes the network hold new messages (an SMSC retries later), and the modem says so
 (`full_notice`); they arrive the instant a slot is free, into the lowest free slot.
@@ -110,6 +113,10 @@ class ModemFaults:
     def full_notice(self, urc: str | None) -> None:
         with self._lock:
             self.state.full_notice = urc
+
+    def damage_reads(self, times: int = 1) -> None:
+        with self._lock:
+            self.state.damaged_reads += times
 
     # -- used by the modem --------------------------------------------------------------------
     def _answering(self) -> bool:

@@ -31,7 +31,8 @@ def _drained(tmp_path, modem: SimulatedModem, texts: list[str]) -> None:
     """Everything stored or destroyed: the SIM and the network's queue are empty."""
     def settled():
         done = not modem.stored and not modem.state.waiting_at_network
-        return done and (set(_stored_texts(tmp_path)) >= set(texts) or modem.deleted_unread)
+        seen = sum(_stored_texts(tmp_path).values()) + len(modem.deleted_unread)
+        return done and seen >= len(texts)
     wait_for(settled, timeout=60, interval=0.1, what="the burst read and the SIM emptied")
 
 
@@ -69,3 +70,21 @@ def test_a_full_sim_emptied_while_the_network_hands_over_what_it_held(tmp_path):
         texts = [text for _, text in first + second]
         _drained(tmp_path, modem, texts)
         _check(tmp_path, modem, texts)
+
+
+def test_a_reading_damaged_on_the_line_is_read_again_and_never_deleted_on_its_strength(tmp_path):
+    """A PDU cut short still decodes (to a shorter text): the length the modem announced tells."""
+    with SimulatedModem() as modem, gsm_worker(tmp_path, modem.path, FAST):
+        _up(tmp_path)
+        modem.damage_reads(1)  # the second reading is sound
+        modem.inject_sms("+243990000101", "2 Kamango 12 hommes armes")
+        modem.damage_reads(2)  # both readings damaged, differently: left for the sweep
+        modem.inject_sms("+243990000102", "3 Mutwanga 5 hommes")
+        garbage = "0011000C914293193254760000AA05E8329BFD06"  # an SMS-SUBMIT
+        modem.inject_pdu(garbage)  # undecodable, the same each time it is read: kept as hex
+        texts = ["2 Kamango 12 hommes armes", "3 Mutwanga 5 hommes"]
+        _drained(tmp_path, modem, [*texts, garbage])
+        assert _stored_texts(tmp_path) == Counter([*texts, ""])
+        assert query(tmp_path / "gateway.db", "SELECT raw FROM messages WHERE text = ''") == \
+            [(garbage,)]
+        assert modem.deleted_unread == []

@@ -62,7 +62,7 @@ class ModemState:
     booting_until: float = 0.0
     notify: bool = True  # False: new messages are stored without a +CMTI
     full_notice: str | None = "+CMS ERROR: 322"  # said when the SIM is full (None: nothing)
-    damaged_reads: int = 0  # the next N messages read lose their last 2 bytes on the line
+    damaged_reads: int = 0  # the next N messages read lose bytes on the line
     send_errors: list[int] = field(default_factory=list)  # +CMS ERROR codes for the next sends
     waiting_at_network: list[Delivery] = field(default_factory=list)  # held while the SIM is full
     armed_bursts: list[tuple[str, list[Delivery]]] = field(

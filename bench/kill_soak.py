@@ -9,7 +9,8 @@ between a modem that says nothing when its SIM is full (a SIM800) and one that s
 +CMS ERROR: 322. Prints SMS, lost, duplicated, deleted from the SIM unread, resends after an
 unknown outcome, and where the kills landed.
 
-    .venv/bin/python bench/kill_soak.py [--runs 4] [--rounds 50] [--burst 8] [--capacity 30]
+    .venv/bin/python bench/kill_soak.py [--runs 4] [--rounds 50] [--burst 24] [--capacity 8]
+        [--baud 115200]
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--burst", type=int, default=8)
-    parser.add_argument("--capacity", type=int, default=30, help="SIM slots")
+    parser.add_argument("--burst", type=int, default=24)
+    parser.add_argument("--capacity", type=int, default=8, help="SIM slots (a few times fewer "
+                                                                 "than a burst keeps it full)")
     parser.add_argument("--baud", type=int, default=115200, help="simulated line (0: unpaced)")
     args = parser.parse_args()
     totals: Counter[str] = Counter()

@@ -31,6 +31,7 @@ from gateway.gsm.profiles import find_profile, load_profiles
 from gateway.gsm.recovery import ModemRecovery
 from gateway.gsm.sms_pdu import decode_deliver
 from gateway.gsm.voice import ModemVoice
+from gateway.model import SmsPart
 from gateway.store import Store, outbox
 from gateway.store import links as link_status
 from gateway.timeutil import iso_utc
@@ -249,42 +250,45 @@ class GsmService(Worker):
     def _take(self, batch: list[StoredSms]) -> None:
         """Commit what was read, then delete each slot read, once: a second AT+CMGD of a slot
         would destroy, unread, what the network stored there after the first."""
-        batch = self._confirmed(_once_per_slot(batch))
-        parts = [decode_deliver(stored.pdu) for stored in batch]
-        for stored, part in zip(batch, parts, strict=True):
+        readings = self._confirmed(_once_per_slot(batch))
+        for stored, part in readings:
             if part.decode_error:
                 log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
                             stored.index, part.decode_error)
         try:
-            results = self._pipeline().ingest_batch(parts)
+            results = self._pipeline().ingest_batch([part for _, part in readings])
         except (sqlite3.Error, StoreError, OSError) as exc:
             # said once (and every 10 minutes while it lasts): a full disk must not fill the log
             self._warn(f"cannot store the SMS ({exc}); they stay on the SIM and are read "
                        "again", 5, logging.ERROR)
-            log.debug("SMS not stored: SIM slot(s) %s", ", ".join(str(s.index) for s in batch))
+            log.debug("SMS not stored: SIM slot(s) %s",
+                      ", ".join(str(stored.index) for stored, _ in readings))
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
             return
         self.activity["last_received_at"] = iso_utc(time.time())
-        for stored, result in zip(batch, results, strict=True):
+        for (stored, _), result in zip(readings, results, strict=True):
             if result.duplicate:
                 log.info("SIM slot %d was already stored before a restart; deleting it",
                          stored.index)
             self._modem().delete(stored)
 
-    def _confirmed(self, batch: list[StoredSms]) -> list[StoredSms]:
-        """The readings to commit. One that looks damaged (cut short, or undecodable) is read
-        again: the same bytes twice are what the SIM holds (an undecodable SMS is kept as hex),
-        a sound second reading replaces it, and otherwise the slot is left on the SIM for a
-        sweep soon rather than deleted on the strength of damaged bytes."""
+    def _confirmed(self, batch: list[StoredSms]) -> list[tuple[StoredSms, SmsPart]]:
+        """The readings to commit, decoded. One that looks damaged (cut short, or undecodable)
+        is read again: the same bytes twice are what the SIM holds (an undecodable SMS is kept
+        as hex), a sound second reading replaces it, and otherwise the slot is left on the SIM
+        for a sweep soon rather than deleted on the strength of damaged bytes."""
         confirmed = []
         for stored in batch:
-            if _sound(stored):
-                confirmed.append(stored)
+            part = decode_deliver(stored.pdu)
+            if _sound(stored, part):
+                confirmed.append((stored, part))
                 continue
             again = self._modem().read(stored.index, stored.memory)
-            if again is not None and (again.pdu == stored.pdu or _sound(again)):
-                confirmed.append(again)
-                continue
+            if again is not None:
+                again_part = decode_deliver(again.pdu)
+                if again.pdu == stored.pdu or _sound(again, again_part):
+                    confirmed.append((again, again_part))
+                    continue
             log.warning("SIM slot %d read differently twice (bytes lost on the line?); left "
                         "on the SIM for the next sweep", stored.index)
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
@@ -372,8 +376,8 @@ class GsmService(Worker):
         return self.pipeline
 
 
-def _sound(stored: StoredSms) -> bool:
-    return stored.intact and decode_deliver(stored.pdu).decode_error is None
+def _sound(stored: StoredSms, part: SmsPart) -> bool:
+    return stored.intact and part.decode_error is None
 
 
 def _once_per_slot(batch: list[StoredSms]) -> list[StoredSms]:

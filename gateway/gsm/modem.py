@@ -28,9 +28,29 @@ LISTING_TIMEOUT = 120.0  # 255 stored messages at 9600 baud take about a minute
 
 @dataclass(frozen=True)
 class StoredSms:
+    """One message as read from storage; only such a reading can be deleted (`GsmModem.delete`)."""
+
+    memory: str
     index: int
     status: int
     pdu: str
+    length: int | None = None  # the TPDU's octets, as the modem announced them
+
+    @property
+    def slot(self) -> tuple[str, int]:
+        return self.memory, self.index
+
+    @property
+    def intact(self) -> bool:
+        """False when the PDU is not as long as the modem announced: bytes lost on the line
+        (a PDU cut short still decodes, to a shorter text)."""
+        if self.length is None:
+            return True
+        try:
+            smsc_octets = int(self.pdu[:2], 16) + 1
+        except ValueError:
+            return False
+        return len(self.pdu) == 2 * (smsc_octets + self.length)
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,8 @@ class GsmModem:
     def __init__(self, config: GsmConfig, exclusive: bool = True):
         self.config = config
         self.at = AtChannel(config.port, config.baudrate, config.command_timeout, exclusive)
-        self.storage = "SM"
+        self.storage = "SM"  # where new messages are stored, chosen by `initialise`
+        self._reading = "SM"  # the memory AT+CMGR, AT+CMGL and AT+CMGD act on now
 
     @property
     def urcs(self) -> queue.Queue[tuple[float, str]]:
@@ -126,30 +147,35 @@ class GsmModem:
                 self.at.command(f'AT+CPMS="{memory}","{memory}","{memory}"', expect="+CPMS:")
             except CommandError:
                 continue
-            self.storage = memory
+            self.storage = self._reading = memory
             return
         raise LinkError("the modem accepts none of the SMS storages " + ", ".join(PREFERRED_STORAGE))
 
-    def use_storage(self, memory: str) -> None:
-        """Switch the read storage when a +CMTI names another memory."""
-        if memory and memory != self.storage:
+    def _select(self, memory: str) -> None:
+        """Make `memory` the one read and deleted from: an index means nothing without it."""
+        if memory != self._reading:
             self.at.command(f'AT+CPMS="{memory}"', expect="+CPMS:")
-            self.storage = memory
+            self._reading = memory
 
     # -- messages -----------------------------------------------------------------------------
     def list_stored(self) -> list[StoredSms]:
         """Every message in storage, read or not (AT+CMGL=4)."""
+        self._select(self.storage)
         lines = self.at.command("AT+CMGL=4", expect="+CMGL:", timeout=LISTING_TIMEOUT,
                                 quiet_limit=self.config.command_timeout)
         found = []
         for header, pdu in _header_pdu_pairs(lines, "+CMGL:"):
-            numbers = _ints(header)
+            numbers = _ints(header)  # index, status, [alpha,] length
             if len(numbers) >= 2:
-                found.append(StoredSms(index=numbers[0], status=numbers[1], pdu=pdu))
+                length = numbers[-1] if len(numbers) >= 3 else None
+                found.append(StoredSms(self.storage, numbers[0], numbers[1], pdu, length))
         return found
 
-    def read(self, index: int) -> StoredSms | None:
-        """One stored message, or None when the slot is empty."""
+    def read(self, index: int, memory: str | None = None) -> StoredSms | None:
+        """One stored message (in `memory`, a +CMTI may name another than ours), or None when
+        the slot is empty."""
+        memory = memory or self.storage
+        self._select(memory)
         try:
             lines = self.at.command(f"AT+CMGR={index}", expect="+CMGR:")
         except CommandError as exc:
@@ -160,11 +186,16 @@ class GsmModem:
         if not pairs:
             return None
         header, pdu = pairs[0]
-        numbers = _ints(header)
-        return StoredSms(index=index, status=numbers[0] if numbers else 0, pdu=pdu)
+        numbers = _ints(header)  # status, [alpha,] length
+        return StoredSms(memory, index, numbers[0] if numbers else 0, pdu,
+                         numbers[-1] if len(numbers) >= 2 else None)
 
-    def delete(self, index: int) -> None:
-        self.at.command(f"AT+CMGD={index}")
+    def delete(self, stored: StoredSms) -> None:
+        """Delete a message read from storage, in the memory it was read from. The caller
+        deletes each reading once: the network may store a new message in the slot the
+        moment it is free, and a second AT+CMGD would destroy that one unread."""
+        self._select(stored.memory)
+        self.at.command(f"AT+CMGD={stored.index}")
 
     def send_sms(self, number: str, text: str) -> list[int]:
         """Send a message (several parts if long); returns the network's message references."""

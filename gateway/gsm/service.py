@@ -32,6 +32,7 @@ from gateway.gsm.profiles import find_profile, load_profiles
 from gateway.gsm.recovery import ModemRecovery
 from gateway.gsm.sms_pdu import decode_deliver
 from gateway.gsm.voice import ModemVoice
+from gateway.model import SmsPart
 from gateway.store import links as link_status
 from gateway.store import outbox
 from gateway.timeutil import iso_utc
@@ -197,10 +198,15 @@ class GsmService(StoreWorker):
         self._read_new(notices)
 
     def _read_new(self, notices: list[re.Match]) -> None:
+        """Read each announced slot once. A notice may be stale: its message was swept (read,
+        committed, deleted) meanwhile and the network has put a new one in the same slot, so
+        the stale and the fresh notice name one slot; it holds one message until we delete it.
+        A notice that comes after this batch deleted its slot announces a newer message, read
+        in the next batch."""
         modem, batch = self._modem(), []
-        for notice in notices:
-            modem.use_storage(notice.group(1))
-            stored = modem.read(int(notice.group(2)))
+        slots = dict.fromkeys((n.group(1) or modem.storage, int(n.group(2))) for n in notices)
+        for memory, index in slots:
+            stored = modem.read(index, memory)
             if stored is not None:
                 batch.append(stored)
         if batch:
@@ -238,26 +244,51 @@ class GsmService(StoreWorker):
             self._take(listing)
 
     def _take(self, batch: list[StoredSms]) -> None:
-        parts = [decode_deliver(stored.pdu) for stored in batch]
-        for stored, part in zip(batch, parts, strict=True):
+        """Commit what was read, then delete each slot read, once: a second AT+CMGD of a slot
+        would destroy, unread, what the network stored there after the first."""
+        readings = self._confirmed(_once_per_slot(batch))
+        for stored, part in readings:
             if part.decode_error:
                 log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
                             stored.index, part.decode_error)
         try:
-            results = self._pipeline().ingest_batch(parts)
+            results = self._pipeline().ingest_batch([part for _, part in readings])
         except (sqlite3.Error, StoreError, OSError) as exc:
             # said once (and every 10 minutes while it lasts): a full disk must not fill the log
             self._warn(f"cannot store the SMS ({exc}); they stay on the SIM and are read "
                        "again", 5, logging.ERROR)
-            log.debug("SMS not stored: SIM slot(s) %s", ", ".join(str(s.index) for s in batch))
+            log.debug("SMS not stored: SIM slot(s) %s",
+                      ", ".join(str(stored.index) for stored, _ in readings))
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
             return
         self.activity["last_received_at"] = iso_utc(time.time())
-        for stored, result in zip(batch, results, strict=True):
+        for (stored, _), result in zip(readings, results, strict=True):
             if result.duplicate:
                 log.info("SIM slot %d was already stored before a restart; deleting it",
                          stored.index)
-            self._modem().delete(stored.index)
+            self._modem().delete(stored)
+
+    def _confirmed(self, batch: list[StoredSms]) -> list[tuple[StoredSms, SmsPart]]:
+        """The readings to commit, decoded. One that looks damaged (cut short, or undecodable)
+        is read again: the same bytes twice are what the SIM holds (an undecodable SMS is kept
+        as hex), a sound second reading replaces it, and otherwise the slot is left on the SIM
+        for a sweep soon rather than deleted on the strength of damaged bytes."""
+        confirmed = []
+        for stored in batch:
+            part = decode_deliver(stored.pdu)
+            if _sound(stored, part):
+                confirmed.append((stored, part))
+                continue
+            again = self._modem().read(stored.index, stored.memory)
+            if again is not None:
+                again_part = decode_deliver(again.pdu)
+                if again.pdu == stored.pdu or _sound(again, again_part):
+                    confirmed.append((again, again_part))
+                    continue
+            log.warning("SIM slot %d read differently twice (bytes lost on the line?); left "
+                        "on the SIM for the next sweep", stored.index)
+            self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
+        return confirmed
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
@@ -283,7 +314,8 @@ class GsmService(StoreWorker):
                 self._next_probe = 0.0  # look at the network now: sends wait while it is gone
             log.warning("acknowledgement %d to %s failed (%s); %s", row.id,
                         self._pipeline().pseudonym(row.recipient), exc.response,
-                        "giving up" if state == outbox.FAILED else "will retry")
+                        {outbox.PENDING: "will retry", outbox.FAILED: "giving up"}.get(
+                            state, "it was dropped meanwhile"))
             return
         except LinkError as exc:
             with store.transaction() as db:
@@ -334,6 +366,18 @@ class GsmService(StoreWorker):
     def _pipeline(self) -> Pipeline:
         assert self.pipeline is not None
         return self.pipeline
+
+
+def _sound(stored: StoredSms, part: SmsPart) -> bool:
+    return stored.intact and part.decode_error is None
+
+
+def _once_per_slot(batch: list[StoredSms]) -> list[StoredSms]:
+    """The first reading of each slot, in order."""
+    first: dict[tuple[str, int], StoredSms] = {}
+    for stored in batch:
+        first.setdefault(stored.slot, stored)
+    return list(first.values())
 
 
 def _next_nowait(urcs: queue.Queue) -> tuple[float, str] | None:

@@ -233,7 +233,11 @@ class AtCommandSet:
         if self.state.pdu_mode:
             smsc_octets = int(message.pdu[:2], 16) + 1
             length = len(message.pdu) // 2 - smsc_octets
-            return [f"{prefix}{where}{int(message.read)},,{length}", message.pdu]
+            pdu = message.pdu
+            if self.state.damaged_reads:  # bytes lost on the line, fewer each time
+                pdu = pdu[:-2 * (self.state.damaged_reads + 1)]
+                self.state.damaged_reads -= 1
+            return [f"{prefix}{where}{int(message.read)},,{length}", pdu]
         status = TEXT_STATUS[int(message.read)]
         stamp = message.when.strftime("%y/%m/%d,%H:%M:%S+00")
         return [f'{prefix}{where}"{status}","{message.sender}","","{stamp}"',
@@ -254,10 +258,13 @@ class AtCommandSet:
         parts = args.split(",")
         flag = int(parts[1]) if len(parts) > 1 and parts[1].strip().isdigit() else 0
         if flag == 0:
-            self.state.storage.pop(index, None)
+            doomed = [index] if index in self.state.storage else []
         else:  # 1..4: delete all read (and, for 4, unread) messages
-            for i in [i for i, m in self.state.storage.items() if m.read or flag == 4]:
-                del self.state.storage[i]
+            doomed = [i for i, m in self.state.storage.items() if m.read or flag == 4]
+        for i in doomed:
+            message = self.state.storage.pop(i)
+            if not message.read:  # gone without the host ever seeing it: a lost SMS
+                self.state.deleted_unread.append(message.pdu)
         self.state.events.append((time.time(), "cmgd", index))
 
     def _cmgs(self, kind: str, args: str, out: Outcome) -> None:

@@ -4,8 +4,9 @@ It stores injected SMS on a simulated SIM, announces them with +CMTI, answers AT
 CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and records what was
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
-Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`, `call`,
-`sent`, `stored`, `history`, `events`, and the fault modes of `ModemFaults` (modem_faults.py).
+Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `network_burst`,
+`release_bursts`, `inject_pdu`, `call`, `sent`, `stored`, `history`, `deleted_unread`,
+`events`, and the fault modes of `ModemFaults` (modem_faults.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gateway.sim.at_commands import AtCommandSet, SimError
 from gateway.sim.calls import SimulatedCall, run_caller
 from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.modem_faults import ModemFaults
-from gateway.sim.modem_state import ModemState, SentMessage, StoredMessage
+from gateway.sim.modem_state import Delivery, ModemState, SentMessage, StoredMessage
 from gateway.sim.pty_device import PtyDevice
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,30 @@ class SimulatedModem(ModemFaults, PtyDevice):
             self._reference = (self._reference + 1) % 256
             pdus = build_deliver_pdus(sender, text, when, encoding, reference=self._reference)
             return [self._store(p.hex, sender, p.text, when) for p in pdus]
+
+    def network_burst(self, messages: list[tuple[str, str]], on_command: str | None = None) -> None:
+        """The network hands over `messages` (sender, text) back to back, with no spacing: each
+        lands in the lowest free slot the moment there is one (announced by +CMTI); the rest
+        wait at the network and land the instant a delete frees a slot. With `on_command`
+        ("AT+CMGL") the burst waits until the host sends that command and lands just before
+        the modem answers it: a burst on a sweep, whose notices are stale once the sweep has
+        deleted the messages they announced."""
+        with self._lock:
+            burst: list[Delivery] = []
+            for sender, text in messages:
+                self._reference = (self._reference + 1) % 256
+                burst += [(p.hex, sender, p.text, None)
+                          for p in build_deliver_pdus(sender, text, reference=self._reference)]
+            if on_command is None:
+                self._hand_over(burst)
+            else:
+                self.state.armed_bursts.append((on_command.upper(), burst))
+
+    def release_bursts(self) -> None:
+        """Hand over now the bursts still waiting for their command (one the host may never
+        send again)."""
+        with self._lock:
+            self._land_armed_bursts(None)
 
     def inject_pdu(self, pdu_hex: str) -> int | None:
         """Store a raw SMS-DELIVER PDU (possibly malformed) and announce it."""
@@ -88,6 +113,12 @@ class SimulatedModem(ModemFaults, PtyDevice):
         """Every PDU ever stored on the SIM, in order (deleted ones included)."""
         with self._lock:
             return list(self.state.history)
+
+    @property
+    def deleted_unread(self) -> list[str]:
+        """PDUs the host deleted without having read them since the network stored them."""
+        with self._lock:
+            return list(self.state.deleted_unread)
 
     @property
     def events(self) -> list[tuple[float, str, object]]:
@@ -156,6 +187,7 @@ class SimulatedModem(ModemFaults, PtyDevice):
                 elif self._answering():
                     if self.state.echo:
                         self._write(raw + b"\r")
+                    self._land_armed_bursts(line)
                     self._execute(line)
         return buffer
 

@@ -1,11 +1,16 @@
 """Crash safety, proven: the real daemon is SIGKILLed at random moments while SMS pour in.
 
-Each round injects a burst of SMS into the simulated modem, starts `cangw run`, kills it with
-SIGKILL after a random delay (while it starts, reads the modem, commits, acknowledges or
-publishes), and goes on to the next round. At the end the daemon runs until everything is
-drained and stops cleanly, and `verify` checks what a focal point and headquarters would see:
+Each round hands a burst of SMS to the simulated modem's network, starts `cangw run`, kills it
+with SIGKILL after a random delay (while it starts, reads the modem, commits, deletes,
+acknowledges or publishes), and goes on to the next round. The network delivers with no
+spacing, each SMS into the lowest free slot the moment there is one, and the bursts land where
+slots are most easily confused: on a sweep (the notices go stale once the sweep has deleted
+those messages) and on a full SIM being emptied. At the end the daemon runs until everything
+is drained and stops cleanly, and `verify` checks what a focal point and headquarters would
+see:
 
 - every injected SMS is stored exactly once as a message, and has exactly one alert;
+- no SMS was deleted from the SIM without having been read (the simulator counts them);
 - every alert reached MQTT (at least once, by its stable id);
 - every acknowledgement the modem sent belongs to a committed alert (same reference, same
   words, same phone), and every alert's acknowledgement was sent;
@@ -26,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.gsm.sms_pdu import decode_deliver
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
 
@@ -45,14 +51,20 @@ class KillReport:
     kill_times: list[float] = field(default_factory=list)
     phases: Counter[str] = field(default_factory=Counter)
     unknown_outcome_resends: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    deleted_unread: int = 0
     problems: list[str] = field(default_factory=list)
 
 
 def run_rounds(folder: Path, modem: SimulatedModem, broker_port: int, hq: MqttListener,
                rounds: int, burst: int = 8, seed: int = 1) -> KillReport:
     """Inject, start, inject more, SIGKILL; `rounds` times. Then drain with a clean run and
-    verify. Half of each burst waits on the SIM before the start (read by the start-up sweep),
-    half arrives while the daemon runs (+CMTI)."""
+    verify. An eighth of each burst reaches the network before the start (read by the
+    start-up sweep, or announced to a daemon not yet listening), half as the daemon sends its
+    next AT+CMGL (a sweep: stale notices for every slot it fills), a quarter as it sends its
+    next AT+CMGD (the network refills each slot as it is freed), and the rest at a random
+    moment while it runs. A burst a few times larger than the SIM keeps it full."""
     rng = random.Random(seed)
     config = write_config(folder, modem.path, broker_port, gsm="health_interval = 2\n")
     report = KillReport()
@@ -61,19 +73,21 @@ def run_rounds(folder: Path, modem: SimulatedModem, broker_port: int, hq: MqttLi
                      f"hello there round {number} message {index}" if index % 5 == 4
                      else f"2 Kamango {number}-{index} hommes") for index in range(burst)]
         report.injected += messages
-        for phone, text in messages[:burst // 2]:
-            modem.inject_sms(phone, text)
+        cuts = [burst // 8, burst * 5 // 8, burst * 7 // 8]
+        modem.network_burst(messages[:cuts[0]])
+        modem.network_burst(messages[cuts[0]:cuts[1]], on_command="AT+CMGL")
+        modem.network_burst(messages[cuts[1]:cuts[2]], on_command="AT+CMGD")
         daemon = DaemonProcess(config).start()
         time.sleep(rng.uniform(0.4, 1.6))  # the daemon starts in about a second
-        for phone, text in messages[burst // 2:]:
-            modem.inject_sms(phone, text)
-        time.sleep(rng.uniform(0.0, 1.0))
+        modem.network_burst(messages[cuts[2]:])
+        time.sleep(rng.uniform(0.0, 1.0 + burst * 0.02))  # longer bursts: more work to cut
         killed_at = time.time()
         daemon.kill()
         report.kills += 1
         report.rounds += 1
         report.kill_times.append(killed_at)
         report.phases[_phase(modem, hq, killed_at)] += 1
+    modem.release_bursts()  # a burst waiting for an AT+CMGD that nothing is left to cause
     _drain(DaemonProcess(config), folder / "gateway.db", modem, hq, len(report.injected))
     verify(report, folder / "gateway.db", modem, hq)
     return report
@@ -92,9 +106,11 @@ def _drain(daemon: DaemonProcess, db: Path, modem: SimulatedModem, hq: MqttListe
         def drained() -> bool:
             open_rows = query(db, "SELECT COUNT(*) FROM outbox WHERE state != 'done'")
             messages = query(db, "SELECT COUNT(*) FROM messages")
-            return bool(not modem.stored and open_rows == [(0,)] and messages
-                        and messages[0][0] >= injected)
-        wait_for(drained, timeout=120, interval=0.2, what="the daemon to drain everything")
+            on_sim = modem.stored or modem.state.waiting_at_network
+            return bool(not on_sim and open_rows == [(0,)] and messages
+                        and messages[0][0] + len(modem.deleted_unread) >= injected)
+        wait_for(drained, timeout=120 + injected * 0.1, interval=0.2,
+                 what="the daemon to drain everything")
         daemon.stop()
 
 
@@ -104,6 +120,11 @@ def verify(report: KillReport, db: Path, modem: SimulatedModem, hq: MqttListener
     for _, text in report.injected:
         if stored[text] != 1:
             problems.append(f"message {text!r} stored {stored[text]} times")
+    report.lost = sum(1 for _, text in report.injected if stored[text] == 0)
+    report.duplicated = sum(1 for _, text in report.injected if stored[text] > 1)
+    unread = [decode_deliver(pdu).text for pdu in modem.deleted_unread]
+    report.deleted_unread = len(unread)
+    problems += [f"message {text!r} deleted from the SIM unread" for text in unread]
     extra = set(stored) - {text for _, text in report.injected}
     problems += [f"unexpected message {text!r}" for text in sorted(extra)]
     per_message = query(db, "SELECT m.text, COUNT(a.id) FROM messages m LEFT JOIN alerts a"
@@ -149,10 +170,11 @@ def _check_acks(report: KillReport, alerts: dict, modem: SimulatedModem) -> None
 
 def summary(report: KillReport) -> dict:
     return {"rounds": report.rounds, "kills": report.kills, "sms": len(report.injected),
-            "lost_or_duplicated": len(report.problems),
+            "lost": report.lost, "duplicated": report.duplicated,
+            "deleted_unread": report.deleted_unread, "problems": len(report.problems),
             "resent_after_unknown_outcome": report.unknown_outcome_resends,
             "kills_by_phase": dict(report.phases)}
 
 
 def report_json(report: KillReport) -> str:
-    return json.dumps(summary(report) | {"problems": report.problems[:20]}, indent=2)
+    return json.dumps(summary(report) | {"first_problems": report.problems[:20]}, indent=2)

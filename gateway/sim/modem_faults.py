@@ -11,9 +11,14 @@
 - `fail_sends(code, times)`: the next sends end with +CMS ERROR <code> (500: unknown error).
 - `set_network(registration, signal)`: lose or regain the network.
 - `notifications(False)`: new messages are stored without a +CMTI.
+- `full_notice(urc)`: what the modem says when its SIM is full: "+CMS ERROR: 322" (the
+  default), "^SMMEMFULL" (Huawei) or None (a SIM800 says nothing).
+- `damage_reads(times)`: the next `times` messages read (AT+CMGR, AT+CMGL) lose bytes on
+  the line: their PDU arrives cut short (by fewer bytes each time), under a header that gives
+  its true length.
 
 A full SIM makes the network hold new messages (an SMSC retries later), and the modem says so
-with an unsolicited +CMS ERROR: 322 (memory full); they arrive once a slot is free.
+(`full_notice`); they arrive the instant a slot is free, into the lowest free slot.
 """
 
 from __future__ import annotations
@@ -30,11 +35,10 @@ from gateway.sim.pty_port import PtyPort
 if TYPE_CHECKING:
     from gpiozero.pins import Pin
 
-    from gateway.sim.modem_state import ModemState
+    from gateway.sim.modem_state import Delivery, ModemState
 
 BOOT_URCS = ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready")
 RESET_COMMANDS = ("AT+CFUN=1,1", "AT^RESET")
-MEMORY_FULL = "+CMS ERROR: 322"
 
 
 class ModemFaults:
@@ -109,6 +113,14 @@ class ModemFaults:
         with self._lock:
             self.state.notify = on
 
+    def full_notice(self, urc: str | None) -> None:
+        with self._lock:
+            self.state.full_notice = urc
+
+    def damage_reads(self, times: int = 1) -> None:
+        with self._lock:
+            self.state.damaged_reads += times
+
     # -- used by the modem --------------------------------------------------------------------
     def _answering(self) -> bool:
         state = self.state
@@ -142,7 +154,8 @@ class ModemFaults:
 
     def _deliver_waiting(self) -> None:
         """The network hands over what it held, as slots allow."""
-        while self.state.waiting_at_network and self.state.free_index() is not None:
+        while (self.state.powered and self.state.waiting_at_network
+               and self.state.free_index() is not None):
             pdu, sender, text, when = self.state.waiting_at_network.pop(0)
             self._store(pdu, sender, text, when, held=True)
 
@@ -150,7 +163,30 @@ class ModemFaults:
                          when: dt.datetime | None) -> None:
         self.state.waiting_at_network.append((pdu, sender, text, when))
         if self.state.powered and self._answering() and self.state.free_index() is None:
-            self._emit(MEMORY_FULL)
+            self._say_full()
+
+    def _hand_over(self, burst: list[Delivery]) -> None:
+        """A burst from the network: behind what it already holds, stored as slots allow; a
+        full SIM is said once for the whole burst."""
+        held = len(self.state.waiting_at_network)
+        self.state.waiting_at_network += burst
+        self._deliver_waiting()
+        if len(self.state.waiting_at_network) > held and self._answering():
+            self._say_full()
+
+    def _say_full(self) -> None:
+        if self.state.full_notice is not None:
+            self._emit(self.state.full_notice)
+
+    def _land_armed_bursts(self, line: str | None) -> None:
+        """Bursts waiting for the command the host has just sent (None: for any command)
+        arrive now, before its answer."""
+        armed, self.state.armed_bursts = self.state.armed_bursts, []
+        for command, burst in armed:
+            if line is None or line.upper().startswith(command):
+                self._hand_over(burst)
+            else:
+                self.state.armed_bursts.append((command, burst))
 
     def _event(self, kind: str, detail: object) -> None:
         self.state.events.append((time.time(), kind, detail))

@@ -25,6 +25,9 @@ class SentMessage:
     at: float
 
 
+Delivery = tuple[str, str | None, str, dt.datetime | None]  # (PDU, sender, text, sent at)
+
+
 @dataclass
 class ModemState:
     """Everything the AT commands read and change."""
@@ -58,9 +61,14 @@ class ModemState:
     powered: bool = True
     booting_until: float = 0.0
     notify: bool = True  # False: new messages are stored without a +CMTI
+    full_notice: str | None = "+CMS ERROR: 322"  # said when the SIM is full (None: nothing)
+    damaged_reads: int = 0  # the next N messages read lose bytes on the line
     send_errors: list[int] = field(default_factory=list)  # +CMS ERROR codes for the next sends
-    waiting_at_network: list[tuple[str, str | None, str, dt.datetime | None]] = field(
-        default_factory=list)  # SMS the network holds while the SIM is full
+    waiting_at_network: list[Delivery] = field(default_factory=list)  # held while the SIM is full
+    armed_bursts: list[tuple[str, list[Delivery]]] = field(
+        default_factory=list)  # (command, burst): handed over as the host sends that command
+    deleted_unread: list[str] = field(
+        default_factory=list)  # PDUs the host deleted without reading them since they were stored
 
     def free_index(self) -> int | None:
         return next((i for i in range(1, self.capacity + 1) if i not in self.storage), None)

@@ -68,14 +68,17 @@ def mark_done(db: Database, row_id: int, now: float) -> None:
 def mark_attempt_failed(db: Database, row_id: int, error: str, now: float,
                         max_attempts: int = MAX_ATTEMPTS, first_delay: float = RETRY_FIRST) -> str:
     """Count a failed attempt and schedule the next with capped exponential backoff; after
-    `max_attempts` the row is marked failed (shown in status, retryable by hand)."""
-    row = db.execute("SELECT attempts FROM outbox WHERE id = ?", [row_id]).fetchone()
-    attempts = (row[0] if row else 0) + 1
+    `max_attempts` the row is marked failed (shown in status, retryable by hand). Returns the
+    row's state: a row a person dropped while it was being sent stays dropped."""
+    row = db.execute("SELECT attempts, state FROM outbox WHERE id = ?", [row_id]).fetchone()
+    if row is None or row[1] != PENDING:
+        return row[1] if row else DROPPED
+    attempts = row[0] + 1
     state = FAILED if attempts >= max_attempts else PENDING
     delay = min(RETRY_CAP, first_delay * 2 ** (attempts - 1))
     db.execute(
         "UPDATE outbox SET attempts = ?, state = ?, last_error = ?, next_attempt_at = ?"
-        " WHERE id = ?",
+        " WHERE id = ? AND state = 'pending'",
         [attempts, state, error[:500], now + delay, row_id],
     )
     return state

@@ -9,7 +9,11 @@ from gateway.sim.kill_rounds import report_json, run_rounds
 
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path, broker):
-    with SimulatedModem(capacity=255) as modem, MqttListener(broker.port) as hq:
-        report = run_rounds(tmp_path, modem, broker.port, hq, rounds=6, burst=8, seed=3)
+    """Bursts larger than the SIM, landing on sweeps and on deletes, from a network that
+    delivers with no spacing and a modem that says nothing when its SIM is full (a SIM800)."""
+    with SimulatedModem(capacity=5) as modem, MqttListener(broker.port) as hq:
+        modem.full_notice(None)
+        report = run_rounds(tmp_path, modem, broker.port, hq, rounds=6, burst=20, seed=3)
     assert report.problems == [], report_json(report)
-    assert report.kills == 6 and len(report.injected) == 48
+    assert report.kills == 6 and len(report.injected) == 120
+    assert report.lost == report.duplicated == report.deleted_unread == 0

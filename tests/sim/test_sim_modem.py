@@ -33,9 +33,10 @@ def test_driver_reads_lists_deletes_and_sends(modem):
         assert decode_deliver(stored.pdu).text == "2 Kamango"
         (index,) = modem.inject_sms("+243990000102", "hatari 3")
         assert driver.urcs.get(timeout=2)[1] == f'+CMTI: "SM",{index}'
-        assert decode_deliver(driver.read(index).pdu).text == "hatari 3"
-        driver.delete(stored.index)
-        driver.delete(index)
+        fresh = driver.read(index)
+        assert decode_deliver(fresh.pdu).text == "hatari 3" and fresh.slot == ("SM", index)
+        driver.delete(stored)
+        driver.delete(fresh)
         assert driver.read(index) is None and driver.storage_use() == (0, 30)
         assert driver.send_sms("+243990000101", "KWJ-0001 recu") == [1]
         assert [(s.number, s.text) for s in modem.sent] == [("+243990000101", "KWJ-0001 recu")]

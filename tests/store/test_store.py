@@ -77,6 +77,19 @@ def test_outbox_backoff_then_failed_after_max_attempts(store):
     assert outbox.due(store.db, "sms", 1e12) == []
 
 
+def test_a_row_dropped_while_it_was_being_sent_stays_dropped_when_the_send_fails(store):
+    with store.transaction() as db:
+        row = outbox.enqueue(db, "sms", 0, 100.0, recipient="+243990000101", body="ack")
+    in_flight = outbox.due(store.db, "sms", 100.0)[0]
+    with store.transaction() as db:
+        assert outbox.drop(db, row, "dropped by a technician", 101.0)
+    with store.transaction() as db:
+        assert outbox.mark_attempt_failed(db, in_flight.id, "+CMS ERROR: 500", 102.0) == "dropped"
+    assert outbox.due(store.db, "sms", 1e12) == []
+    assert store.db.execute("SELECT state, attempts, last_error FROM outbox").fetchall() == \
+        [("dropped", 0, "dropped by a technician")]
+
+
 def test_second_connection_reads_while_first_writes(tmp_path):
     path = tmp_path / "gateway.db"
     with Store.open(path) as writer:

@@ -47,7 +47,8 @@ class MqttService(StoreWorker):
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row, sent at)
         self._last_status: dict | None = None
         self._last_status_at = 0.0
-        self._link_state: tuple[bool, str | None] | None = None
+        self._status_connection = 0  # the connection the last status went on
+        self._link_state: tuple[bool, str | None, str] | None = None
 
     def loop(self) -> None:
         if self.open_store():
@@ -143,10 +144,14 @@ class MqttService(StoreWorker):
         status = collect(self._store(), self.config) | {"state": "online"}
         view = stable_view(status)
         since = time.monotonic() - self._last_status_at
-        if since < STATUS_MIN_GAP or (view == self._last_status and since < self.mqtt.status_interval):
+        # on a new connection at once: the retained status may be this base's last will now
+        reconnected = self._link().connections != self._status_connection
+        if not reconnected and (since < STATUS_MIN_GAP or (
+                view == self._last_status and since < self.mqtt.status_interval)):
             return
         self._link().publish(self.status_topic, encode(status | {"time": now_iso()}), retain=True)
         self._last_status, self._last_status_at = view, time.monotonic()
+        self._status_connection = self._link().connections
 
     def _final_status(self) -> None:
         link = self._link()
@@ -162,7 +167,7 @@ class MqttService(StoreWorker):
 
     def _record_link(self) -> None:
         link = self._link()
-        state = (link.connected.is_set(), link.last_error)
+        state = (link.connected.is_set(), link.last_error, link.broker)
         if state == self._link_state:
             return
         self._link_state = state
@@ -171,7 +176,7 @@ class MqttService(StoreWorker):
                                error=state[1])
 
     def _broker(self) -> str:
-        return f"{self.mqtt.host}:{self.mqtt.port}"
+        return self.link.broker if self.link else "{}:{}".format(*self.mqtt.addresses()[0])
 
     def _link(self) -> MqttLink:
         assert self.link is not None

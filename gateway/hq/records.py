@@ -176,7 +176,8 @@ def apply(conn: sqlite3.Connection, batch: list[Incoming], now: float) -> Counte
             try:
                 payload = _decode(message)
                 tally[_record(conn, message, payload, now)] += 1
-                _heard(conn, message.base, message.cluster_at)
+                if not (message.kind == "status" and _is_will(payload)):  # the node said it
+                    _heard(conn, message.base, message.cluster_at)
             except Refused as exc:
                 _refuse(conn, message, str(exc), now)
                 tally["refused"] += 1
@@ -269,9 +270,12 @@ def _incident(conn: sqlite3.Connection, message: Incoming, payload: dict, now: f
 
 
 def _status(conn: sqlite3.Connection, message: Incoming, payload: dict) -> str:
-    """The base's last status (its heartbeat, or its will): the one the cluster stored last."""
+    """The base's last status (its heartbeat, or its will): the one the cluster stored last,
+    unless it is the will of a connection older than the one the base is online on."""
     state = payload.get("state") if isinstance(payload.get("state"), str) else None
     reason = payload.get("reason") if isinstance(payload.get("reason"), str) else None
+    if _is_will(payload) and _stale_will(conn, message.base, payload):
+        return "stale will"
     changed = conn.execute(
         "INSERT INTO hq_bases (base, state, reason, status, status_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (base) DO UPDATE SET state = excluded.state, reason = excluded.reason,"
@@ -279,6 +283,32 @@ def _status(conn: sqlite3.Connection, message: Incoming, payload: dict) -> str:
         " WHERE hq_bases.status_at IS NULL OR hq_bases.status_at <= excluded.status_at",
         [message.base, state, reason, message.payload.decode("utf-8"), message.cluster_at]).rowcount
     return "status" if changed else "older status"
+
+
+def _is_will(status: dict) -> bool:
+    return status.get("state") == "offline" and status.get("reason") == "lost"
+
+
+def _stale_will(conn: sqlite3.Connection, base: str, will: dict) -> bool:
+    """Whether a last will belongs to an earlier connection than the one the base's stored
+    online status came on. NATS publishes a connection's will when the base's session moves to
+    another node, which can be after the new connection's first status; each connection has a
+    name `<run>-<n>` (gateway/mqtt/link.py). Of another run, the will is taken as stale too:
+    a base that is really gone stops its heartbeats, and liveness.py catches that."""
+    row = conn.execute("SELECT state, status FROM hq_bases WHERE base = ?", [base]).fetchone()
+    if row is None or row[0] != "online":
+        return False
+    try:
+        online = json.loads(row[1]).get("connection")
+    except (TypeError, ValueError, AttributeError):
+        return False
+    lost = will.get("connection")
+    if not isinstance(online, str) or not isinstance(lost, str) or online == lost:
+        return False
+    (run, _, number), (will_run, _, will_number) = online.rpartition("-"), lost.rpartition("-")
+    if run == will_run and number.isdigit() and will_number.isdigit():
+        return int(will_number) < int(number)
+    return True
 
 
 def _event(conn: sqlite3.Connection, message: Incoming, payload: dict, now: float) -> str:

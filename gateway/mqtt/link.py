@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import socket
 import ssl
 import sys
 import threading
+from collections.abc import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
@@ -38,13 +40,15 @@ class MqttLink:
         self.config = config
         self.acked: queue.Queue[int] = queue.Queue()
         self.connected = threading.Event()
-        self.connections = 0  # accepted connections so far: a new one after each reconnect
+        self.connection = ""  # names the current connection: its status and its will carry it
+        self.will_for: Callable[[str], bytes] | None = None  # the will, per connection
         self.last_error: str | None = None
         self.on_change = lambda: None
         self._stopping = False
         self._repeats = Repeats()
         self._addresses = config.addresses()
         self._turn = 0  # which address the next attempt goes to
+        self._run, self._attempts, self._will_topic = secrets.token_hex(3), 0, will_topic
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=True, protocol=paho.MQTTv311)
         client.will_set(will_topic, will_payload, qos=1, retain=True)
@@ -62,6 +66,7 @@ class MqttLink:
 
     def start(self) -> None:
         """Connect in the background; paho retries with capped backoff until it succeeds."""
+        self._next_attempt()
         self.client.connect_async(*self.address, self.config.keepalive)
         self.client.loop_start()
 
@@ -73,6 +78,15 @@ class MqttLink:
     @property
     def broker(self) -> str:
         return "{}:{}".format(*self.address)
+
+    def _next_attempt(self) -> None:
+        """A new name for the next connection, and the will it leaves: a broker may deliver an
+        earlier connection's will after the next connection's first status (NATS does when a
+        session moves to another node), and the name tells headquarters that will is stale."""
+        self._attempts += 1
+        self.connection = f"{self._run}-{self._attempts}"
+        if self.will_for is not None:
+            self.client.will_set(self._will_topic, self.will_for(self.connection), qos=1, retain=True)
 
     def _move_on(self) -> None:
         """Point paho's next attempt at the next address (paho's thread, between attempts)."""
@@ -102,7 +116,6 @@ class MqttLink:
         else:
             self.last_error = None
             self._repeats.clear()
-            self.connections += 1
             self.connected.set()
             log.info("MQTT connected to %s", self.broker)
         self.on_change()
@@ -113,12 +126,14 @@ class MqttLink:
         self.connected.clear()
         if was_connected and not self._stopping:
             log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker, reason_code)
+        self._next_attempt()
         self._move_on()
         self.on_change()
 
     def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
         # paho calls this from inside its `except OSError`: the exception says what failed
         self._failed(describe_failure(sys.exc_info()[1]))
+        self._next_attempt()
         self._move_on()
         self.on_change()
 

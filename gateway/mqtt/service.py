@@ -47,7 +47,7 @@ class MqttService(StoreWorker):
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row, sent at)
         self._last_status: dict | None = None
         self._last_status_at = 0.0
-        self._status_connection = 0  # the connection the last status went on
+        self._status_connection = ""  # the connection the last status went on
         self._link_state: tuple[bool, str | None, str] | None = None
 
     def loop(self) -> None:
@@ -78,9 +78,10 @@ class MqttService(StoreWorker):
         self.close_store()
 
     def _make_link(self) -> MqttLink:
-        will = encode({"base": self.config.base.id, "state": "offline", "reason": "lost"})
+        will = {"base": self.config.base.id, "state": "offline", "reason": "lost"}
         link = MqttLink(self.mqtt, self.mqtt.client_id or f"cangw-{self.config.base.id}",
-                        self.status_topic, will)
+                        self.status_topic, encode(will))
+        link.will_for = lambda connection: encode(will | {"connection": connection})
         link.on_change = lambda: self.notifier("mqtt")
         return link
 
@@ -145,21 +146,24 @@ class MqttService(StoreWorker):
         view = stable_view(status)
         since = time.monotonic() - self._last_status_at
         # on a new connection at once: the retained status may be this base's last will now
-        reconnected = self._link().connections != self._status_connection
+        reconnected = self._link().connection != self._status_connection
         if not reconnected and (since < STATUS_MIN_GAP or (
                 view == self._last_status and since < self.mqtt.status_interval)):
             return
-        self._link().publish(self.status_topic, encode(status | {"time": now_iso()}), retain=True)
+        connection = self._link().connection
+        self._link().publish(self.status_topic, encode(
+            status | {"time": now_iso(), "connection": connection}), retain=True)
         self._last_status, self._last_status_at = view, time.monotonic()
-        self._status_connection = self._link().connections
+        self._status_connection = connection
 
     def _final_status(self) -> None:
         link = self._link()
         if not link.connected.is_set():
             return
         status = collect(self._store(), self.config) if self.store else {}
-        info = link.publish(self.status_topic, encode(
-            status | {"state": "offline", "reason": "shutdown", "time": now_iso()}), retain=True)
+        info = link.publish(self.status_topic, encode(status | {
+            "state": "offline", "reason": "shutdown", "time": now_iso(),
+            "connection": link.connection}), retain=True)
         try:
             info.wait_for_publish(timeout=3)
         except (RuntimeError, ValueError) as exc:

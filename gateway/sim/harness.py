@@ -44,9 +44,9 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: flo
 
 def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None = None,
                  extra: str = "", base_language: str = "fr", gsm: str = "",
-                 mqtt: str = "") -> Path:
+                 mqtt: str = "", base_id: str = "KWJ") -> Path:
     """A test base's config; `gsm` and `mqtt` are extra lines for those sections."""
-    text = (f'[base]\nid = "KWJ"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
+    text = (f'[base]\nid = "{base_id}"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
             f'[store]\npath = "gateway.db"\n')
     if modem:
         text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n{gsm}'
@@ -61,16 +61,19 @@ def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None =
 class DaemonProcess:
     """`cangw run` in a child process, with its log captured to a file."""
 
+    command: tuple[str, ...] = ("run",)  # the cangw command this process runs
+    log_name = "daemon.log"
+
     def __init__(self, config: Path, env: dict[str, str] | None = None):
         self.config = config
         self.env = env  # extra environment (NOTIFY_SOCKET, WATCHDOG_USEC)
-        self.log_path = config.parent / "daemon.log"
+        self.log_path = config.parent / self.log_name
         self.process: subprocess.Popen | None = None
 
     def start(self) -> DaemonProcess:
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "-c", str(self.config), "run"],
+            [sys.executable, "-m", "gateway", "-c", str(self.config), *self.command],
             stdout=self._log, stderr=subprocess.STDOUT,
             env={**os.environ, **self.env} if self.env else None)
         return self

@@ -91,6 +91,30 @@ def test_the_status_the_cluster_stored_last_wins_and_every_message_counts_as_hea
         ("online", None, T0 + 10, T0 + 20)]
 
 
+def test_the_will_of_an_earlier_connection_does_not_undo_the_next_ones_online(conn):
+    """NATS delivers a connection's will when the session moves to another node, which can be
+    after the new connection's first status: the connection names tell them apart."""
+    message = Stream()
+
+    def status(state: str, connection: str, at: float, reason: str | None = None) -> Incoming:
+        return message("KWJ", "status", {"base": "KWJ", "state": state, "reason": reason,
+                                         "connection": connection}, at)
+
+    def stored():
+        return rows(conn, "SELECT state, json_extract(status, '$.connection'), heard_at FROM hq_bases")
+
+    apply(conn, [status("online", "a1-1", T0)], T0)
+    tally = apply(conn, [status("online", "a1-2", T0 + 5), status("offline", "a1-1", T0 + 6, "lost")], T0 + 6)
+    assert tally == {"status": 1, "stale will": 1}
+    assert stored() == [("online", "a1-2", T0 + 5)]  # a will is no sign of life either
+    apply(conn, [status("offline", "ff-1", T0 + 7, "lost")], T0 + 7)  # a will of an earlier run
+    assert stored()[0][0] == "online"
+    apply(conn, [status("offline", "a1-3", T0 + 8, "lost")], T0 + 8)  # its next connection's
+    assert stored() == [("offline", "a1-3", T0 + 5)]
+    apply(conn, [status("online", "a1-4", T0 + 9), status("offline", "a1-4", T0 + 20, "lost")], T0 + 20)
+    assert stored() == [("offline", "a1-4", T0 + 9)]  # the will of the connection it was on
+
+
 def test_events_are_kept_once_and_what_cannot_be_a_report_is_kept_apart(conn):
     message = Stream()
     seen = {"event": "seen", "base": "KWJ", "id": "KWJ-1-2", "seen_at": "2026-09-21T10:01:00Z"}

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from gateway.config import StoreConfig, build_section, read_toml
 from gateway.errors import ConfigError
@@ -99,6 +99,7 @@ class HqBaseConfig:
     villages: Path | None = None
     codes: Path | None = None
     command_key_file: Path | None = None
+    language: Literal["fr", "sw", "en"] = "fr"  # the base's, as in its gateway.toml (CAP feed)
 
     def check(self) -> list[tuple[str, str]]:
         if not BASE_ID.fullmatch(self.id):

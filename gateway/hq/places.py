@@ -40,6 +40,18 @@ def distance_km(a: Village, b: Village) -> float:
     return 2 * EARTH_KM * math.asin(math.sqrt(h))
 
 
+def load_villages(config: HqConfig) -> dict[str, dict[int, Village]]:
+    """Each base's village list from hq.toml (`villages`), by number; bad rows are logged."""
+    villages = {}
+    for base in config.bases:
+        if base.villages is not None:
+            report = ImportReport()
+            villages[base.id] = {v.number: v for v in read_villages(base.villages, report)}
+            for line, error in report.errors:
+                log.warning("%s line %d: %s", base.villages, line, error)
+    return villages
+
+
 @dataclass(frozen=True)
 class SharedPlace:
     name: str  # every base's name for it, "Kamango / Kamangu"
@@ -72,14 +84,7 @@ class PlaceIndex:
 
     @classmethod
     def from_config(cls, config: HqConfig) -> PlaceIndex:
-        villages = {}
-        for base in config.bases:
-            if base.villages is not None:
-                report = ImportReport()
-                villages[base.id] = list(read_villages(base.villages, report))
-                for line, error in report.errors:
-                    log.warning("%s line %d: %s", base.villages, line, error)
-        return cls(villages)
+        return cls({base: list(listed.values()) for base, listed in load_villages(config).items()})
 
     def _root(self, entry: tuple[str, int]) -> tuple[str, int]:
         while self._parent[entry] != entry:

@@ -112,11 +112,19 @@ class HqSite:
     def kill_collector(self) -> None:
         self._collector().kill()
 
+    def stop_collector(self) -> None:
+        self._collector().stop()
+
+    @property
+    def collector_pid(self) -> int:
+        return self._collector().pid
+
     def _collector(self) -> CollectorProcess:
         assert self.collector is not None
         return self.collector
 
-    def _bases(self) -> SimulatedBases:
+    @property
+    def simulated(self) -> SimulatedBases:
         assert self.bases is not None
         return self.bases
 
@@ -128,7 +136,7 @@ class HqSite:
         """Each base's broker (host:port) as its link reports it."""
         found = {base_id: str(link_state(self.store(base_id), "mqtt").get("broker"))
                  for base_id in self.real_ids if link_state(self.store(base_id), "mqtt").get("state") == "up"}
-        for base_id, base in self._bases().bases.items():
+        for base_id, base in self.simulated.bases.items():
             link = base.worker.link
             if link is not None and link.connected.is_set():
                 found[base_id] = link.broker
@@ -147,7 +155,7 @@ class HqSite:
         bases, sent as SMS to the real gateways' modems."""
         for step in range(per_base):
             started = time.monotonic()
-            self._bases().commit(1)
+            self.simulated.commit(1)
             for modem in self.modems.values():
                 self._sms += 1
                 modem.inject_sms(f"+2439{self._sms:08d}", f"{TEXTS[self._sms % len(TEXTS)]} {self._sms}")
@@ -188,7 +196,7 @@ class HqSite:
     # -- results --------------------------------------------------------------------------
     def committed(self) -> dict[str, float]:
         """Every alert any base committed: id -> when (the base's clock, this machine's)."""
-        found = self._bases().committed_at()
+        found = self.simulated.committed_at()
         for base_id in self.real_ids:
             found.update(query(self.store(base_id), "SELECT uid, created_at FROM alerts"))
         return found
@@ -200,7 +208,7 @@ class HqSite:
 
     def waiting(self) -> int:
         """Alerts not yet delivered, over every base."""
-        return self._bases().waiting() + sum(
+        return self.simulated.waiting() + sum(
             count for base_id in self.real_ids for count, in query(
                 self.store(base_id), "SELECT COUNT(*) FROM outbox WHERE destination = 'mqtt'"
                                      " AND state = 'pending'"))

@@ -35,10 +35,10 @@ def test_every_alert_reaches_headquarters_once_through_node_kills_restarts_and_a
 
     site.rolling_restart(between=lambda: site.burst(per_base=1, seconds=0.5))
 
-    collector_pid = site.collector.pid
+    collector_pid = site.collector_pid
     site.burst(per_base=6, seconds=4, midway=site.kill_collector)
     site.start_collector()
-    assert site.collector.pid != collector_pid
+    assert site.collector_pid != collector_pid
 
     started = time.monotonic()
     site.wait_settled(timeout=90)

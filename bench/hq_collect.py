@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,7 +92,8 @@ def backlog_rate(site: HqSite, per_base: int) -> str:
     site.start_collector()
     wait_for(lambda: uids <= set(site.at_hq()), timeout=600, interval=0.2, what="the backlog read")
     seconds = time.monotonic() - started
-    stored = [site.at_hq()[uid][0] for uid in uids]
+    at_hq = site.at_hq()
+    stored = [at_hq[uid][0] for uid in uids]
     reading = max(stored) - min(stored)
     return (f"{len(uids)} alerts read in {reading:.1f} s: {len(uids) / reading:.0f} alerts/s "
             f"({seconds:.1f} s from the collector's start, {len(uids) / seconds:.0f} alerts/s with "
@@ -105,6 +108,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each burst")
     parser.add_argument("--backlog", type=int, default=100, help="alerts per simulated base in the backlog")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop every process it started
     logging.getLogger("gateway").setLevel(logging.CRITICAL)  # the simulated bases' reconnections
     with tempfile.TemporaryDirectory(prefix="cangw-hq-collect-") as folder, \
             HqSite(Path(folder), args.real, args.simulated, silent_after=60.0, ack_wait=5.0) as site:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import click
 
-from gateway.cli.common import emit, json_option, local_time
+from gateway.cli.common import emit, json_option, local_time, parse_since
 from gateway.cli.run import LOG_FORMAT
 from gateway.errors import GatewayError
 from gateway.hq.config import CollectorConfig, HqConfig, hq_config_path, load_hq_config
@@ -75,14 +75,18 @@ def hq_bridge(hq_config: str | None, log_level: str) -> None:
 @click.command("hq-collect")
 @hq_config_option
 @log_level_option
-def hq_collect(hq_config: str | None, log_level: str) -> None:
+@click.option("--replay-from", help="With a new [collector] consumer name: read the cluster's "
+              "messages from this time (ISO date/time) instead of from the start, e.g. the time "
+              "of the backup a store was restored from.")
+def hq_collect(hq_config: str | None, log_level: str, replay_from: str | None) -> None:
     """Run at headquarters: commit every base's alerts, incidents, events and status from the
     NATS cluster into headquarters' store, and raise base_silent for a base that goes quiet."""
     from gateway.hq.collector import Collector
 
     config = _load(hq_config)
     _collector(config)
-    _serve(Collector, config, log_level, "collector")
+    since = parse_since(replay_from)
+    _serve(lambda hq: Collector(hq, since), config, log_level, "collector")
 
 
 @click.command("hq-status")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import time
@@ -34,6 +35,7 @@ import nats
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from gateway.hq import liveness
 from gateway.hq.cluster_client import connect
@@ -52,7 +54,9 @@ OWN_KINDS = ("commands",)  # what headquarters itself publishes under a base
 
 
 class Collector:
-    def __init__(self, config: HqConfig):
+    def __init__(self, config: HqConfig, replay_from: float | None = None):
+        """`replay_from`: a new consumer reads the stream from that time on instead of from its
+        start (a store restored from a backup taken then)."""
         if config.collector is None:
             raise ValueError(f"{config.source}: no [collector] section")
         self.settings: CollectorConfig = config.collector
@@ -65,6 +69,8 @@ class Collector:
         self._repeats = Repeats()
         self._started = time.time()
         self._watched_at = 0.0
+        self.replay_from = replay_from
+        self.exit_code = 0
 
     def run(self) -> int:
         """Collect until SIGTERM or SIGINT."""
@@ -84,7 +90,7 @@ class Collector:
                     await connection.close()
             self.conn.close()
         log.info("hq-collect stopped")
-        return 0
+        return self.exit_code
 
     async def _connect(self) -> nats.NATS | None:
         """The cluster, tried until one node answers (or the collector is stopped)."""
@@ -121,14 +127,29 @@ class Collector:
             durable_name=self.settings.consumer, ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL, ack_wait=self.settings.ack_wait,
             max_ack_pending=self.settings.batch * 4)
+        if self.replay_from is not None:
+            config.deliver_policy = DeliverPolicy.BY_START_TIME
+            config.opt_start_time = dt.datetime.fromtimestamp(self.replay_from, dt.UTC)
         while not self.stopping.is_set():
             try:
+                if self.replay_from is not None and await self._consumer_exists(js):
+                    log.error("hq-collect: consumer %s exists and goes on where it stopped: a"
+                              " replay needs a new [collector] consumer name", self.settings.consumer)
+                    self.exit_code = 1
+                    return None
                 return await js.pull_subscribe(self.prefix + ">", durable=self.settings.consumer,
                                                stream=MESSAGES_STREAM, config=config)
             except (TimeoutError, nats.errors.Error) as exc:
                 self._trouble(f"cannot set up the consumer: {exc!r}")
                 await asyncio.sleep(RETRY_WAIT)
         return None
+
+    async def _consumer_exists(self, js: JetStreamContext) -> bool:
+        try:
+            await js.consumer_info(MESSAGES_STREAM, self.settings.consumer)
+        except NotFoundError:
+            return False
+        return True
 
     async def _step(self, subscription: JetStreamContext.PullSubscription) -> None:
         try:

@@ -53,10 +53,11 @@ def write_hq_config(folder: Path, cluster: HqCluster, base_ids: list[str],
 
 
 class CollectorProcess(DaemonProcess):
-    """`cangw hq-collect` in a child process; its hq.toml is `config`."""
+    """`cangw hq-collect` in a child process; its hq.toml is `config`, `options` its own."""
 
     command = ("hq-collect",)
     log_name = "collector.log"
 
-    def __init__(self, config: Path):
+    def __init__(self, config: Path, *options: str):
         super().__init__(config, env={"CANGW_HQ_CONFIG": str(config)})
+        self.command = ("hq-collect", *options)

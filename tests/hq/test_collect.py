@@ -6,9 +6,11 @@ a base that was away."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import struct
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -150,3 +152,24 @@ def test_a_command_through_the_cluster_reaches_a_base_that_was_away(cluster, hq,
         ("KWJ", "ping", command.counter)]
     refused = CliRunner().invoke(cli, ["hq-command", "-c", str(config), "BNI", "ping", "--via", "cluster"])
     assert refused.exit_code != 0 and "no [[base]] with id = 'BNI' and a command_key_file" in refused.output
+
+
+def test_a_store_restored_from_a_backup_replays_the_cluster_from_its_time(cluster, hq, clients, tmp_path):
+    config, _ = hq
+    base = connected(clients, cluster, 0, "base-KWJ", "cangw-KWJ-replay")
+    published(base, "can/v1/KWJ/alerts", {"id": "KWJ-9-1", "base": "KWJ"})
+    wait_for(lambda: query(store(config), "SELECT 1 FROM hq_alerts WHERE uid = 'KWJ-9-1'"),
+             timeout=20, what="the first alert at headquarters")
+    backup_time = time.time()
+    published(base, "can/v1/KWJ/alerts", {"id": "KWJ-9-2", "base": "KWJ"})
+    restored = tmp_path / "hq.toml"
+    restored.write_text(config.read_text().replace(str(store(config)), str(tmp_path / "hq.db"))
+                        .replace("[collector]\n", '[collector]\nconsumer = "restored-1"\n'))
+    since = dt.datetime.fromtimestamp(backup_time).isoformat()
+    refused = CliRunner().invoke(cli, ["hq-collect", "-c", str(config), "--replay-from", since])
+    assert refused.exit_code == 1  # the running collector's consumer: it cannot start over
+    with CollectorProcess(restored, "--replay-from", since):
+        wait_for(lambda: query(tmp_path / "hq.db", "SELECT 1 FROM hq_alerts WHERE uid = 'KWJ-9-2'"),
+                 timeout=30, what="the alert after the backup's time")
+    # the stream is read in order: an earlier alert would have been committed before it
+    assert query(tmp_path / "hq.db", "SELECT uid FROM hq_alerts WHERE base = 'KWJ'") == [("KWJ-9-2",)]

@@ -55,7 +55,7 @@ def write_hq_config(folder: Path, cluster: HqCluster, base_ids: list[str],
 class CollectorProcess(DaemonProcess):
     """`cangw hq-collect` in a child process; its hq.toml is `config`, `options` its own."""
 
-    command = ("hq-collect",)
+    command: tuple[str, ...] = ("hq-collect",)
     log_name = "collector.log"
 
     def __init__(self, config: Path, *options: str):

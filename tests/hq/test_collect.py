@@ -173,3 +173,23 @@ def test_a_store_restored_from_a_backup_replays_the_cluster_from_its_time(cluste
                  timeout=30, what="the alert after the backup's time")
     # the stream is read in order: an earlier alert would have been committed before it
     assert query(tmp_path / "hq.db", "SELECT uid FROM hq_alerts WHERE base = 'KWJ'") == [("KWJ-9-2",)]
+
+
+def test_no_base_and_not_the_bridge_can_store_a_command_through_the_streams_back_door(cluster, hq, clients):
+    """The collector may publish into the stream under a base's command topic; a base (over
+    MQTT, `$MQTT/msgs/...`) and the satellite bridge may not, for any base, themselves included:
+    the base's session never gets what they tried, only headquarters' command sent after."""
+    config, _ = hq
+    kwj = connected(clients, cluster, 1, "base-KWJ", "cangw-KWJ-backdoor", clean=False)
+    assert kwj.subscribe("can/v1/KWJ/commands") == 1
+    for user, client_id in (("base-BNI", "cangw-BNI-backdoor"), ("base-KWJ", "cangw-KWJ-other"),
+                            ("hq-bridge", "cangw-hq-bridge-backdoor")):
+        intruder = connected(clients, cluster, 0, user, client_id)
+        for topic in ("$MQTT/msgs/can/v1/KWJ/commands", "can/v1/KWJ/commands"):
+            intruder.wait_acked(intruder.publish(topic, f"forged by {user}".encode()), timeout=10)
+    result = CliRunner().invoke(cli, ["hq-command", "-c", str(config), "KWJ", "ping", "--via", "cluster"])
+    assert result.exit_code == 0, result.output
+    received = kwj.receive_until(lambda got: any(not m.payload.startswith(b"forged") for m in got),
+                                 timeout=15)
+    assert [m.payload for m in received if m.payload.startswith(b"forged")] == []
+    assert commands.verify(KEY.encode(), "KWJ", received[-1].payload, 0).name == "ping"

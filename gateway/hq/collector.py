@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import sqlite3
 import time
 from collections import Counter
 
@@ -60,6 +61,7 @@ class Collector:
         if config.collector is None:
             raise ValueError(f"{config.source}: no [collector] section")
         self.settings: CollectorConfig = config.collector
+        self.store_path = config.store.path
         self.conn = open_records(config.store.path)
         self.base_ids = [base.id for base in config.bases]
         self.prefix = MQTT_SUBJECTS + self.settings.topic_prefix.replace("/", ".") + "."
@@ -161,7 +163,13 @@ class Collector:
             await asyncio.sleep(RETRY_WAIT)
             return
         if messages:
-            self.commit(messages)
+            try:
+                self.commit(messages)
+            except sqlite3.Error as exc:  # a full disk, a locked file: nothing acknowledged
+                self._trouble(f"cannot commit to {self.store_path}: {exc} (the messages come "
+                              f"again after ack_wait)")
+                await asyncio.sleep(RETRY_WAIT * 4)
+                return
             for message in messages:
                 with contextlib.suppress(nats.errors.Error):  # not acknowledged: it comes again
                     await message.ack()

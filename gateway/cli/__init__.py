@@ -17,7 +17,7 @@ from gateway.cli.config_cmd import config
 from gateway.cli.console import audit, console, user
 from gateway.cli.db import db
 from gateway.cli.export import export
-from gateway.cli.hq import hq_bridge, hq_command
+from gateway.cli.hq import hq_bridge, hq_collect, hq_command, hq_status
 from gateway.cli.logs import logs
 from gateway.cli.modem import modem
 from gateway.cli.outbox import outbox
@@ -44,7 +44,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_command, console, user, audit):
+                panel, hq_bridge, hq_collect, hq_status, hq_command, console, user, audit):
     cli.add_command(command)
 accept_config_after_commands(cli)
 

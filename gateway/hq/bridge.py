@@ -77,8 +77,8 @@ class HqBridge:
         self.link.start()
         server = threading.Thread(target=self.server.serve_forever, name="hq-http", daemon=True)
         server.start()
-        log.info("hq-bridge listening on %s:%d%s, publishing to %s:%d", self.config.http.host,
-                 self.port, self.config.http.path, self.config.mqtt.host, self.config.mqtt.port)
+        log.info("hq-bridge listening on %s:%d%s, publishing to %s", self.config.http.host,
+                 self.port, self.config.http.path, self.link.broker)
         if self.secret is None:
             log.warning("hq-bridge: ACCEPTING POSTS WITHOUT AUTHENTICATION (allow_unauthenticated"
                         " = true): anyone who reaches %s:%d can post alerts. For a local test "

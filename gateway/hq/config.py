@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from gateway.config import StoreConfig, build_section, read_toml
 from gateway.errors import ConfigError
@@ -61,12 +61,46 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class CollectorConfig:
+    """How `cangw hq-collect` reads the cluster: NATS over TLS, as the `hq-collector` user, one
+    durable consumer of the messages stream (gateway/hq/collector.py says why)."""
+
+    servers: list[str]  # the three nodes' NATS listeners: "tls://hq1.example.org:4222"
+    ca_file: Path  # the CA that signed the nodes' certificates
+    password_file: Path
+    username: str = "hq-collector"
+    topic_prefix: str = "can/v1"
+    consumer: str = "hq-collector"  # the durable consumer's name (its place in the stream)
+    silent_after: float = 300.0  # seconds without a message (a status heartbeat) from a base
+    batch: int = 256  # messages committed in one transaction
+    ack_wait: float = 30.0  # a message taken but not acknowledged by then is delivered again
+
+    def check(self) -> list[tuple[str, str]]:
+        problems = []
+        if not self.servers or not all(re.fullmatch(r"(tls|nats)://[^\s/]+", s) for s in self.servers):
+            problems.append(("servers", "NATS addresses such as 'tls://hq1.example.org:4222'"))
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.consumer):
+            problems.append(("consumer", "a name of letters, digits, '-' and '_'"))
+        if not 0 < self.silent_after <= 86400:
+            problems.append(("silent_after", "seconds, more than 0 and at most a day"))
+        if not 1 <= self.batch <= 10000:
+            problems.append(("batch", "1 to 10000 messages"))
+        if not 1 <= self.ack_wait <= 3600:
+            problems.append(("ack_wait", "1 to 3600 seconds"))
+        return problems
+
+    def password(self) -> str:
+        return self.password_file.read_text(encoding="utf-8").strip()
+
+
+@dataclass(frozen=True)
 class HqBaseConfig:
     id: str
     imeis: list[str]  # the base's satellite modems: deliveries from them are this base's only
     villages: Path | None = None
     codes: Path | None = None
     command_key_file: Path | None = None
+    language: Literal["fr", "sw", "en"] = "fr"  # the base's, as in its gateway.toml (CAP feed)
 
     def check(self) -> list[tuple[str, str]]:
         if not BASE_ID.fullmatch(self.id):
@@ -82,6 +116,7 @@ class HqConfig:
     mqtt: MqttConfig
     store: StoreConfig
     http: HttpConfig = field(default_factory=HttpConfig)
+    collector: CollectorConfig | None = None  # needed by `cangw hq-collect` only
     bases: tuple[HqBaseConfig, ...] = ()
 
     def base(self, base_id: str) -> HqBaseConfig | None:
@@ -100,18 +135,19 @@ def hq_config_path(explicit: str | os.PathLike | None) -> Path:
 def load_hq_config(path: str | os.PathLike) -> HqConfig:
     path = Path(path)
     raw = read_toml(path)
-    sections = {"http": HttpConfig, "mqtt": MqttConfig, "store": StoreConfig}
+    sections = {"http": HttpConfig, "mqtt": MqttConfig, "store": StoreConfig,
+                "collector": CollectorConfig}
     unknown = sorted(set(raw) - {*sections, "base"})
     if isinstance(raw.get("http"), dict) and "imeis" in raw["http"]:
         raise ConfigError(f"{path}: [http] imeis: each [[base]] lists its own modems now "
                           "(imeis = [...] in its table): a modem may post only for its base")
     if unknown:
         raise ConfigError(f"{path}: unknown section [{unknown[0]}]; expected [http], [mqtt], "
-                          "[store] and [[base]] tables")
+                          "[store], [collector] and [[base]] tables")
     built: dict[str, Any] = {}
     for name, cls in sections.items():
         if name not in raw:
-            if name != "http":
+            if name not in ("http", "collector"):
                 raise ConfigError(f"{path}: missing section [{name}]")
             continue
         if not isinstance(raw[name], dict):

@@ -68,10 +68,12 @@ _MESSAGES_CONSUMER = ("$JS.API.INFO", f"$JS.API.STREAM.INFO.{MESSAGES_STREAM}",
 
 SERVICE_USERS = (
     # MQTT `can/v1/#` needs both `can.v1` and `can.v1.>`; `_INBOX.>` carries JetStream replies
-    User("hq-collector", Permissions(publish=(f"{PREFIX}.*.commands", *_MESSAGES_CONSUMER),
+    # a command goes into the messages stream itself, so a base that is away gets it (outgoing.py)
+    User("hq-collector", Permissions(publish=(f"{PREFIX}.*.commands", f"$MQTT.msgs.{PREFIX}.*.commands",
+                                              *_MESSAGES_CONSUMER),
                                      subscribe=(PREFIX, f"{PREFIX}.>", "_INBOX.>"))),
     User("hq-bridge", Permissions(publish=(f"{PREFIX}.*.alerts", f"{PREFIX}.*.events",
-                                           f"{PREFIX}.hq-bridge.status"))),
+                                           f"{PREFIX}.*.incidents", f"{PREFIX}.hq-bridge.status"))),
     User("hq-admin", None),
 )
 

@@ -4,20 +4,26 @@ paho's in-memory queue dies with the process, so it is never the source of truth
 is. This wrapper only reports which message ids the broker acknowledged (PUBACK for QoS 1).
 
 paho retries a failed connection by itself with a capped backoff (1 s doubling to
-`[mqtt] reconnect_max`, 60 s by default). What failed is kept in `last_error` in words a
-technician can act on (broker unreachable, TLS, refused credentials) and logged once, then again
-every 10 minutes while it lasts. After a refusal the password file is read again, so fixing it
-needs no restart.
+`[mqtt] reconnect_max`, 60 s by default). With
+several brokers (`[mqtt] hosts`, headquarters' cluster nodes) each failed attempt and each lost
+connection moves the next attempt to the next address, round the list and back to the first,
+under the same backoff: a node that dies or refuses connections while its cluster elects new
+leaders is left for another at once. What failed is kept in `last_error` in words a
+technician can act on (broker unreachable, TLS, refused credentials) and logged once per broker,
+then again every 10 minutes while it lasts. After a refusal the password file is read again,
+so fixing it needs no restart.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import socket
 import ssl
 import sys
 import threading
+from collections.abc import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
@@ -36,10 +42,15 @@ class MqttLink:
         self.config = config
         self.acked: queue.Queue[int] = queue.Queue()
         self.connected = threading.Event()
+        self.connection = ""  # names the current connection: its status and its will carry it
+        self.will_for: Callable[[str], bytes] | None = None  # the will, per connection
         self.last_error: str | None = None
         self.on_change = lambda: None
         self._stopping = False
         self._repeats = Repeats()
+        self._addresses = config.addresses()
+        self._turn = 0  # which address the next attempt goes to
+        self._run, self._attempts, self._will_topic = secrets.token_hex(3), 0, will_topic
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=True, protocol=paho.MQTTv311)
         client.will_set(will_topic, will_payload, qos=1, retain=True)
@@ -57,8 +68,33 @@ class MqttLink:
 
     def start(self) -> None:
         """Connect in the background; paho retries with capped backoff until it succeeds."""
-        self.client.connect_async(self.config.host, self.config.port, self.config.keepalive)
+        self._next_attempt()
+        self.client.connect_async(*self.address, self.config.keepalive)
         self.client.loop_start()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The broker the link is connected or connecting to."""
+        return self._addresses[self._turn]
+
+    @property
+    def broker(self) -> str:
+        return "{}:{}".format(*self.address)
+
+    def _next_attempt(self) -> None:
+        """A new name for the next connection, and the will it leaves: a broker may deliver an
+        earlier connection's will after the next connection's first status (NATS does when a
+        session moves to another node), and the name tells headquarters that will is stale."""
+        self._attempts += 1
+        self.connection = f"{self._run}-{self._attempts}"
+        if self.will_for is not None:
+            self.client.will_set(self._will_topic, self.will_for(self.connection), qos=1, retain=True)
+
+    def _move_on(self) -> None:
+        """Point paho's next attempt at the next address (paho's thread, between attempts)."""
+        if len(self._addresses) > 1 and not self._stopping:
+            self._turn = (self._turn + 1) % len(self._addresses)
+            self.client.connect_async(*self.address, self.config.keepalive)
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> paho.MQTTMessageInfo:
         return self.client.publish(topic, payload, qos=1, retain=retain)
@@ -83,7 +119,7 @@ class MqttLink:
             self.last_error = None
             self._repeats.clear()
             self.connected.set()
-            log.info("MQTT connected to %s:%d", self.config.host, self.config.port)
+            log.info("MQTT connected to %s", self.broker)
         self.on_change()
 
     def _on_disconnect(self, client: paho.Client, userdata: object, flags: object,
@@ -91,21 +127,24 @@ class MqttLink:
         was_connected = self.connected.is_set()
         self.connected.clear()
         if was_connected and not self._stopping:
-            log.warning("MQTT disconnected from %s:%d (%s); reconnecting", self.config.host,
-                        self.config.port, reason_code)
+            log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker, reason_code)
+        self._next_attempt()
+        self._move_on()
         self.on_change()
 
     def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
         # paho calls this from inside its `except OSError`: the exception says what failed
         self._failed(describe_failure(sys.exc_info()[1]))
+        self._next_attempt()
+        self._move_on()
         self.on_change()
 
     def _failed(self, error: str) -> None:
         """Keep the error for status; log it when it changes, and every 10 minutes."""
         self.last_error = error
-        if self._repeats.due(error):
-            log.error("MQTT %s:%d: %s; retrying with backoff (up to %d s)", self.config.host,
-                      self.config.port, error, self.config.reconnect_max)
+        if self._repeats.due(f"{self.broker}: {error}"):
+            log.error("MQTT %s: %s; retrying with backoff (up to %d s)", self.broker, error,
+                      self.config.reconnect_max)
 
     def _on_publish(self, client: paho.Client, userdata: object, mid: int,
                     reason_code: ReasonCode, properties: object) -> None:

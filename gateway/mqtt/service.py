@@ -48,7 +48,8 @@ class MqttService(StoreWorker):
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row, sent at)
         self._last_status: dict | None = None
         self._last_status_at = 0.0
-        self._link_state: tuple[bool, str | None] | None = None
+        self._status_connection = ""  # the connection the last status went on
+        self._link_state: tuple[bool, str | None, str] | None = None
 
     def loop(self) -> None:
         if self.open_store():
@@ -82,9 +83,10 @@ class MqttService(StoreWorker):
         self.close_store()
 
     def _make_link(self) -> MqttLink:
-        will = encode({"base": self.config.base.id, "state": "offline", "reason": "lost"})
+        will = {"base": self.config.base.id, "state": "offline", "reason": "lost"}
         link = MqttLink(self.mqtt, self.mqtt.client_id or f"cangw-{self.config.base.id}",
-                        self.status_topic, will)
+                        self.status_topic, encode(will))
+        link.will_for = lambda connection: encode(will | {"connection": connection})
         link.on_change = lambda: self.notifier("mqtt")
         return link
 
@@ -148,18 +150,25 @@ class MqttService(StoreWorker):
         status = collect(self._store(), self.config) | {"state": "online"}
         view = stable_view(status)
         since = time.monotonic() - self._last_status_at
-        if since < STATUS_MIN_GAP or (view == self._last_status and since < self.mqtt.status_interval):
+        # on a new connection at once: the retained status may be this base's last will now
+        reconnected = self._link().connection != self._status_connection
+        if not reconnected and (since < STATUS_MIN_GAP or (
+                view == self._last_status and since < self.mqtt.status_interval)):
             return
-        self._link().publish(self.status_topic, encode(status | {"time": now_iso()}), retain=True)
+        connection = self._link().connection
+        self._link().publish(self.status_topic, encode(
+            status | {"time": now_iso(), "connection": connection}), retain=True)
         self._last_status, self._last_status_at = view, time.monotonic()
+        self._status_connection = connection
 
     def _final_status(self) -> None:
         link = self._link()
         if not link.connected.is_set():
             return
         status = collect(self._store(), self.config) if self.store else {}
-        info = link.publish(self.status_topic, encode(
-            status | {"state": "offline", "reason": "shutdown", "time": now_iso()}), retain=True)
+        info = link.publish(self.status_topic, encode(status | {
+            "state": "offline", "reason": "shutdown", "time": now_iso(),
+            "connection": link.connection}), retain=True)
         try:
             info.wait_for_publish(timeout=3)
         except (RuntimeError, ValueError) as exc:
@@ -167,7 +176,7 @@ class MqttService(StoreWorker):
 
     def _record_link(self) -> None:
         link = self._link()
-        state = (link.connected.is_set(), link.last_error)
+        state = (link.connected.is_set(), link.last_error, link.broker)
         if state == self._link_state:
             return
         self._link_state = state
@@ -178,10 +187,10 @@ class MqttService(StoreWorker):
     def _record_down(self, error: str) -> None:
         with self._store().transaction() as db:
             link_status.record(db, "mqtt", "down", broker=self._broker(), error=error)
-        self._link_state = (False, error)
+        self._link_state = (False, error, self._broker())
 
     def _broker(self) -> str:
-        return f"{self.mqtt.host}:{self.mqtt.port}"
+        return self.link.broker if self.link else "{}:{}".format(*self.mqtt.addresses()[0])
 
     def _link(self) -> MqttLink:
         assert self.link is not None

@@ -45,10 +45,10 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 30.0, interval: flo
 
 def write_config(folder: Path, modem: str | None = None, mqtt_port: int | None = None,
                  extra: str = "", base_language: str = "fr", gsm: str = "",
-                 mqtt: str = "") -> Path:
+                 mqtt: str = "", base_id: str = "KWJ") -> Path:
     """A test base's config; `gsm` and `mqtt` are extra lines for those sections. Its broker
     is retried every second, so a broker that comes back is found at once."""
-    text = (f'[base]\nid = "KWJ"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
+    text = (f'[base]\nid = "{base_id}"\nname = "Test base"\nlanguage = "{base_language}"\n\n'
             f'[store]\npath = "gateway.db"\n')
     if modem:
         text += f'\n[gsm]\nport = "{modem}"\nsweep_interval = 2\n{gsm}'

@@ -5,7 +5,6 @@ mid-burst, per-base permissions, TLS, retained status and last will."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import signal
@@ -19,9 +18,10 @@ import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StreamConfig
 
 from gateway.hq import certs, streams
-from gateway.hq.cluster import HqCluster, nats_server_binary
+from gateway.hq.cluster import HqCluster
 from gateway.hq.users import MESSAGES_STREAM
 from gateway.sim.mqtt_probe import MqttProbe, Received
+from tests.hq.conftest import local_cluster
 
 BURST = 200
 KILL_AFTER = 100  # PUBACKs before the stream's leader is killed
@@ -30,27 +30,8 @@ RETAINED_STREAM = "$MQTT_rmsgs"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    try:
-        nats_server_binary()
-    except FileNotFoundError as exc:
-        pytest.fail(f"{exc} (scripts/test installs it)")
-    with HqCluster(tmp_path_factory.mktemp("hq"), ["KWJ", "BNI"]) as running:
+    with local_cluster(tmp_path_factory.mktemp("hq"), ["KWJ", "BNI"]) as running:
         yield running
-
-
-@pytest.fixture
-def clients():
-    """Make clients with `clients(MqttProbe(...))`; every one is closed at the end of the test."""
-    made: list[MqttProbe] = []
-
-    def add(client: MqttProbe) -> MqttProbe:
-        made.append(client)
-        return client
-
-    yield add
-    for client in made:
-        with contextlib.suppress(Exception):
-            client.close()
 
 
 def connected(clients, *args, **kwargs) -> MqttProbe:

@@ -63,7 +63,8 @@ class Daemon:
         return [make() for make in self._makers]
 
     def run(self) -> int:
-        store = open_checked(self.config.store.path)  # checks, creates or migrates first
+        # checks, creates or migrates first
+        store = open_checked(self.config.store.path, self.config.store.data_key)
         log.info("cangw %s starting for base %s (%s), store %s, schema %s", __version__,
                  self.config.base.id, self.config.base.name, store.path, store.schema_version()[-1])
         store.close()

@@ -27,5 +27,8 @@ class Pseudonymiser:
         """The pseudonym of a phone number or callsign; None stays None."""
         if identity is None:
             return None
-        digest = hmac.new(self._key, identity.encode("utf-8"), hashlib.sha256).hexdigest()
-        return PREFIX + digest[:DIGEST_CHARS]
+        return PREFIX + self.digest(identity).hex()[:DIGEST_CHARS]
+
+    def digest(self, identity: str) -> bytes:
+        """The whole keyed hash of an identity (the store's look-up keys use more of it)."""
+        return hmac.new(self._key, identity.encode("utf-8"), hashlib.sha256).digest()

@@ -54,7 +54,7 @@ def db_check(ctx: CliContext, as_json: bool) -> None:
     if not path.exists():
         raise click.ClickException(f"{path}: no store there (has the daemon ever run?)")
     try:
-        store = Store.open(path, migrate=False)
+        store = Store.open(path, migrate=False, key_file=ctx.config.store.data_key)
         with store:
             health = maintenance.check(store)
     except (StoreError, sqlite3.DatabaseError) as exc:

@@ -27,19 +27,19 @@ CORRUPTION_WORDS = ("malformed", "not a database", "corrupt", "encrypted")
 SALVAGED_TABLES = ("villages", "focal_points", "sbd_commands")
 
 
-def open_checked(path: Path) -> Store:
+def open_checked(path: Path, key_file: Path | None = None) -> Store:
     """Open the daemon's store after a quick check, replacing it if it is corrupt."""
     verdict = quick_check(path)
     now = time.time()
     if verdict == "ok":
-        store = Store.open(path)
+        store = Store.open(path, key_file=key_file)
         with store.transaction():
             store.set_meta("integrity", json.dumps({"result": "ok", "checked_at": now}))
         return store
     moved = move_aside(path, now)
     log.error("the store %s failed its check (%s); moved to %s and a fresh store created; "
               "messages still on the SIM will be read into it", path, verdict, moved[0].name)
-    store = Store.open(path)
+    store = Store.open(path, key_file=key_file)
     salvaged = _salvage(moved[0], store)
     event = {"at": now, "moved_to": str(moved[0]), "reason": verdict[:300], "salvaged": salvaged}
     with store.transaction():

@@ -1,4 +1,8 @@
-"""Villages and focal points: who is registered, where they live, which language they read."""
+"""Villages and focal points: who is registered, where they live, which language they read.
+
+A focal point's phone, name and callsign are stored sealed (store/crypto.py) and found by the
+look-up keys of the phone and callsign; village names are places, not people, and stay clear.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from gateway.alerts.text import fold
 from gateway.hf.callsign import normalise_callsign
 from gateway.model import FocalPoint, Village
 from gateway.store import Store
+from gateway.store.crypto import Sealer
 
 REGISTRY_VERSION = "registry_version"
 
@@ -64,40 +69,49 @@ _FOCAL_COLUMNS = "phone, name, village, language, callsign, call_meaning, keypad
 def focal_point(store: Store, sender: str) -> FocalPoint | None:
     """The focal point a sender is, by phone number or by callsign; a callsign registered
     without SSID (`9Q2KAM`) stands for every SSID of that station (`9Q2KAM-1`)."""
-    station = sender.partition("-")[0]
+    sealer = store.sealer
+    exact, station = sealer.identity_key(sender), sealer.identity_key(sender.partition("-")[0])
     row = store.db.execute(
-        f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone = ? OR callsign IN (?, ?)"
-        " ORDER BY callsign IS ? DESC LIMIT 1", [sender, sender, station, sender]
-    ).fetchone()
-    return _focal(row) if row else None
+        f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone_key = ?"
+        " OR callsign_key IN (?, ?) ORDER BY callsign_key IS ? DESC LIMIT 1",
+        [exact, exact, station, exact]).fetchone()
+    return _focal(sealer, row) if row else None
 
 
 def focal_points(store: Store) -> list[FocalPoint]:
-    rows = store.db.execute(
-        f"SELECT {_FOCAL_COLUMNS} FROM focal_points ORDER BY name").fetchall()
-    return [_focal(row) for row in rows]
+    """Every focal point, by name (sorted once opened: the stored names are sealed)."""
+    sealer = store.sealer
+    rows = store.db.execute(f"SELECT {_FOCAL_COLUMNS} FROM focal_points").fetchall()
+    return sorted((_focal(sealer, row) for row in rows), key=lambda point: point.name)
 
 
-def _focal(row: tuple) -> FocalPoint:
+def _focal(sealer: Sealer, row: tuple) -> FocalPoint:
     phone, name, village, language, callsign, call_meaning, keypad = row
-    return FocalPoint(phone, name, village, language, callsign, call_meaning, bool(keypad))
+    return FocalPoint(sealer.unseal(phone), sealer.unseal(name) or "", village, language,
+                      sealer.unseal(callsign), call_meaning, bool(keypad))
 
 
 def save_focal_point(store: Store, point: FocalPoint) -> None:
     """Register a focal point, or update the one with the same phone or callsign (an identity
     left empty keeps its registered value). ValueError when the phone and the callsign belong
     to two different focal points."""
+    sealer = store.sealer
+    phone_key, callsign_key = sealer.identity_key(point.phone), sealer.identity_key(point.callsign)
     with store.transaction() as db:
         ids = {row[0] for row in db.execute(
-            "SELECT id FROM focal_points WHERE phone = ? OR callsign = ?",
-            [point.phone, point.callsign])}
+            "SELECT id FROM focal_points WHERE phone_key = ? OR callsign_key = ?",
+            [phone_key, callsign_key])}
         if len(ids) > 1:
             raise ValueError(f"{point.phone} and {point.callsign} belong to two different "
                              "focal points (remove one first)")
-        values = {"name": point.name, "village": point.village, "language": point.language,
-                  "call_meaning": point.call_meaning, "keypad": int(point.keypad)}
-        values |= {key: value for key, value in (("phone", point.phone),
-                                                  ("callsign", point.callsign)) if value}
+        values: dict[str, object] = {
+            "name": sealer.seal(point.name), "village": point.village,
+            "language": point.language, "call_meaning": point.call_meaning,
+            "keypad": int(point.keypad)}
+        if point.phone:
+            values |= {"phone": sealer.seal(point.phone), "phone_key": phone_key}
+        if point.callsign:
+            values |= {"callsign": sealer.seal(point.callsign), "callsign_key": callsign_key}
         if ids:
             db.table("focal_points").update(ids.pop(), values)
         else:
@@ -107,9 +121,10 @@ def save_focal_point(store: Store, point: FocalPoint) -> None:
 
 def remove_focal_point(store: Store, identity: str) -> bool:
     """Remove the focal point with this phone number or callsign."""
+    key = store.sealer.identity_key(identity)
     with store.transaction():
-        removed = store.db.execute("DELETE FROM focal_points WHERE phone = ? OR callsign = ?",
-                                   [identity, identity]).rowcount
+        removed = store.db.execute(
+            "DELETE FROM focal_points WHERE phone_key = ? OR callsign_key = ?", [key, key]).rowcount
         store.bump_meta_counter(REGISTRY_VERSION)
     return removed > 0
 

@@ -161,8 +161,9 @@ def test_a_press_marks_only_what_the_panel_showed(bench):
     wait_for(lambda: base.panel.view.shown == (2,), what="the new alert shown")
     assert base.pin("buzzer").state or len(base.pin("buzzer").states) > 2
     rows = base.store.db.execute(
-        "SELECT destination, recipient, body FROM outbox WHERE alert_id = 1 AND body IS NOT NULL"
-        " AND (destination = 'sms' AND body LIKE '%lue%' OR destination = 'mqtt')").fetchall()
+        "SELECT destination, unseal(recipient), unseal(body) FROM outbox WHERE alert_id = 1"
+        " AND body IS NOT NULL AND (destination = 'sms' AND unseal(body) LIKE '%lue%'"
+        " OR destination = 'mqtt')").fetchall()
     event = next(json.loads(body) for dest, _, body in rows if dest == "mqtt")
     assert event["event"] == "seen" and event["ref"] == "KWJ-0001" and event["via"] == "button"
     assert "+243" not in json.dumps(event)

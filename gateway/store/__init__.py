@@ -142,7 +142,7 @@ class Store:
                              "names and messages it holds cannot be read; put the key file "
                              "back (or set [store] key_file to where it is)")
         sealer = crypto.Sealer(key)
-        if check is not None and sealer.unseal(_unhex(check)) != crypto.KEY_CHECK:
+        if check is not None and not _opens(sealer, check):
             raise StoreError(f"{path} is not the data key of {self.path}")
         crypto.bind(self.db, sealer)
         self.key_file = path
@@ -186,6 +186,13 @@ def pseudonymiser_of(db: Database) -> Pseudonymiser:
     """The base's pseudonyms, from the secret sealed in `meta`."""
     row = db.execute("SELECT value FROM meta WHERE key = 'pseudonym_secret'").fetchone()
     return Pseudonymiser(crypto.sealer_of(db).unseal(_unhex(row[0] if row else None)) or "")
+
+
+def _opens(sealer: crypto.Sealer, check: str) -> bool:
+    try:
+        return sealer.unseal(_unhex(check)) == crypto.KEY_CHECK
+    except StoreError:
+        return False
 
 
 def _unhex(value: str | None) -> bytes | str | None:

@@ -25,8 +25,9 @@ from gateway.config import Config
 from gateway.feature import WorkerArgs
 from gateway.repeats import Repeats
 from gateway.sd_notify import SystemdNotifier
-from gateway.store import free_disk_mb
+from gateway.store import Store, free_disk_mb
 from gateway.store.integrity import open_checked
+from gateway.store.retention import DailyPurge
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class Daemon:
         self._ready = False
         self._stuck: list[str] = []
         self._disk_warnings = Repeats(DISK_REPEAT)
+        self.retention = DailyPurge(partial(Store.open, config.store.path, migrate=False,
+                                            key_file=config.store.data_key),
+                                    config.store.retention_days, time.time)
 
     def _make_workers(self) -> list[Worker]:
         """One worker per configured link, in the declared order (gateway/features.py)."""
@@ -115,6 +119,7 @@ class Daemon:
                 self._pinged = now
         if now - self._disk_checked >= DISK_EVERY:
             self._check_disk(now)
+        self.retention.tick()
 
     def unhealthy(self, now: float) -> list[str]:
         """Workers that are dead or whose loop has not beaten within `stuck_after`."""

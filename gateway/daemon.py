@@ -19,7 +19,7 @@ from functools import partial
 
 from gpiozero.pins import Factory
 
-from gateway import __version__, features
+from gateway import __version__, features, wipe
 from gateway.alerts.codes import load_codebook
 from gateway.config import Config
 from gateway.feature import WorkerArgs
@@ -67,6 +67,15 @@ class Daemon:
         return [make() for make in self._makers]
 
     def run(self) -> int:
+        """Run until stopped (0), or until the gateway is wiped (EXIT_WIPED: it then refuses
+        to start again until it is set up again)."""
+        if wipe.wiped(self.config):  # a wipe, perhaps cut short: finish it, never receive
+            return wipe.refuse_to_start(self.config)
+        with wipe.daemon_lock(self.config.store.path):
+            self._run()
+        return wipe.refuse_to_start(self.config) if wipe.wiped(self.config) else 0
+
+    def _run(self) -> None:
         # checks, creates or migrates first
         store = open_checked(self.config.store.path, self.config.store.data_key)
         log.info("cangw %s starting for base %s (%s), store %s, schema %s", __version__,
@@ -80,9 +89,10 @@ class Daemon:
             worker.start()
         self._install_signals()
         while not self.stopping.wait(SUPERVISE_EVERY):
+            if wipe.wiped(self.config):  # by a worker, the CLI or the console: stop receiving
+                break
             self._supervise()
         self._shutdown()
-        return 0
 
     def stop(self, *_: object) -> None:
         self.stopping.set()

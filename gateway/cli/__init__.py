@@ -22,6 +22,7 @@ from gateway.cli.panel import panel
 from gateway.cli.registry import focal, village
 from gateway.cli.run import run
 from gateway.cli.status import status
+from gateway.cli.wipe import setup_after_wipe, wipe
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_command):
+                panel, hq_bridge, hq_command, wipe, setup_after_wipe):
     cli.add_command(command)
 
 

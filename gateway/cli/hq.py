@@ -49,10 +49,11 @@ def hq_bridge(hq_config: str | None, log_level: str) -> None:
 @click.command("hq-command")
 @hq_config_option
 @click.argument("base")
-@click.argument("command", type=click.Choice(["ping"]))
+@click.argument("command", type=click.Choice(["ping", "wipe"]))
 def hq_command(hq_config: str | None, base: str, command: str) -> None:
     """Make an authenticated command for BASE (ping: the base answers with its status by
-    satellite) and print it in hex, for the provider's send-to-modem form or API."""
+    satellite; wipe: the base destroys everything it holds, irreversibly) and print it in hex,
+    for the provider's send-to-modem form or API."""
     from gateway.hq.store import HqStore
 
     config = _load(hq_config)
@@ -69,7 +70,8 @@ def hq_command(hq_config: str | None, base: str, command: str) -> None:
         counter = store.next_counter(base, time.time())
     finally:
         store.close()
-    message = commands.sign(key, base, commands.Command(counter, commands.PING))
+    number = {"ping": commands.PING, "wipe": commands.WIPE}[command]
+    message = commands.sign(key, base, commands.Command(counter, number))
     click.echo(message.hex())
     click.echo(f"({command} for {base}, counter {counter}, {len(message)} bytes: post it as "
                "`data` to the provider's MT endpoint for the base's IMEI)", err=True)

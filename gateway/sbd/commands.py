@@ -22,8 +22,8 @@ TAG_BYTES = 16
 DOMAIN = b"cangw-command-v1"
 MT_MAX = 270  # the most a 9602 receives in one message
 MIN_KEY = 16
-PING, BROADCAST = 1, 2
-NAMES = {PING: "ping", BROADCAST: "broadcast"}
+PING, BROADCAST, WIPE = 1, 2, 3
+NAMES = {PING: "ping", BROADCAST: "broadcast", WIPE: "wipe"}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The status reply a base sends by satellite when headquarters pings it, and the decoder that
-tells a reply from an alert batch (docs/sbd-format.md)."""
+"""The status reply a base sends by satellite when headquarters pings it, the notice that it
+was wiped, and the decoder that tells them from an alert batch (docs/sbd-format.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gateway.sbd import batch
 from gateway.sbd.wire import Header, Reader, short_text, varint
 
 KIND = 0x02
+WIPED_KIND = 0x03
 UNKNOWN_SIGNAL = 0xFF
 U16 = 0xFFFF
 LINKS_TEXT = re.compile(r"[ -~]{1,255}")
@@ -29,6 +30,19 @@ class StatusReply:
     undelivered: int  # alerts MQTT has not delivered
     last_seq: int  # the newest alert's sequence number (0: none yet)
     links: str  # "gsm=up mqtt=down hf=up"
+
+
+@dataclass(frozen=True)
+class Wiped:
+    """The base's last message: it destroyed its data key and everything it stored."""
+
+    base: str
+    instance: str
+    time: int
+
+
+def encode_wiped(notice: Wiped) -> bytes:
+    return Header(WIPED_KIND, notice.base, notice.instance, notice.time).encode()
 
 
 def encode_reply(reply: StatusReply) -> bytes:
@@ -62,7 +76,7 @@ def read_reply(reader: Reader, header: Header) -> StatusReply:
                        undelivered, last_seq, links)
 
 
-def decode_message(data: bytes) -> batch.Batch | StatusReply:
+def decode_message(data: bytes) -> batch.Batch | StatusReply | Wiped:
     """Any message a base sends by satellite; anything else raises SbdFormatError."""
     reader = Reader(data)
     header = Header.read(reader)
@@ -70,5 +84,8 @@ def decode_message(data: bytes) -> batch.Batch | StatusReply:
         return batch.read_batch(reader, header)
     if header.kind == KIND:
         return read_reply(reader, header)
+    if header.kind == WIPED_KIND:
+        reader.end()
+        return Wiped(header.base, header.instance, header.time)
     raise SbdFormatError(f"format byte 0x{header.kind:02x} is not one this version knows "
-                         "(0x01 alert batch, 0x02 status reply)")
+                         "(0x01 alert batch, 0x02 status reply, 0x03 wiped)")

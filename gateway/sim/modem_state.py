@@ -61,6 +61,8 @@ class ModemState:
     send_errors: list[int] = field(default_factory=list)  # +CMS ERROR codes for the next sends
     waiting_at_network: list[tuple[str, str | None, str, dt.datetime | None]] = field(
         default_factory=list)  # SMS the network holds while the SIM is full
+    phonebook: dict[int, tuple[str, str]] = field(default_factory=dict)  # index: number, name
+    phonebook_size: int = 250
 
     def free_index(self) -> int | None:
         return next((i for i in range(1, self.capacity + 1) if i not in self.storage), None)

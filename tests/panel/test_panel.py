@@ -170,16 +170,29 @@ def test_a_press_marks_only_what_the_panel_showed(bench):
     assert ("sms", "+243990000101") in {(d, r) for d, r, _ in rows}
 
 
-def test_long_press_is_reserved_and_does_nothing(bench, caplog):
+def test_letting_go_during_the_countdown_wipes_nothing(bench):
+    base = bench()
+    time.sleep(0.3)
+    pressed = time.monotonic()
+    base.press(seconds=0.7)  # long_press = 1 s
+    beeps = on_durations(base.pin("buzzer"), pressed)
+    assert beeps and all(0.1 <= b <= 0.3 for b in beeps)  # the countdown's beep
+    time.sleep(1.5)
+    assert base.config.store.data_key.exists()
+    assert not base.config.store.path.with_name("gateway.db.wiped").exists()
+    assert not base.pin("buzzer").state  # quiet again
+
+
+def test_holding_the_button_to_the_end_wipes(bench, caplog):
     base = bench()
     base.sms("2 kamango")
     wait_for(lambda: base.pin("buzzer").state, timeout=1.0, what="the buzzer")
-    with caplog.at_level("WARNING", logger="gateway.panel.service"):
-        base.press(seconds=1.6)  # long_press = 1 s
-        wait_for(lambda: "reserved for the emergency wipe" in caplog.text, what="the log line")
-    time.sleep(0.8)
-    assert base.store.db.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0] == 0
-    assert len(toggles_since(base.pin("buzzer"), time.monotonic() - 0.8)) >= 1  # still sounding
+    with caplog.at_level("WARNING", logger="gateway"):
+        base.press(seconds=1.4)
+        wait_for(lambda: "WIPED (panel)" in caplog.text, what="the wipe")
+    assert not base.config.store.data_key.exists() and not base.config.store.path.exists()
+    held = float(caplog.text.split("destroyed ")[1].split(" ms")[0])
+    assert held < 2000  # from the moment the button had been held long enough
 
 
 def test_silent_hours_quiet_the_buzzer_but_not_the_alert_led(bench):

@@ -164,11 +164,16 @@ def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
     if not db_path.exists():
         return []
     try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
-            conn.create_function("unseal", 1, _opener(conn, db_path))
-            return conn.execute(sql, params or []).fetchall()
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error:
         return []
+    try:
+        conn.create_function("unseal", 1, _opener(conn, db_path))
+        return conn.execute(sql, params or []).fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()  # now: the function refers back to the connection, a cycle GC is slow to free
 
 
 def _opener(conn: sqlite3.Connection, db_path: Path) -> Callable[[object], str | None]:

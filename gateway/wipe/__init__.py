@@ -22,7 +22,6 @@ console's admin page call `wipe(config, trigger)` the same way (README, "The eme
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +72,8 @@ def begin(config: Config, trigger: str) -> Journal:
         journal = Journal(journal_path(config.store.path), {
             "version": 1, "state": STARTED, "trigger": trigger, "started_at": now,
             "started_at_utc": iso_utc(now), "base": config.base.id,
-            "instance": _instance(config.store.path), "key_file": str(config.store.data_key),
+            "instance": files.read_meta(config.store.path, "instance") or "0000",
+            "key_file": str(config.store.data_key),
             **files.inventory(config), "steps": {}})
         journal.save()
     crypto.forget_all()
@@ -148,11 +148,3 @@ def _link_steps(config: Config, record: dict) -> list[tuple[str, Callable[[], st
     return steps
 
 
-def _instance(store: Path) -> str:
-    """The store's instance (the satellite notice's header carries it); read without the key."""
-    try:
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=2) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
-    except sqlite3.Error:
-        row = None
-    return row[0] if row else "0000"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from gateway.config import Config
@@ -34,12 +35,19 @@ def inventory(config: Config) -> dict[str, list[str]]:
 
 def backups(store: Path) -> list[str]:
     """The copies `cangw db backup` made (it records each in `meta`)."""
+    row = read_meta(store, BACKUPS)
+    return list(json.loads(row)) if row else []
+
+
+def read_meta(store: Path, key: str) -> str | None:
+    """A clear `meta` value, read without the data key (and closed at once: the wipe unlinks
+    the file next, and an open connection would keep its blocks on the disk)."""
     try:
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=2) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", [BACKUPS]).fetchone()
+        with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=2)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     except sqlite3.Error:
-        return []
-    return list(json.loads(row[0])) if row else []
+        return None
+    return row[0] if row else None
 
 
 def _config_files(config: Config, ending: str) -> list[str]:

@@ -88,7 +88,8 @@ def erase_files(journal: Journal) -> None:
         crypto.destroy_key(Path(path))
     removed = sum(files.unlink(Path(p)) for p in journal.record.get("files", []) +
                   journal.record.get("logs", []))
-    journal.mark("files", f"erased ({removed} file(s) this time)")
+    if journal.outcome("files") is None or removed:  # an interrupted wipe says what it found
+        journal.mark("files", f"erased ({removed} file(s))")
 
 
 def finish(config: Config) -> Journal:

@@ -3,9 +3,11 @@
     .venv/bin/python bench/sealing_cost.py [--alerts 1000] [--cli 20000] [--rounds 3]
         [--baseline DIR]
 
-Per alert: decoded SMS handed to the pipeline (as the GSM worker does after AT+CMGR), each in
-its own durable transaction, on the project's disk: the wall time from the hand-over to the
-commit (p50, p95) and the CPU milliseconds per alert (which the disk's fsync does not blur).
+First the unit costs: one value sealed, one opened, one identity's look-up key (an alert from
+a registered sender takes about sixteen of them). Per alert: decoded SMS handed to the
+pipeline (as the GSM worker does after AT+CMGR), each in its own durable transaction, on the
+project's disk: the wall time from the hand-over to the commit (p50, p95) and the CPU
+milliseconds per alert (which the disk's fsync does not blur).
 Then the slowest `cangw` read command on a store of `--cli` alerts (bench/cli_growth.py).
 
 `--baseline DIR` runs the same measurement, alternating rounds, against the `gateway` package
@@ -18,10 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 from statistics import median
 
@@ -40,6 +44,19 @@ from gateway.store import registry as reg
 
 HERE = Path(__file__).parent
 FOCAL_POINTS = 300
+
+
+def unit_costs(samples: int = 20_000) -> dict[str, float]:
+    """Microseconds per seal, open and look-up key (best of 5 runs)."""
+    from gateway.store.crypto import KEY_BYTES, Sealer  # not in a baseline tree
+
+    sealer = Sealer(secrets.token_bytes(KEY_BYTES))
+    text = "alerte 2 kamango 15 hommes armés"
+    sealed = sealer.seal(text)
+    operations = {"seal": lambda: sealer.seal(text), "open": lambda: sealer.unseal(sealed),
+                  "look-up key": lambda: sealer.identity_key("+243997412583")}
+    return {name: min(timeit.repeat(call, number=samples, repeat=5)) / samples * 1e6
+            for name, call in operations.items()}
 
 
 def per_alert(count: int) -> dict[str, float]:
@@ -95,6 +112,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.alerts, args.cli)))
         return
+    print("unit costs: " + ", ".join(f"{name} {us:.1f} us" for name, us in unit_costs().items()))
     trees = {"sealed (this tree)": None} | (
         {f"before ({args.baseline})": args.baseline} if args.baseline else {})
     runs: dict[str, list[dict]] = {name: [] for name in trees}

@@ -141,7 +141,9 @@ def read_key(path: Path) -> bytes:
 def create_key(path: Path) -> bytes:
     """A new random data key written to `path` (owner-only, synced, never over another key)."""
     key = secrets.token_bytes(KEY_BYTES)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # a key meant for a medium of its own must not land elsewhere
+        raise StoreError(f"{path.parent} does not exist: cannot create the data key there "
+                         "(is its medium mounted?)")
     try:
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -118,6 +118,8 @@ def test_the_key_file_is_owner_only_created_once_and_needed(tmp_path):
         assert reg.focal_point(store, "+243990000101").name == "Kahindo Masika"
     with Store.open(db, migrate=False) as worker:  # the daemon's workers find it again
         assert reg.focal_point(worker, "+243990000101") is not None
+    with pytest.raises(StoreError, match="is its medium mounted"):
+        Store.open(tmp_path / "new.db", key_file=tmp_path / "stick" / "gateway.key")
     other = tmp_path / "other.key"
     Store.open(tmp_path / "other.db", key_file=other).close()
     with pytest.raises(StoreError, match="is not the data key"):

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli
-from gateway.sim.harness import DaemonProcess, query, wait_for, write_config
+from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, write_config
 from gateway.wipe import EXIT_WIPED
 from tests.identity_forms import all_forms, check_forms, found_in
 
@@ -74,6 +74,9 @@ def test_after_the_wipe_the_raw_image_holds_no_identity_and_no_key(mounted, mode
         assert wiped.exit_code == 0, wiped.output
         assert daemon.process.wait(60) == EXIT_WIPED
         daemon.stop()  # closes its log file (which the wipe unlinked)
+    with MqttListener(broker.port) as late:  # the daemon's own last status came before
+        wait_for(lambda: late.json_on("/status"), 10, what="the retained status")
+        assert late.json_on("/status")[-1]["state"] == "wiped"
     held = []
     for fd in os.listdir("/proc/self/fd"):
         try:

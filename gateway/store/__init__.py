@@ -39,7 +39,6 @@ class Store:
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
-        self.key_file: Path | None = None
 
     @classmethod
     def open(cls, path: str | Path, migrate: bool = True, key_file: Path | None = None) -> Store:
@@ -63,12 +62,16 @@ class Store:
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA secure_delete=ON")
             store = cls(db, path)
-            if migrate:
-                migrations.apply(db)
-            store._unlock(key_file, create=migrate)
-            if migrate:
-                seal_rows.finish(store)
-                store._ensure_identity()
+            try:
+                if migrate:
+                    migrations.apply(db)
+                store._unlock(key_file, create=migrate)
+                if migrate:
+                    seal_rows.finish(store)
+                    store._ensure_identity()
+            except BaseException:
+                store.close()  # a store refused (no key, wrong key) is not left open
+                raise
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         return store
@@ -145,7 +148,6 @@ class Store:
         if check is not None and not _opens(sealer, check):
             raise StoreError(f"{path} is not the data key of {self.path}")
         crypto.bind(self.db, sealer)
-        self.key_file = path
         if create and (check is None or hint != str(path)):
             with self.transaction():
                 self.set_meta("key_file", str(path))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from gateway.store import inserted_id, pseudonymiser_of
+from gateway.store import inserted_id
 from gateway.store.crypto import sealer_of
 
 
@@ -59,11 +59,12 @@ def next_seq(db: Database) -> int:
 
 
 def insert(db: Database, **values: object) -> int:
-    """Insert an alert given in clear: the sender and text are sealed here."""
+    """Insert an alert given in clear (with the sender's `pseudonym`, which outlives the
+    sender): the sender and text are sealed here."""
     sealer, sender = sealer_of(db), values.get("sender")
     assert sender is None or isinstance(sender, str)
     values |= {"sender": sealer.seal(sender), "sender_key": sealer.identity_key(sender),
-               "pseudonym": pseudonymiser_of(db)(sender), "text": sealer.seal(str(values["text"]))}
+               "text": sealer.seal(str(values["text"]))}
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cursor = db.execute(f"INSERT INTO alerts ({names}) VALUES ({marks})", list(values.values()))

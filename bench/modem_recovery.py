@@ -33,7 +33,7 @@ def _state(db: Path, wanted: str, timeout: float = 300) -> float:
 
 
 def _stored(db: Path, text: str) -> float:
-    wait_for(lambda: query(db, "SELECT 1 FROM messages WHERE text = ?", [text]), timeout=300,
+    wait_for(lambda: query(db, "SELECT 1 FROM messages WHERE unseal(text) = ?", [text]), timeout=300,
              interval=0.05, what=f"{text!r} stored")
     return time.monotonic()
 

@@ -19,15 +19,17 @@ from pathlib import Path
 
 from gateway.sim.gsm_modem import SimulatedModem
 from gateway.sim.harness import DaemonProcess, wait_until_gsm_up
+from gateway.store.crypto import Sealer, default_key_file, read_key
 
 GAMMU_SCHEMA = Path("/usr/share/doc/gammu-smsd/examples/sqlite.sql")
 
 
 class RowWatcher:
-    """Polls a table for new rows and remembers when each text was first seen."""
+    """Polls a table for new rows and remembers when each text was first seen. With `key`
+    (cangw's data key file), the query may open sealed texts with `unseal(...)`."""
 
-    def __init__(self, db: Path, sql: str, interval: float = 0.002):
-        self.db, self.sql, self.interval = db, sql, interval
+    def __init__(self, db: Path, sql: str, interval: float = 0.002, key: Path | None = None):
+        self.db, self.sql, self.interval, self.key = db, sql, interval, key
         self.seen: dict[str, float] = {}
         self._last_id = 0
         self._stop = threading.Event()
@@ -40,6 +42,8 @@ class RowWatcher:
             try:
                 if conn is None and self.db.exists():
                     conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
+                    if self.key is not None:
+                        conn.create_function("unseal", 1, Sealer(read_key(self.key)).unseal)
                 if conn is not None:
                     rows = conn.execute(self.sql, [self._last_id]).fetchall()
                     now = time.time()
@@ -80,7 +84,8 @@ class Gateway:
         return self.daemon.process.pid
 
     def watcher(self) -> RowWatcher:
-        return RowWatcher(self.db, "SELECT id, text FROM messages WHERE id > ? ORDER BY id")
+        return RowWatcher(self.db, "SELECT id, unseal(text) FROM messages WHERE id > ?"
+                          " ORDER BY id", key=default_key_file(self.db))
 
     def stop(self) -> None:
         self.daemon.stop()

@@ -27,6 +27,7 @@ from gateway.hf.config import HfConfig
 from gateway.mqtt.config import MqttConfig
 from gateway.panel.config import PanelConfig
 from gateway.sbd.config import SbdConfig
+from gateway.store.crypto import default_key_file
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 
@@ -59,6 +60,12 @@ class BaseConfig:
 class StoreConfig:
     path: Path
     min_free_mb: int = 200
+    key_file: Path | None = None  # the data key; default: beside the store (store/crypto.py)
+    retention_days: int = 90  # senders and texts erased after this (store/retention.py)
+
+    @property
+    def data_key(self) -> Path:
+        return self.key_file or default_key_file(self.path)
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
@@ -66,6 +73,10 @@ class StoreConfig:
             problems.append(("path", "a file for the store, not a folder"))
         if self.min_free_mb < 0:
             problems.append(("min_free_mb", "0 or more (megabytes)"))
+        if self.retention_days < 1:
+            problems.append(("retention_days", "1 or more (days)"))
+        if self.key_file is not None and self.key_file == self.path:
+            problems.append(("key_file", "a file of its own, not the store"))
         return problems
 
 

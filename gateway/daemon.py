@@ -19,7 +19,7 @@ from functools import partial
 
 from gpiozero.pins import Factory
 
-from gateway import __version__, features
+from gateway import __version__, features, wipe
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.pipeline import PRIORITY
 from gateway.clock import ClockWatch
@@ -28,8 +28,9 @@ from gateway.feature import WorkerArgs
 from gateway.liveness import hold
 from gateway.repeats import Repeats
 from gateway.sd_notify import SystemdNotifier
-from gateway.store import free_disk_mb, outbox
+from gateway.store import Store, free_disk_mb, outbox
 from gateway.store.integrity import open_checked
+from gateway.store.retention import DailyPurge
 from gateway.workers import Notifier, Worker
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class Daemon:
         self._disk_warnings = Repeats(DISK_REPEAT)
         longest_wait = max(outbox.RETRY_CAP, features.longest_delay(config, tuple(PRIORITY)))
         self.clock = ClockWatch(config.store.path, longest_wait)
+        self.retention = DailyPurge(partial(Store.open, config.store.path, migrate=False,
+                                            key_file=config.store.data_key),
+                                    config.store.retention_days, time.time)
 
     def _make_workers(self) -> list[Worker]:
         """One worker per configured link, in the declared order (gateway/features.py)."""
@@ -70,16 +74,22 @@ class Daemon:
         return [make() for make in self._makers]
 
     def run(self) -> int:
+        """Run until stopped (0), or until the gateway is wiped (EXIT_WIPED: it then refuses
+        to start again until it is set up again). 1 when another daemon runs on this store."""
+        if wipe.wiped(self.config):  # a wipe, perhaps cut short: finish it, never receive
+            return wipe.refuse_to_start(self.config)
         lock = hold(self.config.store.path)  # tells the console the daemon runs
         if lock is None:
             log.error("another cangw daemon is running on %s; not starting a second",
                       self.config.store.path)
             return 1
-        with lock:
-            return self._run()
+        with lock, wipe.daemon_lock(self.config.store.path):
+            self._run()
+        return wipe.refuse_to_start(self.config) if wipe.wiped(self.config) else 0
 
-    def _run(self) -> int:
-        store = open_checked(self.config.store.path)  # checks, creates or migrates first
+    def _run(self) -> None:
+        # checks, creates or migrates first
+        store = open_checked(self.config.store.path, self.config.store.data_key)
         log.info("cangw %s starting for base %s (%s), store %s, schema %s", __version__,
                  self.config.base.id, self.config.base.name, store.path, store.schema_version()[-1])
         store.close()
@@ -92,9 +102,10 @@ class Daemon:
             worker.start()
         self._install_signals()
         while not self.stopping.wait(self.supervise_every):
+            if wipe.wiped(self.config):  # by a worker, the CLI or the console: stop receiving
+                break
             self._supervise()
         self._shutdown()
-        return 0
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -132,6 +143,7 @@ class Daemon:
                 self._pinged = now
         if now - self._disk_checked >= DISK_EVERY:
             self._check_disk(now)
+        self.retention.tick()
 
     def unhealthy(self, now: float) -> list[str]:
         """Workers that are dead or whose loop has not beaten within `stuck_after`."""

@@ -46,7 +46,7 @@ def halves(sender: str, reference: int) -> list[str]:
 
 
 def messages_from(db, sender: str) -> list[tuple]:
-    return query(db, "SELECT parts, partial FROM messages WHERE sender = ?", [sender])
+    return query(db, "SELECT parts, partial FROM messages WHERE unseal(sender) = ?", [sender])
 
 
 def sent_to(modem, number: str) -> list[str]:

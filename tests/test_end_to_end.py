@@ -34,7 +34,7 @@ def _register(db_path):
 
 
 def _alerts(db):
-    return query(db, "SELECT ref, code, village_name, count, language, registered, text"
+    return query(db, "SELECT ref, code, village_name, count, language, registered, unseal(text)"
                      " FROM alerts ORDER BY id")
 
 

@@ -59,7 +59,7 @@ def test_a_registered_channel_receives_and_acknowledges_through_the_daemon(tmp_p
         port.close()
     assert received.startswith(b"TO 9Q2KAM: KWJ-0001 ")
     with Store.open(config.store.path) as store:
-        row = store.db.execute("SELECT channel, code, sender FROM alerts").fetchone()
+        row = store.db.execute("SELECT channel, code, unseal(sender) FROM alerts").fetchone()
     assert row == ("fakeline", "2", "9Q2KAM")
 
 

@@ -166,7 +166,8 @@ class Pipeline:
             category=meaning.category, severity=severity, urgency=meaning.urgency,
             village_number=village.number if village else None,
             village_name=village.name if village else None, count=parsed.count,
-            text=meaning.text, sender=message.sender, registered=int(focal is not None),
+            text=meaning.text, sender=message.sender, pseudonym=self.pseudonym(message.sender),
+            registered=int(focal is not None),
             language=language, parts=message.parts, partial=int(message.partial),
             received_at=message.received_at, created_at=now, entered_by=entered_by, via=via)
         alert = alert_store.get(db, alert_id)

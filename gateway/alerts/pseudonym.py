@@ -21,11 +21,16 @@ def new_secret() -> str:
 
 class Pseudonymiser:
     def __init__(self, secret: str):
-        self._key = bytes.fromhex(secret)
+        self._keyed = hmac.new(bytes.fromhex(secret), digestmod=hashlib.sha256)  # copied per use
 
     def __call__(self, identity: str | None) -> str | None:
         """The pseudonym of a phone number or callsign; None stays None."""
         if identity is None:
             return None
-        digest = hmac.new(self._key, identity.encode("utf-8"), hashlib.sha256).hexdigest()
-        return PREFIX + digest[:DIGEST_CHARS]
+        return PREFIX + self.digest(identity).hex()[:DIGEST_CHARS]
+
+    def digest(self, identity: str) -> bytes:
+        """The whole keyed hash of an identity (the store's look-up keys use more of it)."""
+        keyed = self._keyed.copy()
+        keyed.update(identity.encode("utf-8"))
+        return keyed.digest()

@@ -25,6 +25,7 @@ from gateway.cli.panel import panel
 from gateway.cli.registry import focal, village
 from gateway.cli.run import run
 from gateway.cli.status import status
+from gateway.cli.wipe import setup_after_wipe, wipe
 
 # Whatever the gateway writes (the store, backups, exports, a hq-bridge store, a wire trace)
 # is for its owner and the CLI's group only, even when started by hand with umask 022.
@@ -44,7 +45,8 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_collect, hq_status, hq_command, console, user, audit):
+                panel, hq_bridge, hq_collect, hq_status, hq_command, console, user, audit, wipe,
+                setup_after_wipe):
     cli.add_command(command)
 accept_config_after_commands(cli)
 

@@ -18,7 +18,7 @@ from gateway.alerts.registry_cache import RegistryCache
 from gateway.alerts.seen import SeenMarker
 from gateway.alerts.voice import VIA, record_voice_alert
 from gateway.cli.common import CliContext, emit, json_option, local_time, parse_since, pass_context
-from gateway.store import Store
+from gateway.store import Store, inbox
 from gateway.store import alerts as alert_store
 from gateway.store import seen as seen_store
 from gateway.timeutil import iso_utc
@@ -61,8 +61,7 @@ def alerts_show(ctx: CliContext, ref: str, as_json: bool) -> None:
     with ctx.store() as store:
         alert = _find(store, ref)
         fields = dataclasses.asdict(alert) | {"received": local_time(alert.received_at)}
-        message = store.db.execute("SELECT text, raw FROM messages WHERE id = ?",
-                                   [alert.message_id]).fetchone()
+        message = inbox.text_and_raw(store.db, alert.message_id) if alert.message_id else None
         fields["message"], fields["raw"] = message if message else (None, None)
         seen = seen_store.seen(store.db, alert.id)
         fields["seen"] = f"{local_time(seen[0])} ({seen[1]})" if seen else None

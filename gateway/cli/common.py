@@ -37,11 +37,11 @@ class CliContext:
         path = self.config.store.path
         fresh = not path.exists()
         try:
-            store = Store.open(path)
+            store = Store.open(path, key_file=self.config.store.data_key)
         except GatewayError as exc:
             raise click.ClickException(str(exc)) from None
         if fresh and os.geteuid() == 0:
-            _give_to_folder_owner(path)
+            _give_to_folder_owner(path, self.config.store.data_key)
         return store
 
 
@@ -63,12 +63,12 @@ def _use_config_file(ctx: click.Context, param: click.Parameter, value: str | No
         context.config_file = Path(value)
 
 
-def _give_to_folder_owner(path: Path) -> None:
-    """A store that `sudo cangw ...` creates belongs to its folder's owner (the `cangw` user on
-    a base), so that the daemon can still write it."""
+def _give_to_folder_owner(path: Path, key_file: Path) -> None:
+    """A store (and its data key) that `sudo cangw ...` creates belongs to its folder's owner
+    (the `cangw` user on a base), so that the daemon can still write it."""
     folder = path.parent.stat()
-    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
-        candidate = path.with_name(name)
+    for candidate in (path, path.with_name(f"{path.name}-wal"),
+                      path.with_name(f"{path.name}-shm"), key_file):
         if candidate.exists():
             os.chown(candidate, folder.st_uid, folder.st_gid)
 

@@ -1,22 +1,23 @@
-"""`cangw db ...`: a consistent copy of the store, and a check of its health."""
+"""`cangw db ...`: a consistent copy of the store, a check of its health, and retention."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import click
 
-from gateway.cli.common import CliContext, json_option, pass_context
+from gateway.cli.common import CliContext, audit, json_option, local_time, pass_context
 from gateway.errors import StoreError
-from gateway.store import Store, maintenance
+from gateway.store import Store, maintenance, retention
 
 
 @click.group()
 def db() -> None:
-    """The SQLite store: backup and check."""
+    """The SQLite store: backup, check and retention."""
 
 
 @db.command("backup")
@@ -54,7 +55,7 @@ def db_check(ctx: CliContext, as_json: bool) -> None:
     if not path.exists():
         raise click.ClickException(f"{path}: no store there (has the daemon ever run?)")
     try:
-        store = Store.open(path, migrate=False)
+        store = Store.open(path, migrate=False, key_file=ctx.config.store.data_key)
         with store:
             health = maintenance.check(store)
     except (StoreError, sqlite3.DatabaseError) as exc:
@@ -71,3 +72,30 @@ def db_check(ctx: CliContext, as_json: bool) -> None:
         click.echo("store OK" if not health.problems else f"{len(health.problems)} problem(s)")
     if health.problems:
         raise SystemExit(1)
+
+
+PURGED = {"messages": "messages", "alerts": "alerts", "sms_parts": "parts of long SMS",
+          "outbox": "outgoing texts"}
+
+
+@db.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+@json_option
+@pass_context
+def db_purge(ctx: CliContext, dry_run: bool, as_json: bool) -> None:
+    """Erase now who sent and what said every message older than [store] retention_days (the
+    daemon does it daily): senders, texts, PDUs, delivered outgoing texts. Alert facts stay."""
+    days = ctx.config.store.retention_days
+    with ctx.store() as store:
+        done = retention.purge(store, days, time.time(), dry_run=dry_run)
+    if not dry_run:
+        audit(f"cangw db purge: {done.total} row(s) older than {days} days erased")
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry_run, "retention_days": days,
+                               "before": dt.datetime.fromtimestamp(done.cutoff, dt.UTC)
+                               .isoformat(), "rows": done.erased}, indent=2))
+        return
+    what = ", ".join(f"{done.erased[table]} {label}" for table, label in PURGED.items())
+    verb = "would erase" if dry_run else "erased"
+    click.echo(f"{verb} the senders and texts from before {local_time(done.cutoff)} "
+               f"(retention_days = {days}): {what}")

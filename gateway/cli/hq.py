@@ -120,14 +120,14 @@ def hq_status(hq_config: str | None, as_json: bool) -> None:
 @click.command("hq-command")
 @hq_config_option
 @click.argument("base")
-@click.argument("command", type=click.Choice(["ping"]))
+@click.argument("command", type=click.Choice(["ping", "wipe"]))
 @click.option("--via", type=click.Choice(["satellite", "cluster"]), default="satellite",
               show_default=True, help="satellite: print it in hex for the provider; cluster: "
               "send it through the NATS cluster to the base's command topic ([collector] login).")
 def hq_command(hq_config: str | None, base: str, command: str, via: str) -> None:
-    """Make an authenticated command for BASE (ping: the base answers with its status) and
-    print it in hex for the satellite provider's send-to-modem form or API, or send it through
-    the cluster."""
+    """Make an authenticated command for BASE (ping: the base answers with its status; wipe:
+    the base destroys everything it holds, irreversibly) and print it in hex for the satellite
+    provider's send-to-modem form or API, or send it through the cluster."""
     from gateway.hq.store import HqStore
 
     config = _load(hq_config)
@@ -146,7 +146,8 @@ def hq_command(hq_config: str | None, base: str, command: str, via: str) -> None
         raise click.ClickException(f"{base}: {exc}") from None
     finally:
         store.close()
-    message = commands.sign(key, base, commands.Command(counter, commands.PING))
+    number = {"ping": commands.PING, "wipe": commands.WIPE}[command]
+    message = commands.sign(key, base, commands.Command(counter, number))
     if via == "cluster":
         _send_through_cluster(config, base, command, counter, message)
         return

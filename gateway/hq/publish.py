@@ -18,7 +18,7 @@ from gateway.alerts.payload import alert_payload, encode
 from gateway.hq.config import HqConfig
 from gateway.hq.store import Delivery
 from gateway.sbd.batch import Batch, SatAlert
-from gateway.sbd.reply import StatusReply
+from gateway.sbd.reply import StatusReply, Wiped
 from gateway.store.alerts import AlertRow
 from gateway.store.registry import ImportReport, read_villages
 from gateway.timeutil import iso_utc
@@ -72,13 +72,17 @@ def alert_row(alert: SatAlert, book: BaseBook, batch: Batch) -> AlertRow:
         received_at=float(alert.received_at), created_at=float(alert.received_at))
 
 
-def publications(message: Batch | StatusReply, delivery: Delivery, book: BaseBook,
+def publications(message: Batch | StatusReply | Wiped, delivery: Delivery, book: BaseBook,
                  topic_prefix: str, earlier: set[str]) -> list[tuple[str, bytes]]:
     """(topic, payload) for everything in one delivery but what an `earlier` one brought
     (ids as gateway.hq.store.message_ids gives them)."""
     satellite = {"imei": delivery.imei, "momsn": delivery.momsn,
                  "transmit_time": delivery.transmit_time}
     prefix = f"{topic_prefix}/{message.base}"
+    if isinstance(message, Wiped):  # the same event the base publishes over MQTT
+        return [(f"{prefix}/events", encode({
+            "schema": 1, "event": "wiped", "base": message.base, "time": iso_utc(message.time),
+            "via": "satellite", "satellite": satellite}))]
     if isinstance(message, StatusReply):
         if earlier:
             return []

@@ -21,6 +21,7 @@ BLINK_TIMES = {"gsm": (0.5, 0.5), "uplink": (0.5, 0.5), "credit": (0.5, 0.5),
                "alert": (0.25, 0.25)}  # seconds on, off
 BUZZER_PATTERNS = {"Extreme": (0.2, 0.2), "Severe": (0.5, 1.5)}
 CHIRP = 0.08  # the buzzer's answer to a button press when nothing else sounds
+COUNTDOWN_BEEP = 0.15  # one beep a second while the button is held towards the wipe
 BUTTON_BOUNCE = 0.05
 
 
@@ -34,6 +35,7 @@ class PanelDevices:
         self.buzzer: Buzzer | None = None
         self.button: Button | None = None
         self._shown: dict[str, str | None] = {}
+        self._counting = False  # the wipe's countdown has the buzzer
         try:
             for name in LEDS:
                 pin = getattr(panel, name)
@@ -52,7 +54,7 @@ class PanelDevices:
     def show(self, view: PanelView) -> None:
         for name in ("gsm", "uplink", "credit", "alert"):
             self._set_led(name, getattr(view, name))
-        if self.buzzer is not None and self._changed("buzzer", view.buzzer):
+        if self.buzzer is not None and not self._counting and self._changed("buzzer", view.buzzer):
             if view.buzzer is None:
                 self.buzzer.off()
             else:
@@ -72,6 +74,20 @@ class PanelDevices:
         """A short beep that answers a button press, when the buzzer is otherwise quiet."""
         if self.buzzer is not None and self._shown.get("buzzer") is None:
             self.buzzer.beep(CHIRP, CHIRP, n=1)
+
+    def count_down(self, seconds: float) -> None:
+        """One beep a second from the press: holding on to the end wipes the gateway, so the
+        person holding it hears the seconds go and can let go."""
+        if self.buzzer is not None:
+            self._counting = True
+            self.buzzer.beep(COUNTDOWN_BEEP, 1 - COUNTDOWN_BEEP, n=max(1, round(seconds)))
+
+    def forget_buzzer(self) -> None:
+        """Stop the countdown; the next `show()` sounds what the alerts call for."""
+        if self.buzzer is not None and self._counting:
+            self._counting = False
+            self._shown.pop("buzzer", None)
+            self.buzzer.off()
 
     def forget(self) -> None:
         """Re-apply everything at the next `show()` (after a test cycle drove the pins)."""

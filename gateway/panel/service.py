@@ -28,13 +28,14 @@ from gateway.panel.devices import PanelDevices, cycle_outputs
 from gateway.panel.view import PanelView, read_view
 from gateway.store import alerts as alert_store
 from gateway.timeutil import local_zone
+from gateway.wipe import wipe
 from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
 TICK = 0.5  # the power LED's half-period, and how often the store is read without a wake-up
 HEALTHY_WITHIN = 5.0  # the supervisor's pulse must be this recent for the power LED to blink
-SHORT, LONG = "short", "long"
+DOWN, UP, SHORT, LONG = "down", "up", "short", "long"
 
 
 class PanelService(StoreWorker):
@@ -53,6 +54,7 @@ class PanelService(StoreWorker):
         self.marker: SeenMarker | None = None
         self.devices: PanelDevices | None = None
         self._held = False
+        self._held_at = 0.0
         self._chirp = False
         self._healthy_at = -math.inf
         self._beat_at = -math.inf
@@ -95,16 +97,17 @@ class PanelService(StoreWorker):
 
     def _on_pressed(self) -> None:
         self._held = False
+        self.presses.put(DOWN)
+        self.notifier("panel")
 
     def _on_held(self) -> None:
-        self._held = True
+        self._held, self._held_at = True, time.monotonic()
         self.presses.put(LONG)
         self.notifier("panel")
 
     def _on_released(self) -> None:
-        if not self._held:
-            self.presses.put(SHORT)
-            self.notifier("panel")
+        self.presses.put(UP if self._held else SHORT)
+        self.notifier("panel")
 
     def _take_presses(self) -> None:
         while True:
@@ -112,12 +115,17 @@ class PanelService(StoreWorker):
                 press = self.presses.get_nowait()
             except queue.Empty:
                 return
+            if press == DOWN:  # the wipe's countdown, until the button is let go
+                self._devices().count_down(self.panel.long_press)
+                continue
+            self._devices().forget_buzzer()  # released (or held to the end): the view again
             if press == LONG:
-                log.warning("panel button held %.0f s: reserved for the emergency wipe, which is "
-                            "not built yet; nothing done", self.panel.long_press)
-            else:
+                log.warning("panel button held %.0f s: EMERGENCY WIPE", self.panel.long_press)
+                wipe(self.config, "panel", self._held_at)
+                return
+            if press == SHORT:
                 self._mark_shown_seen()
-            self._chirp = True
+                self._chirp = True
 
     def _mark_shown_seen(self) -> None:
         """A short press: every alert the panel was showing is seen (not one that arrived

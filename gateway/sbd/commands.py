@@ -30,8 +30,8 @@ DOMAIN = b"cangw-command-v1"
 MIN_KEY = 16
 COUNTER_MAX = (1 << 32) - 1
 MAX_AHEAD = 366 * 86400  # a year of seconds: headquarters' counter is its clock
-PING, BROADCAST = 1, 2
-NAMES = {PING: "ping", BROADCAST: "broadcast"}
+PING, BROADCAST, WIPE = 1, 2, 3
+NAMES = {PING: "ping", BROADCAST: "broadcast", WIPE: "wipe"}
 
 
 @dataclass(frozen=True)

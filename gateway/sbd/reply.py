@@ -1,5 +1,5 @@
-"""The status reply a base sends by satellite when headquarters pings it, and the decoder that
-tells a reply from an alert batch (docs/sbd-format.md)."""
+"""The status reply a base sends by satellite when headquarters pings it, the notice that it
+was wiped, and the decoder that tells them from an alert batch (docs/sbd-format.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gateway.sbd import batch
 from gateway.sbd.wire import Header, Reader, short_text, varint
 
 KIND = 0x02
+WIPED_KIND = 0x03
 MAX_SIGNAL, UNKNOWN_SIGNAL = 5, 0xFF
 U16 = 0xFFFF
 LINK = re.compile(r"[a-z][a-z0-9_]{0,14}=[a-z][a-z0-9_]{0,14}")
@@ -41,6 +42,19 @@ def links_text(states: Mapping[str, str]) -> str:
         if LINK.fullmatch(pair) and len(text) + bool(text) + len(pair) <= 255:
             text = f"{text} {pair}" if text else pair
     return text or "-"
+
+
+@dataclass(frozen=True)
+class Wiped:
+    """The base's last message: it destroyed its data key and everything it stored."""
+
+    base: str
+    instance: str
+    time: int
+
+
+def encode_wiped(notice: Wiped) -> bytes:
+    return Header(WIPED_KIND, notice.base, notice.instance, notice.time).encode()
 
 
 def encode_reply(reply: StatusReply) -> bytes:
@@ -78,7 +92,7 @@ def read_reply(reader: Reader, header: Header) -> StatusReply:
                        undelivered, last_seq, links)
 
 
-def decode_message(data: bytes) -> batch.Batch | StatusReply:
+def decode_message(data: bytes) -> batch.Batch | StatusReply | Wiped:
     """Any message a base sends by satellite; anything else raises SbdFormatError."""
     reader = Reader(data)
     header = Header.read(reader)
@@ -86,5 +100,8 @@ def decode_message(data: bytes) -> batch.Batch | StatusReply:
         return batch.read_batch(reader, header)
     if header.kind == KIND:
         return read_reply(reader, header)
+    if header.kind == WIPED_KIND:
+        reader.end()
+        return Wiped(header.base, header.instance, header.time)
     raise SbdFormatError(f"format byte 0x{header.kind:02x} is not one this version knows "
-                         "(0x01 alert batch, 0x02 status reply)")
+                         "(0x01 alert batch, 0x02 status reply, 0x03 wiped)")

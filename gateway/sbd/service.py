@@ -35,6 +35,7 @@ from gateway.store import links as link_status
 from gateway.store import outbox
 from gateway.store import sbd as sbd_store
 from gateway.timeutil import iso_utc, local_zone
+from gateway.wipe import wipe
 from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
@@ -245,13 +246,16 @@ class SbdService(StoreWorker):
                 log.warning("satellite: message from headquarters (MTMSN %d, %d bytes) refused: "
                             "%s", mtmsn, len(message), exc)
                 return
-            outcome = {"ping": "status reply queued"}.get(command.name, "not supported yet")
+            outcome = {"ping": "status reply queued", "wipe": "wiping"}.get(
+                command.name, "not supported yet")
             sbd_store.record_command(db, message, mtmsn, outcome, command.counter, command.name,
                                      accepted=True)
         log.info("satellite: command %s (counter %d) from headquarters: %s", command.name,
                  command.counter, outcome)
         if command.number == commands.PING:
             queue_status_reply(store, command.counter)
+        elif command.number == commands.WIPE:
+            wipe(self.config, "headquarters (satellite)")
 
     # -- status -------------------------------------------------------------------------------
     def _record_status(self) -> None:

@@ -25,7 +25,7 @@ IDENTITY = {
 }
 TEXT_STATUS = ["REC UNREAD", "REC READ", "STO UNSENT", "STO SENT", "ALL"]
 NEEDS_SIM = {"+CMGF", "+CPMS", "+CMGR", "+CMGL", "+CMGD", "+CMGS", "+CNMI", "+COPS", "+CSCA",
-             "+CUSD", "+CIMI", "+CCID"}
+             "+CUSD", "+CIMI", "+CCID", "+CPBS", "+CPBR", "+CPBW"}
 
 
 class SimError(Exception):
@@ -54,7 +54,7 @@ class AtCommandSet:
             "+CSMS": self._csms, "+CLIP": self._clip, "+CUSD": self._cusd, "+CFUN": self._cfun,
             "+CBC": self._cbc, "+CLAC": self._clac, "+CNUM": self._ok, "+CSDH": self._ok,
             "+CMMS": self._ok, "+CHUP": self._chup, "+CLCC": self._clcc, "+CRC": self._ok,
-            "+DDET": self._ddet,
+            "+DDET": self._ddet, "+CPBS": self._cpbs, "+CPBR": self._cpbr, "+CPBW": self._cpbw,
         }
 
     # -- parsing ------------------------------------------------------------------------------
@@ -355,6 +355,34 @@ class AtCommandSet:
 
     def _cbc(self, kind: str, args: str, out: Outcome) -> None:
         out.lines.append("+CBC: 0,85,4100")
+
+    # -- the SIM's phonebook (only "SM", as on a SIM800 without a phone's own memory) ----------
+    def _cpbs(self, kind: str, args: str, out: Outcome) -> None:
+        if kind == "set" and args.strip('"').upper() != "SM":
+            raise SimError(3)
+        if kind == "read":
+            out.lines.append(f'+CPBS: "SM",{len(self.state.phonebook)},{self.state.phonebook_size}')
+        elif kind == "test":
+            out.lines.append('+CPBS: ("SM")')
+
+    def _cpbr(self, kind: str, args: str, out: Outcome) -> None:
+        if kind == "test":
+            out.lines.append(f"+CPBR: (1-{self.state.phonebook_size}),40,14")
+            return
+        bounds = [_int(part, 1, self.state.phonebook_size) for part in args.split(",")[:2]]
+        first, last = bounds[0], bounds[-1]
+        entries = [(i, e) for i, e in sorted(self.state.phonebook.items()) if first <= i <= last]
+        if not entries:
+            raise SimError(22)  # not found
+        out.lines.extend(f'+CPBR: {i},"{number}",145,"{name}"' for i, (number, name) in entries)
+
+    def _cpbw(self, kind: str, args: str, out: Outcome) -> None:
+        parts = [part.strip().strip('"') for part in args.split(",")]
+        index = _int(parts[0], 1, self.state.phonebook_size)
+        if len(parts) == 1:
+            self.state.phonebook.pop(index, None)
+        else:
+            self.state.phonebook[index] = (parts[1], parts[3] if len(parts) > 3 else "")
 
     def _clac(self, kind: str, args: str, out: Outcome) -> None:
         out.lines.extend(sorted({*self.extended, *IDENTITY}))

@@ -224,7 +224,7 @@ def _play(index: int, item: Scripted, sim: SimulatedModem, db_path: Path,
 
 
 def _alert_after(db_path: Path, started: float) -> tuple | None:
-    rows = query(db_path, "SELECT ref, code, severity, village_name, count, text, created_at"
+    rows = query(db_path, "SELECT ref, code, severity, village_name, count, unseal(text), created_at"
                            " FROM alerts WHERE created_at >= ? ORDER BY id DESC LIMIT 1", [started])
     return rows[0] if rows else None
 

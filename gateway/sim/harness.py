@@ -172,14 +172,37 @@ class MqttListener:
 
 
 def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    """Read the daemon's store from outside (read-only), as the CLI does."""
+    """Read the daemon's store from outside (read-only), as the CLI does. `unseal(column)`
+    opens a sealed value with the store's data key."""
     if not db_path.exists():
         return []
     try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
-            return conn.execute(sql, params or []).fetchall()
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error:
         return []
+    try:
+        conn.create_function("unseal", 1, _opener(conn, db_path))
+        return conn.execute(sql, params or []).fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()  # now: the function refers back to the connection, a cycle GC is slow to free
+
+
+def _opener(conn: sqlite3.Connection, db_path: Path) -> Callable[[object], str | None]:
+    """The `unseal` SQL function of `query`, under the key the store was last opened with
+    (looked up at its first use: a store being created has no key yet)."""
+    from gateway.store.crypto import Sealer, default_key_file, read_key
+
+    sealers: list[Sealer] = []
+
+    def unseal(value: object) -> str | None:
+        if not sealers:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'key_file'").fetchone()
+            sealers.append(Sealer(read_key(Path(row[0]) if row else default_key_file(db_path))))
+        return sealers[0].unseal(value if isinstance(value, bytes | str) else None)
+
+    return unseal
 
 
 def wait_until_gsm_up(db_path: Path, daemon: DaemonProcess, timeout: float = 30.0) -> None:

@@ -116,7 +116,7 @@ def _drain(daemon: DaemonProcess, db: Path, modem: SimulatedModem, hq: MqttListe
 
 def verify(report: KillReport, db: Path, modem: SimulatedModem, hq: MqttListener) -> None:
     problems = report.problems
-    stored = Counter(text for (text,) in query(db, "SELECT text FROM messages"))
+    stored = Counter(text for (text,) in query(db, "SELECT unseal(text) FROM messages"))
     for _, text in report.injected:
         if stored[text] != 1:
             problems.append(f"message {text!r} stored {stored[text]} times")
@@ -127,12 +127,12 @@ def verify(report: KillReport, db: Path, modem: SimulatedModem, hq: MqttListener
     problems += [f"message {text!r} deleted from the SIM unread" for text in unread]
     extra = set(stored) - {text for _, text in report.injected}
     problems += [f"unexpected message {text!r}" for text in sorted(extra)]
-    per_message = query(db, "SELECT m.text, COUNT(a.id) FROM messages m LEFT JOIN alerts a"
+    per_message = query(db, "SELECT unseal(m.text), COUNT(a.id) FROM messages m LEFT JOIN alerts a"
                             " ON a.message_id = m.id GROUP BY m.id")
     problems += [f"message {text!r} has {n} alerts" for text, n in per_message if n != 1]
 
     alerts = {ref: (uid, sender, body) for ref, uid, sender, body in query(
-        db, "SELECT a.ref, a.uid, m.sender, o.body FROM alerts a JOIN messages m"
+        db, "SELECT a.ref, a.uid, unseal(m.sender), unseal(o.body) FROM alerts a JOIN messages m"
             " ON m.id = a.message_id LEFT JOIN outbox o ON o.alert_id = a.id"
             " AND o.destination = 'sms'")}
     published = {payload["id"] for payload in hq.json_on("/alerts")}

@@ -69,6 +69,8 @@ class ModemState:
         default_factory=list)  # (command, burst): handed over as the host sends that command
     deleted_unread: list[str] = field(
         default_factory=list)  # PDUs the host deleted without reading them since they were stored
+    phonebook: dict[int, tuple[str, str]] = field(default_factory=dict)  # index: number, name
+    phonebook_size: int = 250
 
     def free_index(self) -> int | None:
         return next((i for i in range(1, self.capacity + 1) if i not in self.storage), None)

@@ -3,6 +3,11 @@
 WAL lets the CLI read while the daemon writes; `synchronous=FULL` makes a commit survive a
 power cut, which is the promise behind every acknowledgement. Each thread opens its own Store
 (SQLite connections are not shared between threads).
+
+Identities are sealed under the data key (store/crypto.py), which every open loads from its
+file; `secure_delete` makes SQLite zero what it frees, so an erased value does not linger in the
+file's free space. A store the emergency wipe has destroyed is never re-created by an open
+(store/wiped.py): the gateway must be set up again first.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from sqlite_utils import Database
 
 from gateway.alerts.pseudonym import Pseudonymiser, new_secret
 from gateway.errors import StoreError
+from gateway.store import crypto, seal_rows
 from gateway.store.schema import migrations
+from gateway.store.wiped import refuse_if_wiped
 
 BUSY_TIMEOUT_MS = 10_000
 # Small pages: every commit appends each page it touched to the WAL, and an SD card wears by
@@ -33,6 +40,8 @@ PAGE_SIZE = 512
 # group (cangw) may read it, others nothing, whatever the umask of whoever created it.
 FILE_MODE = 0o640
 
+SEALED_PREFIX = "sealed:"  # a `meta` value kept sealed (hex after the prefix)
+
 log = logging.getLogger(__name__)
 
 
@@ -42,9 +51,15 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path, migrate: bool = True) -> Store:
-        """Open (and on first use create) the store, applying pending migrations."""
+    def open(cls, path: str | Path, migrate: bool = True, key_file: Path | None = None) -> Store:
+        """Open (and on first use create) the store, applying pending migrations and sealing
+        what an older version stored in clear.
+
+        `key_file` is `[store] key_file`; without it, the key file this store was last opened
+        with (the daemon's workers), else the default beside the store. A missing key is
+        created only for a store that has never sealed anything."""
         path = Path(path)
+        refuse_if_wiped(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             keep_private(path)
@@ -55,10 +70,18 @@ class Store:
             db.enable_wal()
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")
             store = cls(db, path)
-            if migrate:
-                migrations.apply(db)
-                store._ensure_identity()
+            try:
+                if migrate:
+                    migrations.apply(db)
+                store._unlock(key_file, create=migrate)
+                if migrate:
+                    seal_rows.finish(store)
+                    store._ensure_identity()
+            except BaseException:
+                store.close()  # a store refused (no key, wrong key) is not left open
+                raise
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         return store
@@ -115,17 +138,53 @@ class Store:
     def bump_meta_counter(self, key: str) -> None:
         self.set_meta(key, str(int(self.meta(key) or "0") + 1))
 
+    def _unlock(self, key_file: Path | None, create: bool) -> None:
+        """Load the data key and bind its Sealer to this connection (see `open`)."""
+        has_meta = self.db["meta"].exists()
+        hint = self.meta("key_file") if has_meta else None
+        path = key_file or (Path(hint) if hint else crypto.default_key_file(self.path))
+        check = self.meta("key_check") if has_meta else None
+        if path.exists():
+            key = crypto.read_key(path)
+        elif check is None and create:
+            key = crypto.create_key(path)
+        elif check is None:
+            return  # an older store read without migrating: it has nothing sealed yet
+        else:
+            raise StoreError(f"{self.path}: its data key {path} is missing, so the numbers, "
+                             "names and messages it holds cannot be read; put the key file "
+                             "back (or set [store] key_file to where it is)")
+        sealer = crypto.Sealer(key)
+        if check is not None and not _opens(sealer, check):
+            raise StoreError(f"{path} is not the data key of {self.path}")
+        crypto.bind(self.db, sealer)
+        if create and (check is None or hint != str(path)):
+            with self.transaction():
+                self.set_meta("key_file", str(path))
+                if check is None:
+                    self.set_meta("key_check", self.seal_meta(crypto.KEY_CHECK))
+
+    @property
+    def sealer(self) -> crypto.Sealer:
+        return crypto.sealer_of(self.db)
+
+    def seal_meta(self, value: str) -> str:
+        """A `meta` value sealed, as text."""
+        sealed = self.sealer.seal(value)
+        assert sealed is not None
+        return SEALED_PREFIX + sealed.hex()
+
     def _ensure_identity(self) -> None:
         with self.transaction():
             if self.meta("pseudonym_secret") is None:
-                self.set_meta("pseudonym_secret", new_secret())
+                self.set_meta("pseudonym_secret", self.seal_meta(new_secret()))
             if self.meta("instance") is None:
                 self.set_meta("instance", new_secret()[:4])
             if self.meta("created_at") is None:
                 self.set_meta("created_at", repr(time.time()))
 
     def pseudonymiser(self) -> Pseudonymiser:
-        return Pseudonymiser(self.meta("pseudonym_secret") or "")
+        return pseudonymiser_of(self.db)
 
     @property
     def instance(self) -> str:
@@ -133,6 +192,26 @@ class Store:
 
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.db)]
+
+
+def pseudonymiser_of(db: Database) -> Pseudonymiser:
+    """The base's pseudonyms, from the secret sealed in `meta`."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'pseudonym_secret'").fetchone()
+    return Pseudonymiser(crypto.sealer_of(db).unseal(_unhex(row[0] if row else None)) or "")
+
+
+def _opens(sealer: crypto.Sealer, check: str) -> bool:
+    try:
+        return sealer.unseal(_unhex(check)) == crypto.KEY_CHECK
+    except StoreError:
+        return False
+
+
+def _unhex(value: str | None) -> bytes | str | None:
+    """A `meta` value as the Sealer takes it: the sealed bytes, or clear text as it is."""
+    if value is not None and value.startswith(SEALED_PREFIX):
+        return bytes.fromhex(value[len(SEALED_PREFIX):])
+    return value
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:

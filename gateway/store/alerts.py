@@ -1,4 +1,8 @@
-"""Alerts: what each message was understood to mean, with a reference the caller is given."""
+"""Alerts: what each message was understood to mean, with a reference the caller is given.
+
+The sender and the text are stored sealed (store/crypto.py) with the sender's look-up key and
+pseudonym beside them; the pseudonym stays when retention erases the sender.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from gateway.store import inserted_id
+from gateway.store.crypto import sealer_of
 
 
 @dataclass(frozen=True)
@@ -35,11 +40,13 @@ class AlertRow:
     created_at: float
     entered_by: str | None = None  # the operator who typed a voice alert
     via: str | None = None  # how the operator heard it (radio, phone, in person)
+    pseudonym: str | None = None  # what headquarters knows the sender as (kept by retention)
 
 
 COLUMNS = ("id, uid, seq, ref, message_id, channel, code, category, severity, urgency,"
            " village_number, village_name, count, text, sender, registered, language, parts,"
-           " repeats, partial, received_at, created_at, entered_by, via")
+           " repeats, partial, received_at, created_at, entered_by, via, pseudonym")
+TEXT, SENDER = 13, 14  # their places in COLUMNS
 
 
 def next_seq(db: Database) -> int:
@@ -52,6 +59,12 @@ def next_seq(db: Database) -> int:
 
 
 def insert(db: Database, **values: object) -> int:
+    """Insert an alert given in clear (with the sender's `pseudonym`, which outlives the
+    sender): the sender and text are sealed here."""
+    sealer, sender = sealer_of(db), values.get("sender")
+    assert sender is None or isinstance(sender, str)
+    values |= {"sender": sealer.seal(sender), "sender_key": sealer.identity_key(sender),
+               "text": sealer.seal(str(values["text"]))}
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cursor = db.execute(f"INSERT INTO alerts ({names}) VALUES ({marks})", list(values.values()))
@@ -60,7 +73,7 @@ def insert(db: Database, **values: object) -> int:
 
 def get(db: Database, alert_id: int) -> AlertRow | None:
     row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
-    return _row(row)
+    return _row(db, row)
 
 
 def by_ref(db: Database, ref: str) -> AlertRow | None:
@@ -71,9 +84,9 @@ def by_ref(db: Database, ref: str) -> AlertRow | None:
         row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE seq = ? AND (ref = ? OR uid = ?)",
                          [int(number), ref.upper(), ref]).fetchone()
         if row:
-            return _row(row)
+            return _row(db, row)
     row = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE uid = ?", [ref]).fetchone()
-    return _row(row)
+    return _row(db, row)
 
 
 def recent(db: Database, since: float | None = None, code: str | None = None,
@@ -93,15 +106,23 @@ def recent(db: Database, since: float | None = None, code: str | None = None,
         f"SELECT {COLUMNS} FROM alerts {where} ORDER BY received_at DESC, id DESC LIMIT ?",
         [*params, -1 if limit is None else limit],
     ).fetchall()
-    return [AlertRow(*row) for row in rows]
+    return [_opened(db, row) for row in rows]
 
 
 def last_received_at(db: Database) -> float | None:
     return db.execute("SELECT MAX(received_at) FROM alerts").fetchone()[0]
 
 
-def _row(row: tuple | None) -> AlertRow | None:
-    return AlertRow(*row) if row else None
+def _row(db: Database, row: tuple | None) -> AlertRow | None:
+    return _opened(db, row) if row else None
+
+
+def _opened(db: Database, row: tuple) -> AlertRow:
+    """A stored row as an AlertRow in clear."""
+    sealer, values = sealer_of(db), list(row)
+    values[TEXT] = sealer.unseal(values[TEXT]) or ""
+    values[SENDER] = sealer.unseal(values[SENDER])
+    return AlertRow(*values)
 
 
 def recent_copy(db: Database, channel: str, sender: str | None, text: str, when: float,
@@ -110,15 +131,17 @@ def recent_copy(db: Database, channel: str, sender: str | None, text: str, when:
     received within `window` seconds of `when` (a copy of it should fold into it, not raise
     another). Either side: after the wall clock stepped back, the alert before the step looks
     later than `when`; one a whole step away is not a copy, or one report dated a day ahead
-    would swallow every report for a day."""
-    row = db.execute(
-        f"SELECT {COLUMNS} FROM alerts WHERE id = (SELECT a.id FROM alerts a"
-        " JOIN messages m ON m.id = a.message_id WHERE a.channel = ?"
-        " AND a.received_at BETWEEN ? AND ? AND a.sender IS ? AND m.text = ?"
-        " ORDER BY a.id DESC LIMIT 1)",
-        [channel, when - window, when + window, sender, text],
-    ).fetchone()
-    return _row(row)
+    would swallow every report for a day. The sender's recent alerts are few: their texts are
+    compared opened."""
+    sealer = sealer_of(db)
+    rows = db.execute(
+        "SELECT a.id, m.text FROM alerts a JOIN messages m ON m.id = a.message_id"
+        " WHERE a.channel = ? AND a.received_at BETWEEN ? AND ? AND a.sender_key IS ?"
+        " ORDER BY a.id DESC",
+        [channel, when - window, when + window, sealer.identity_key(sender)],
+    ).fetchall()
+    match = next((alert_id for alert_id, sealed in rows if sealer.unseal(sealed) == text), None)
+    return None if match is None else get(db, match)
 
 
 def add_repeat(db: Database, alert_id: int) -> None:
@@ -128,7 +151,7 @@ def add_repeat(db: Database, alert_id: int) -> None:
 def fold_call(db: Database, alert_id: int, urgency: str, text: str) -> None:
     """One more call folded into an open missed-call alert: count, urgency, summary."""
     db.execute("UPDATE alerts SET repeats = repeats + 1, urgency = ?, text = ? WHERE id = ?",
-               [urgency, text, alert_id])
+               [urgency, sealer_of(db).seal(text), alert_id])
 
 
 ALARMING = ("Extreme", "Severe", "Unknown")  # the severities the partial index holds
@@ -183,7 +206,7 @@ def feed_page(db: Database, wanted: FeedFilter, before: int | None = None,
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     rows = db.execute(f"SELECT {COLUMNS} FROM alerts {where} ORDER BY id DESC LIMIT ?",
                       [*params, limit]).fetchall()
-    return [AlertRow(*row) for row in rows]
+    return [_opened(db, row) for row in rows]
 
 
 def newer(db: Database, after: int, upto: int, wanted: FeedFilter) -> list[AlertRow]:
@@ -192,7 +215,7 @@ def newer(db: Database, after: int, upto: int, wanted: FeedFilter) -> list[Alert
     clauses += ["id > ?", "id <= ?"]
     rows = db.execute(f"SELECT {COLUMNS} FROM alerts WHERE {' AND '.join(clauses)} ORDER BY id",
                       [*params, after, upto]).fetchall()
-    return [AlertRow(*row) for row in rows]
+    return [_opened(db, row) for row in rows]
 
 
 def last_id(db: Database) -> int:

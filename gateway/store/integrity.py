@@ -34,12 +34,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 OWN_MARKS, MARK_SEARCH_BYTES = (b"CREATE TABLE sms_parts", b"pseudonym_secret"), 1 << 20
 
 
-def open_checked(path: Path) -> Store:
+def open_checked(path: Path, key_file: Path | None = None) -> Store:
     """Open the daemon's store after a quick check, replacing it if it is corrupt."""
     verdict = quick_check(path)
     now = time.time()
     if verdict == "ok":
-        store = Store.open(path)
+        store = Store.open(path, key_file=key_file)
         with store.transaction():
             store.set_meta("integrity", json.dumps({"result": "ok", "checked_at": now}))
         return store
@@ -55,7 +55,7 @@ def open_checked(path: Path) -> Store:
                          f"aside: {exc}") from exc
     log.error("the store %s failed its check (%s); moved to %s and a fresh store created; "
               "messages still on the SIM will be read into it", path, verdict, moved[0].name)
-    store = Store.open(path)
+    store = Store.open(path, key_file=key_file)
     salvaged = _salvage(moved[0], store)
     event = {"at": now, "moved_to": str(moved[0]), "reason": verdict[:300], "salvaged": salvaged}
     with store.transaction():

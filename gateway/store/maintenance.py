@@ -7,6 +7,7 @@ single self-contained file before it takes the target's name.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from gateway.store import Store, free_disk_mb, keep_private
 from gateway.store.schema import migrations
 
+BACKUPS = "backups"  # meta: every copy made, for the wipe
 COUNTED = ("messages", "alerts", "alerts_seen", "outbox", "focal_points", "villages")
 LOW_DISK_MB = 50
 
@@ -45,6 +47,9 @@ def backup(store: Store, target: Path) -> dict[str, object]:
     with open(partial, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, target)
+    with store.transaction():  # the emergency wipe destroys every copy it knows of
+        known = json.loads(store.meta(BACKUPS) or "[]")
+        store.set_meta(BACKUPS, json.dumps(sorted({*known, str(target.resolve())})))
     return {"path": str(target), "bytes": target.stat().st_size, **counts}
 
 

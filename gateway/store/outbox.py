@@ -2,7 +2,8 @@
 
 A row is written in the same transaction as the alert that causes it, so a restart resumes all
 outgoing work. Rows leave in order of priority (most severe first), then age; a row is done
-only on confirmation (the modem's +CMGS, the broker's PUBACK).
+only on confirmation (the modem's +CMGS, the broker's PUBACK). Recipients and bodies are stored
+sealed (store/crypto.py): a row says who is told what.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from gateway.store import inserted_id
+from gateway.store.crypto import sealer_of
 
 PENDING, DONE, FAILED, DROPPED = "pending", "done", "failed", "dropped"
 RETRY_FIRST, RETRY_CAP = 5.0, 600.0
@@ -37,10 +39,11 @@ def enqueue(db: Database, destination: str, priority: int, now: float,
             alert_id: int | None = None, recipient: str | None = None,
             body: str | None = None, not_before: float | None = None) -> int:
     """Queue a row, due at once or from `not_before` (a fallback that waits its turn)."""
+    sealer = sealer_of(db)
     cursor = db.execute(
         "INSERT INTO outbox (destination, alert_id, recipient, body, priority, next_attempt_at,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [destination, alert_id, recipient, body, priority,
+        [destination, alert_id, sealer.seal(recipient), sealer.seal(body), priority,
          now if not_before is None else not_before, now],
     )
     return inserted_id(cursor)
@@ -54,7 +57,11 @@ def due(db: Database, destination: str, now: float, limit: int = 1,
         " AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?",
         [destination, now, limit + len(exclude)],
     ).fetchall()
-    return [OutboxRow(*row) for row in rows if row[0] not in exclude][:limit]
+    sealer = sealer_of(db)
+    return [OutboxRow(row_id, where, alert_id, sealer.unseal(recipient), sealer.unseal(body),
+                      priority, attempts, created_at)
+            for row_id, where, alert_id, recipient, body, priority, attempts, created_at
+            in rows if row_id not in exclude][:limit]
 
 
 def mark_done(db: Database, row_id: int, now: float) -> None:
@@ -148,6 +155,16 @@ def listing(db: Database, state: str | None = None, limit: int = 100) -> list[di
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def of_alert(db: Database, alert_id: int) -> list[tuple]:
+    """An alert's outbox rows, oldest first: (destination, state, attempts, created_at,
+    done_at, last_error, body opened) for the people reading what became of it."""
+    sealer = sealer_of(db)
+    rows = db.execute(
+        "SELECT destination, state, attempts, created_at, done_at, last_error, body"
+        " FROM outbox WHERE alert_id = ? ORDER BY id", [alert_id]).fetchall()
+    return [(*row[:6], sealer.unseal(row[6])) for row in rows]
 
 
 def hf_done_times(db: Database, since: float) -> list[float]:

@@ -1,4 +1,8 @@
-"""Villages and focal points: who is registered, where they live, which language they read."""
+"""Villages and focal points: who is registered, where they live, which language they read.
+
+A focal point's phone, name and callsign are stored sealed (store/crypto.py) and found by the
+look-up keys of the phone and callsign; village names are places, not people, and stay clear.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from gateway.alerts.text import fold
 from gateway.hf.callsign import normalise_callsign
 from gateway.model import FocalPoint, Village
 from gateway.store import Store
+from gateway.store.crypto import Sealer
 
 REGISTRY_VERSION = "registry_version"
 
@@ -69,23 +74,26 @@ _FOCAL_COLUMNS = "phone, name, village, language, callsign, call_meaning, keypad
 def focal_point(store: Store, sender: str) -> FocalPoint | None:
     """The focal point a sender is, by phone number or by callsign; a callsign registered
     without SSID (`9Q2KAM`) stands for every SSID of that station (`9Q2KAM-1`)."""
-    station = sender.partition("-")[0]
+    sealer = store.sealer
+    exact, station = sealer.identity_key(sender), sealer.identity_key(sender.partition("-")[0])
     row = store.db.execute(
-        f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone = ? OR callsign IN (?, ?)"
-        " ORDER BY callsign IS ? DESC LIMIT 1", [sender, sender, station, sender]
-    ).fetchone()
-    return _focal(row) if row else None
+        f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone_key = ?"
+        " OR callsign_key IN (?, ?) ORDER BY callsign_key IS ? DESC LIMIT 1",
+        [exact, exact, station, exact]).fetchone()
+    return _focal(sealer, row) if row else None
 
 
 def focal_points(store: Store) -> list[FocalPoint]:
-    rows = store.db.execute(
-        f"SELECT {_FOCAL_COLUMNS} FROM focal_points ORDER BY name").fetchall()
-    return [_focal(row) for row in rows]
+    """Every focal point, by name (sorted once opened: the stored names are sealed)."""
+    sealer = store.sealer
+    rows = store.db.execute(f"SELECT {_FOCAL_COLUMNS} FROM focal_points").fetchall()
+    return sorted((_focal(sealer, row) for row in rows), key=lambda point: point.name)
 
 
-def _focal(row: tuple) -> FocalPoint:
+def _focal(sealer: Sealer, row: tuple) -> FocalPoint:
     phone, name, village, language, callsign, call_meaning, keypad = row
-    return FocalPoint(phone, name, village, language, callsign, call_meaning, bool(keypad))
+    return FocalPoint(sealer.unseal(phone), sealer.unseal(name) or "", village, language,
+                      sealer.unseal(callsign), call_meaning, bool(keypad))
 
 
 def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = None) -> int:
@@ -93,10 +101,12 @@ def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = Non
     left empty keeps its registered value); with `focal_id`, update that one (its phone or
     callsign may change). ValueError when the phone and the callsign belong to two different
     focal points. Returns the focal point's id."""
+    sealer = store.sealer
+    phone_key, callsign_key = sealer.identity_key(point.phone), sealer.identity_key(point.callsign)
     with store.transaction() as db:
         ids = {row[0] for row in db.execute(
-            "SELECT id FROM focal_points WHERE phone = ? OR callsign = ?",
-            [point.phone, point.callsign])}
+            "SELECT id FROM focal_points WHERE phone_key = ? OR callsign_key = ?",
+            [phone_key, callsign_key])}
         if focal_id is not None:
             if ids - {focal_id}:
                 raise ValueError("this phone number or callsign belongs to another focal point")
@@ -106,10 +116,14 @@ def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = Non
         if len(ids) > 1:
             raise ValueError(f"{point.phone} and {point.callsign} belong to two different "
                              "focal points (remove one first)")
-        values = {"name": point.name, "village": point.village, "language": point.language,
-                  "call_meaning": point.call_meaning, "keypad": int(point.keypad)}
-        values |= {key: value for key, value in (("phone", point.phone),
-                                                  ("callsign", point.callsign)) if value}
+        values: dict[str, object] = {
+            "name": sealer.seal(point.name), "village": point.village,
+            "language": point.language, "call_meaning": point.call_meaning,
+            "keypad": int(point.keypad)}
+        if point.phone:
+            values |= {"phone": sealer.seal(point.phone), "phone_key": phone_key}
+        if point.callsign:
+            values |= {"callsign": sealer.seal(point.callsign), "callsign_key": callsign_key}
         if ids:
             saved = ids.pop()
             db.table("focal_points").update(saved, values)
@@ -122,9 +136,10 @@ def save_focal_point(store: Store, point: FocalPoint, focal_id: int | None = Non
 
 def remove_focal_point(store: Store, identity: str) -> bool:
     """Remove the focal point with this phone number or callsign."""
+    key = store.sealer.identity_key(identity)
     with store.transaction():
-        removed = store.db.execute("DELETE FROM focal_points WHERE phone = ? OR callsign = ?",
-                                   [identity, identity]).rowcount
+        removed = store.db.execute(
+            "DELETE FROM focal_points WHERE phone_key = ? OR callsign_key = ?", [key, key]).rowcount
         store.bump_meta_counter(REGISTRY_VERSION)
     return removed > 0
 
@@ -147,30 +162,40 @@ def remove_focal_point_by_id(store: Store, focal_id: int) -> bool:
 def focal_point_by_id(store: Store, focal_id: int) -> FocalPoint | None:
     row = store.db.execute(f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE id = ?",
                            [focal_id]).fetchone()
-    return _focal(row) if row else None
+    return _focal(store.sealer, row) if row else None
 
 
 def focal_page(store: Store, search: str = "", after: tuple[str, int] | None = None,
                limit: int = 50) -> list[tuple[int, FocalPoint]]:
-    """A page of focal points by name, after the (name, id) that ended the previous page (by
-    key, not offset: page 100 costs what page 1 does). `search` matches a name, a village's
-    name or number, a phone number's digits or a callsign."""
-    clauses, params = [], []
-    if search.strip():
-        term = search.strip()
-        like = f"%{term}%"
-        clauses.append("(f.name LIKE ? OR f.callsign LIKE ? OR v.name LIKE ?"
-                       + (" OR f.phone LIKE ? OR f.village = ?" if term.isdigit() else "") + ")")
-        params += [like, like, like] + ([like, int(term)] if term.isdigit() else [])
-    if after is not None:
-        clauses.append("(f.name, f.id) > (?, ?)")
-        params += list(after)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    columns = ", ".join(f"f.{c.strip()}" for c in _FOCAL_COLUMNS.split(","))
-    rows = store.db.execute(
-        f"SELECT f.id, {columns} FROM focal_points f LEFT JOIN villages v ON v.number = f.village"
-        f" {where} ORDER BY f.name, f.id LIMIT ?", [*params, limit]).fetchall()
-    return [(row[0], _focal(row[1:])) for row in rows]
+    """A page of focal points by name, after the (name, id) that ended the previous page.
+    `search` matches a name, a village's name or number, a phone number's digits or a
+    callsign. Names, numbers and callsigns are sealed in the store: they are opened and
+    matched here (a base has thousands of focal points, not millions)."""
+    sealer = store.sealer
+    villages = {number: name.casefold() for number, name in
+                store.db.execute("SELECT number, name FROM villages")}
+    rows = store.db.execute(f"SELECT id, {_FOCAL_COLUMNS} FROM focal_points").fetchall()
+    term = search.strip().casefold()
+    found = []
+    for row in rows:
+        point = _focal(sealer, row[1:])
+        if term and not _matches(point, term, villages):
+            continue
+        key = (point.name, row[0])
+        if after is None or key > after:
+            found.append((key, point))
+    found.sort(key=lambda item: item[0])
+    return [(key[1], point) for key, point in found[:limit]]
+
+
+def _matches(point: FocalPoint, term: str, villages: dict[int, str]) -> bool:
+    """Whether a registry search for `term` (already casefolded) finds this focal point."""
+    if term in point.name.casefold() or term in (point.callsign or "").casefold():
+        return True
+    if point.village is not None and (term in villages.get(point.village, "")
+                                      or term == str(point.village)):
+        return True
+    return term.isdigit() and term in (point.phone or "")
 
 
 def make_focal_point(store: Store, phone: str | None, name: str, village_ref: str | None,

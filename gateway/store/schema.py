@@ -319,3 +319,31 @@ def m008_console_users(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m009_sealed_identities(db: Database) -> None:
+    """Identities sealed at rest (store/crypto.py): numbers, names, callsigns and texts are
+    written sealed, so a look-up by sender goes through a keyed hash beside each (`*_key`);
+    alerts keep the sender's pseudonym, which outlives the sender once retention has erased it
+    (`erased_at`). The unique constraints on the sealed columns stay but no longer find
+    anything (every sealing differs): the unique keys do their work. The rows already stored
+    are sealed after this migration, in batches that survive an interruption (seal_rows.py)."""
+    run_script(
+        db,
+        """
+        ALTER TABLE focal_points ADD COLUMN phone_key BLOB;
+        ALTER TABLE focal_points ADD COLUMN callsign_key BLOB;
+        CREATE UNIQUE INDEX focal_points_phone_key ON focal_points(phone_key);
+        CREATE UNIQUE INDEX focal_points_callsign_key ON focal_points(callsign_key);
+        ALTER TABLE messages ADD COLUMN sender_key BLOB;
+        ALTER TABLE messages ADD COLUMN erased_at REAL;
+        ALTER TABLE sms_parts ADD COLUMN sender_key BLOB;
+        DROP INDEX IF EXISTS sms_parts_open;
+        CREATE INDEX sms_parts_open ON sms_parts(sender_key, concat_ref, total)
+            WHERE message_id IS NULL;
+        ALTER TABLE alerts ADD COLUMN sender_key BLOB;
+        ALTER TABLE alerts ADD COLUMN pseudonym TEXT;
+        ALTER TABLE alerts ADD COLUMN erased_at REAL
+        """
+    )

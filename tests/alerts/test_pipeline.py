@@ -44,7 +44,7 @@ def parts(sender, text, reference=1):
 
 
 def outbox_rows(store):
-    return store.db.execute("SELECT destination, recipient, body, priority FROM outbox"
+    return store.db.execute("SELECT destination, unseal(recipient), unseal(body), priority FROM outbox"
                             " ORDER BY id").fetchall()
 
 
@@ -90,7 +90,7 @@ def test_multipart_reassembled_in_any_order(pipeline, registered):
     assert pipeline.ingest_sms(third).duplicate  # the same part read again
     alert = pipeline.ingest_sms(second).alert
     assert alert.code == "4" and alert.parts == 3 and not alert.partial
-    message = registered.db.execute("SELECT text, parts FROM messages").fetchone()
+    message = registered.db.execute("SELECT unseal(text), parts FROM messages").fetchone()
     assert message == (text.strip(), 3)
     assert registered.db.execute("SELECT COUNT(*) FROM sms_parts WHERE message_id IS NULL"
                                  ).fetchone() == (0,)
@@ -105,7 +105,7 @@ def test_parts_that_never_complete_are_stored_after_the_timeout(pipeline, regist
     clock.now += 601
     (alert,) = pipeline.flush_stale_parts(timeout=600)
     assert alert.partial and alert.parts == 2 and alert.code == "2"
-    stored = registered.db.execute("SELECT text, partial FROM messages").fetchone()
+    stored = registered.db.execute("SELECT unseal(text), partial FROM messages").fetchone()
     assert "[...]" in stored[0] and stored[1] == 1
     assert pipeline.flush_stale_parts(timeout=600) == []
 
@@ -113,7 +113,7 @@ def test_parts_that_never_complete_are_stored_after_the_timeout(pipeline, regist
 def test_undecodable_pdu_is_stored_and_reported_without_an_ack(pipeline, registered):
     alert = pipeline.ingest_sms(decode_deliver("07914293090000100")).alert
     assert alert.code is None and alert.text.startswith("[undecodable SMS")
-    raw, error = registered.db.execute("SELECT raw, decode_error FROM messages").fetchone()
+    raw, error = registered.db.execute("SELECT unseal(raw), decode_error FROM messages").fetchone()
     assert raw == "07914293090000100" and error
     assert [row[0] for row in outbox_rows(registered)] == ["mqtt"]
 
@@ -127,7 +127,7 @@ def test_an_undecodable_pdu_does_not_carry_its_sender_or_text_out_of_the_base(pi
     broken = pdu[:16] + "44" + pdu[18:]  # says a header precedes the text, and none does
     alert = pipeline.ingest_sms(decode_deliver(broken)).alert
     assert alert.text == "[undecodable SMS; its PDU is kept at the base]"
-    assert registered.db.execute("SELECT raw FROM messages").fetchone() == (broken,)
+    assert registered.db.execute("SELECT unseal(raw) FROM messages").fetchone() == (broken,)
 
 
 def test_an_impossible_multipart_header_keeps_its_sender_and_is_answered(pipeline, registered):

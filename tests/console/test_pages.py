@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 from gateway.liveness import hold
+from gateway.store import registry as reg
 from tests.console.conftest import FOCAL, TILE
 
 
@@ -92,8 +93,8 @@ def test_registry_changes_use_the_clis_validation_and_messages(base, admin):
     entry = next(p for p in json.loads(listed.output) if p["name"] == "Amani Kasereka")
     assert entry["phone"] == "+243990000777" and entry["village"] == "Nobili"
     with base.store() as store:
-        focal_id = store.db.execute("SELECT id FROM focal_points WHERE phone = '+243990000777'"
-                                    ).fetchone()[0]
+        focal_id = next(i for i, p in reg.focal_page(store, "990000777")
+                        if p.phone == "+243990000777")  # numbers are sealed: found opened
     edited = admin.post(f"/registry/focal/{focal_id}", data={
         "name": "Amani K.", "phone": "+243990000778", "village": "31", "csrf": admin.csrf})
     assert edited.status_code == 303

@@ -46,7 +46,7 @@ def _register(db_path):
 
 
 def _alerts(db):
-    return query(db, "SELECT ref, channel, code, severity, urgency, repeats, partial, text,"
+    return query(db, "SELECT ref, channel, code, severity, urgency, repeats, partial, unseal(text),"
                      " village_name, registered FROM alerts ORDER BY id")
 
 
@@ -123,7 +123,7 @@ def test_line_dropped_mid_code_is_kept_as_a_partial_report(running, modem):
     assert call.ended_by == "caller" and call.keys_sent == "*3"
     (alert,) = wait_for(lambda: _alerts(db), what="the partial report")
     assert alert[1:3] == ("call", "3") and alert[6] == 1  # partial, code understood so far
-    stored = query(db, "SELECT text, partial FROM messages")
+    stored = query(db, "SELECT unseal(text), partial FROM messages")
     assert stored == [("*3", 1)]
     assert "dropped after 2 key(s)" in daemon.log
 

@@ -42,7 +42,7 @@ def _state(tmp_path, wanted: str, timeout: float = 40) -> dict:
 
 def _alerts(tmp_path) -> list[str]:
     return [row[0] for row in query(tmp_path / "gateway.db",
-                                    "SELECT text FROM messages ORDER BY id")]
+                                    "SELECT unseal(text) FROM messages ORDER BY id")]
 
 
 def _received(tmp_path, modem, text: str) -> None:

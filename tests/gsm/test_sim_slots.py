@@ -20,7 +20,7 @@ def _up(tmp_path) -> None:
 
 
 def _stored_texts(tmp_path) -> Counter[str]:
-    return Counter(text for (text,) in query(tmp_path / "gateway.db", "SELECT text FROM messages"))
+    return Counter(text for (text,) in query(tmp_path / "gateway.db", "SELECT unseal(text) FROM messages"))
 
 
 def _burst(tag: str, size: int) -> list[tuple[str, str]]:
@@ -85,6 +85,6 @@ def test_a_reading_damaged_on_the_line_is_read_again_and_never_deleted_on_its_st
         texts = ["2 Kamango 12 hommes armes", "3 Mutwanga 5 hommes"]
         _drained(tmp_path, modem, [*texts, garbage])
         assert _stored_texts(tmp_path) == Counter([*texts, ""])
-        assert query(tmp_path / "gateway.db", "SELECT raw FROM messages WHERE text = ''") == \
+        assert query(tmp_path / "gateway.db", "SELECT unseal(raw) FROM messages WHERE unseal(text) = ''") == \
             [(garbage,)]
         assert modem.deleted_unread == []

@@ -126,7 +126,7 @@ def _record(pipeline, channel, sender, text):
 
 
 def _acks(store):
-    return store.db.execute("SELECT destination, recipient, body FROM outbox"
+    return store.db.execute("SELECT destination, unseal(recipient), unseal(body) FROM outbox"
                             " WHERE destination != 'mqtt' ORDER BY id").fetchall()
 
 

@@ -46,8 +46,8 @@ def hf_worker(config):
 
 
 def alerts(db):
-    return query(db, "SELECT ref, sender, code, village_name, registered, repeats, text"
-                     " FROM alerts ORDER BY id")
+    return query(db, "SELECT ref, unseal(sender), code, village_name, registered, repeats,"
+                     " unseal(text) FROM alerts ORDER BY id")
 
 
 def link(db):

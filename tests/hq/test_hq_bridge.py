@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.sbd import commands
 from gateway.sbd.batch import SatAlert, encode_batch
-from gateway.sbd.reply import StatusReply, encode_reply
+from gateway.sbd.reply import StatusReply, Wiped, encode_reply, encode_wiped
 from gateway.sim.broker import Broker, free_port
 from gateway.sim.gate import Gate
 from gateway.sim.harness import MqttListener, query, wait_for
@@ -218,6 +218,16 @@ def test_a_status_reply_becomes_an_event(bridge):
     assert (event["signal"], event["credits_used_today"], event["waiting"]) == (3, 12, 2)
 
 
+def test_a_wiped_notice_becomes_a_wiped_event(bridge):
+    port, listener, _ = bridge
+    notice = encode_wiped(Wiped("KWJ", "71b6", 1_790_000_000))
+    assert len(notice) == 11  # the header alone: one credit
+    assert post(port, delivery(momsn=12, data=notice))[0] == 200
+    (event,) = wait_for(lambda: listener.json_on("KWJ/events"), 15, what="the wiped event")
+    assert (event["event"], event["base"], event["time"], event["via"]) == (
+        "wiped", "KWJ", "2026-09-21T14:13:20.000Z", "satellite")
+
+
 def test_deliveries_wait_for_a_broker_that_is_down(tmp_path):
     broker_port, http_port = free_port(), free_port()
     config = write_hq_config(tmp_path, broker_port, http_port)
@@ -243,6 +253,9 @@ def test_hq_command_makes_pings_the_base_accepts_once(tmp_path):
     command = commands.verify(KEY.encode(), "KWJ", one, 0)
     assert command.name == "ping"
     assert commands.verify(KEY.encode(), "KWJ", two, command.counter).counter > command.counter
+    wipe = runner.invoke(cli, ["hq-command", "-c", str(config), "KWJ", "wipe"])
+    assert commands.verify(KEY.encode(), "KWJ", bytes.fromhex(wipe.stdout.strip()),
+                           command.counter).name == "wipe"
     unknown = runner.invoke(cli, ["hq-command", "-c", str(config), "BNI", "ping"])
     assert unknown.exit_code != 0 and "no [[base]] with id = 'BNI'" in unknown.output
 

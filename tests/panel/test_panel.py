@@ -186,25 +186,38 @@ def test_a_press_marks_only_what_the_panel_showed(bench):
     wait_for(lambda: base.panel.view.shown == (2,), what="the new alert shown")
     assert base.pin("buzzer").state or len(base.pin("buzzer").states) > 2
     rows = base.store.db.execute(
-        "SELECT destination, recipient, body FROM outbox WHERE alert_id = 1 AND body IS NOT NULL"
-        " AND destination IN ('sms', 'mqtt')").fetchall()
+        "SELECT destination, unseal(recipient), unseal(body) FROM outbox WHERE alert_id = 1"
+        " AND body IS NOT NULL AND (destination = 'sms' AND unseal(body) LIKE '%lue%'"
+        " OR destination = 'mqtt')").fetchall()
     event = next(json.loads(body) for dest, _, body in rows if dest == "mqtt")
     assert event["event"] == "seen" and event["ref"] == "KWJ-0001" and event["via"] == "button"
     assert "+243" not in json.dumps(event)
     assert ("sms", "+243990000101", seen_text("KWJ-0001", "fr")) in rows  # the second ack
 
 
-def test_long_press_is_reserved_and_does_nothing(bench, caplog):
+def test_letting_go_during_the_countdown_wipes_nothing(bench):
+    base = bench()
+    time.sleep(0.3)
+    pressed = time.monotonic()
+    base.press(seconds=0.7)  # long_press = 1 s
+    beeps = on_durations(base.pin("buzzer"), pressed)
+    assert beeps and all(0.1 <= b <= 0.3 for b in beeps)  # the countdown's beep
+    time.sleep(1.5)
+    assert base.config.store.data_key.exists()
+    assert not base.config.store.path.with_name("gateway.db.wiped").exists()
+    assert not base.pin("buzzer").state  # quiet again
+
+
+def test_holding_the_button_to_the_end_wipes(bench, caplog):
     base = bench()
     base.sms("2 kamango")
     wait_for(lambda: base.pin("buzzer").state, timeout=1.0, what="the buzzer")
-    with caplog.at_level("WARNING", logger="gateway.panel.service"):
-        base.press(seconds=1.6)  # long_press = 1 s
-        wait_for(lambda: "reserved for the emergency wipe" in caplog.text, what="the log line")
-    base.turns()  # the press has been handled
-    assert base.store.db.execute("SELECT COUNT(*) FROM alerts_seen").fetchone()[0] == 0
-    handled = time.monotonic()
-    wait_for(lambda: toggles_since(base.pin("buzzer"), handled), what="the buzzer still sounding")
+    with caplog.at_level("WARNING", logger="gateway"):
+        base.press(seconds=1.4)
+        wait_for(lambda: "WIPED (panel)" in caplog.text, what="the wipe")
+    assert not base.config.store.data_key.exists() and not base.config.store.path.exists()
+    held = float(caplog.text.split("destroyed ")[1].split(" ms")[0])
+    assert held < 2000  # from the moment the button had been held long enough
 
 
 def test_silent_hours_quiet_the_buzzer_but_not_the_alert_led(bench):

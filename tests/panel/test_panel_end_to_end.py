@@ -35,8 +35,8 @@ def test_seen_alert_reaches_headquarters_and_the_sender(tmp_path, modem, broker)
         assert daemon.stop() == 0
     assert event["event"] == "seen" and event["ref"] == "KWJ-0001" and event["via"] == "cli"
     assert event["id"] == hq.json_on("/alerts")[0]["id"]
-    assert second[0].number == FR
-    assert query(db, "SELECT state FROM outbox WHERE body LIKE '%\"seen\"%'") == [("done",)]
+    assert second[0].number == FR and second[0].text.startswith("KWJ-0001 ")
+    assert query(db, "SELECT state FROM outbox WHERE unseal(body) LIKE '%\"seen\"%'") == [("done",)]
     assert FR not in daemon.log and FR not in json.dumps(event)
 
 

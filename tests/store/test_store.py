@@ -15,8 +15,10 @@ def test_first_open_creates_schema_and_identity(tmp_path):
                 "link_status", "meta"} <= tables
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert store.db.execute("PRAGMA secure_delete").fetchone()[0] == 1
         secret, instance = store.meta("pseudonym_secret"), store.instance
-        assert len(secret) == 64 and len(instance) == 4
+        assert secret.startswith("sealed:") and len(instance) == 4  # only the data key opens it
+        assert store.pseudonymiser()("+243990000101").startswith("fp-")
         assert store.schema_version() == registered()
     with Store.open(tmp_path / "new" / "gateway.db") as again:  # re-open: nothing re-applied
         assert again.meta("pseudonym_secret") == secret

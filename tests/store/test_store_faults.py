@@ -102,9 +102,9 @@ def test_daemon_replaces_a_corrupt_store_and_reads_the_sim_into_the_new_one(tmp_
     _corrupt_table(db, "messages")
     modem.inject_sms(PHONE, "2 Kamango still on the SIM")
     with DaemonProcess(config) as daemon:
-        wait_for(lambda: query(db, "SELECT text FROM messages"), timeout=20, what="the SIM read")
+        wait_for(lambda: query(db, "SELECT unseal(text) FROM messages"), timeout=20, what="the SIM read")
         assert daemon.stop() == 0
-    assert query(db, "SELECT text FROM messages") == [("2 Kamango still on the SIM",)]
+    assert query(db, "SELECT unseal(text) FROM messages") == [("2 Kamango still on the SIM",)]
     assert "failed its check" in daemon.log and ".corrupt-" in daemon.log
     report = json.loads(CliRunner().invoke(cli, ["-c", str(config), "status", "--json"]).output)
     assert report["store"]["integrity"].startswith("replaced: ")

@@ -15,6 +15,7 @@ from gateway.console.pages import Page
 from gateway.console.views import AlertView, alert_views
 from gateway.console.web import audit, console_of, page, refuse, render
 from gateway.store import alerts as alert_store
+from gateway.store import inbox, outbox
 from gateway.store import seen as seen_store
 
 ACK_DESTINATIONS = ("sms", "hf")
@@ -38,10 +39,8 @@ async def show(request: Request) -> Response:
         return await refuse(request, 404, "error.not_found")
     db = console.store.db
     view = _view(request, alert)
-    message = db.execute("SELECT text FROM messages WHERE id = ?", [alert.message_id]).fetchone()
-    rows = db.execute(
-        "SELECT destination, state, attempts, created_at, done_at, last_error, body"
-        " FROM outbox WHERE alert_id = ? ORDER BY id", [alert.id]).fetchall()
+    message = inbox.text_and_raw(db, alert.message_id) if alert.message_id else None
+    rows = outbox.of_alert(db, alert.id)
     acks = [r for r in rows if r[0] in ACK_DESTINATIONS]
     deliveries = [r for r in rows if r[0] not in ACK_DESTINATIONS]
     return render(request, "alert.html", {

@@ -40,11 +40,15 @@ class Redactor:
         self._kept = _kept_words(villages, codebook)
         self._fragments = number_fragments([p.phone for p in points if p.phone])
         self._names = {form for p in points for form in _name_forms(p.name)} - self._kept
-        self._one_typo: dict[str, set[str]] = {}  # a name with one letter left out -> names
-        for name in self._names:
+        # one typo in a word of a name: a word with one letter left out -> the words (joined
+        # forms are matched exactly; indexing their variants too cost 20 kB per focal point)
+        self._one_typo: dict[str, str | tuple[str, ...]] = {}
+        for name in {w for p in points for w in _name_words(p.name)} - self._kept:
             if len(name) >= MIN_TYPO - 1:
                 for variant in (name, *_deletions(name)):
-                    self._one_typo.setdefault(variant, set()).add(name)
+                    known = self._one_typo.get(variant)
+                    self._one_typo[variant] = name if known is None else (
+                        (*known, name) if isinstance(known, tuple) else (known, name))
         # a registered station under any SSID: 9Q2KAM, 9Q2KAM-1, 9q2kam-12
         stations = sorted({p.callsign.partition("-")[0] for p in points if p.callsign},
                           key=len, reverse=True)
@@ -72,14 +76,23 @@ class Redactor:
     def _near_a_name(self, word: str) -> bool:
         if len(word) < MIN_TYPO or word in self._kept:
             return False
-        return any(edit_distance(word, name, 1) <= 1 for variant in (word, *_deletions(word))
-                   for name in self._one_typo.get(variant, ()))
+        for variant in (word, *_deletions(word)):
+            found = self._one_typo.get(variant, ())
+            for name in (found,) if isinstance(found, str) else found:
+                if edit_distance(word, name, 1) <= 1:
+                    return True
+        return False
+
+
+def _name_words(name: str) -> list[str]:
+    """Each word of a name long enough to identify someone, folded."""
+    return [w for w in (fold(w) for w in WORD.findall(name)) if len(w) >= MIN_NAME]
 
 
 def _name_forms(name: str) -> set[str]:
-    """Each word of a name long enough to identify someone, and the words typed joined
-    together in any order ('gracekavira', 'kaviragrace')."""
-    parts = [w for w in (fold(w) for w in WORD.findall(name)) if len(w) >= MIN_NAME]
+    """Each word of a name, and the words typed joined together in any order ('gracekavira',
+    'kaviragrace')."""
+    parts = _name_words(name)
     forms = set(parts)
     if len(parts) > 1:
         forms |= {a + b for a, b in permutations(parts, 2)} | {"".join(parts)}

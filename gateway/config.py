@@ -24,6 +24,7 @@ from gateway.hf.config import HfConfig
 from gateway.mqtt.config import MqttConfig
 from gateway.panel.config import PanelConfig
 from gateway.sbd.config import SbdConfig
+from gateway.triage.config import TriageConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 
@@ -70,6 +71,7 @@ class Config:
     base: BaseConfig
     store: StoreConfig
     codes: CodesConfig | None = None
+    triage: TriageConfig = field(default_factory=TriageConfig)
     sections: Mapping[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> Any | None:
@@ -115,6 +117,7 @@ CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "base": (BaseConfig, True),
     "store": (StoreConfig, True),
     "codes": (CodesConfig, False),
+    "triage": (TriageConfig, False),
 }
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from gateway.alerts.codes import LANGUAGES
 from gateway.alerts.phone import normalise_phone
 from gateway.alerts.text import fold
@@ -61,15 +63,27 @@ def save_village(store: Store, village: Village) -> None:
 _FOCAL_COLUMNS = "phone, name, village, language, callsign, call_meaning, keypad"
 
 
+# a sender is a focal point by phone number or by callsign; a callsign registered without SSID
+# (`9Q2KAM`) stands for every SSID of that station (`9Q2KAM-1`)
+_BY_SENDER = "WHERE phone = ? OR callsign IN (?, ?) ORDER BY callsign IS ? DESC LIMIT 1"
+
+
+def _sender_params(sender: str) -> list[str]:
+    return [sender, sender, sender.partition("-")[0], sender]
+
+
 def focal_point(store: Store, sender: str) -> FocalPoint | None:
-    """The focal point a sender is, by phone number or by callsign; a callsign registered
-    without SSID (`9Q2KAM`) stands for every SSID of that station (`9Q2KAM-1`)."""
-    station = sender.partition("-")[0]
-    row = store.db.execute(
-        f"SELECT {_FOCAL_COLUMNS} FROM focal_points WHERE phone = ? OR callsign IN (?, ?)"
-        " ORDER BY callsign IS ? DESC LIMIT 1", [sender, sender, station, sender]
-    ).fetchone()
+    """The focal point a sender is."""
+    row = store.db.execute(f"SELECT {_FOCAL_COLUMNS} FROM focal_points {_BY_SENDER}",
+                           _sender_params(sender)).fetchone()
     return _focal(row) if row else None
+
+
+def focal_identity(db: Database, sender: str) -> tuple[int, int | None] | None:
+    """(id, village) of the focal point a sender is, or None."""
+    row = db.execute(f"SELECT id, village FROM focal_points {_BY_SENDER}",
+                     _sender_params(sender)).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def focal_points(store: Store) -> list[FocalPoint]:

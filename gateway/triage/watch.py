@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from gateway.alerts.codes import PRIORITY
 from gateway.alerts.payload import SCHEMA_VERSION
 from gateway.config import Config
+from gateway.repeats import Repeats
 from gateway.store import Store, outbox, silences
 from gateway.store import incidents as incident_store
 from gateway.store import network as network_store
@@ -79,23 +80,38 @@ class SilenceWatch:
         self.zone = local_zone(config.base.timezone)
         self.pseudonymise = store.pseudonymiser()
         self.incidents = incidents or Incidents(store, config, redact)
+        self._unknown = Repeats()
 
     def subjects(self, db: Database) -> list[Subject]:
         """Everyone with a schedule, by the nearest one that applies."""
-        named, settings = self.settings.schedules, self.settings.checkin
+        settings = self.settings.checkin
         found = []
         for point in network_store.focal_schedules(db):
             text = point.checkin or (settings.get("hf") if point.callsign else None)
-            if text:
-                found.append(Subject(FOCAL, point.id, point.village, point.zone,
-                                     schedules.resolve(text, named), point.added_at))
+            schedule = self._schedule(text, f"focal point {point.id}")
+            if schedule is not None:
+                found.append(Subject(FOCAL, point.id, point.village, point.zone, schedule,
+                                     point.added_at))
         for village in network_store.village_schedules(db):
             text = village.checkin or settings.get(f"village:{village.number}") or \
                 (settings.get(f"zone:{village.zone}") if village.zone else None)
-            if text:
+            schedule = self._schedule(text, f"village {village.number}")
+            if schedule is not None:
                 found.append(Subject(VILLAGE, village.number, village.number, village.zone,
-                                     schedules.resolve(text, named), 0.0))
+                                     schedule, 0.0))
         return found
+
+    def _schedule(self, text: str | None, whose: str) -> schedules.Schedule | None:
+        """A registry's schedule, or None (with a warning once) when it names a schedule the
+        configuration no longer has."""
+        if not text:
+            return None
+        try:
+            return schedules.resolve(text, self.settings.schedules)
+        except ValueError as exc:
+            if self._unknown.due(whose):
+                log.warning("silence watch: %s: %s; add it to [triage.schedules]", whose, exc)
+            return None
 
     def check(self, now: float) -> list[SilenceRow]:
         """Record the check-ins missed by `now`; the silences that start."""

@@ -1,7 +1,8 @@
 """What the satellite sends next, and when it tries again.
 
 Next: a status reply headquarters asked for, else the alerts whose `fallback_after` has passed
-without MQTT delivering them, most severe first, packed into one message. Never more than the
+without MQTT delivering them, most severe first, packed into one message with the incident
+changes waiting the same way (each the incident's whole state) that still fit. Never more than the
 day's credit budget (the base's calendar day): a message is cut to the credits left, and what
 does not fit waits for the next day or for MQTT.
 
@@ -23,6 +24,7 @@ from gateway import features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.sbd.batch import MAX_ALERTS
+from gateway.sbd.incident import to_sat_incident
 from gateway.sbd.packing import CREDIT_BYTES, MO_MAX, credits, pack, to_sat_alert
 from gateway.sbd.reply import StatusReply, encode_reply
 from gateway.store import Store, outbox
@@ -30,6 +32,7 @@ from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
 from gateway.store import sbd as sbd_store
 from gateway.timeutil import day_start, local_zone
+from gateway.triage.publish import TOPIC as INCIDENTS
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,8 @@ class SatellitePolicy:
         if not rows:
             return None
         room = min(MO_MAX, self.credits_left(now) * CREDIT_BYTES)
-        reply = next((row for row in rows if row.body is not None), None)
+        reply = next((row for row in rows if row.body is not None and row.recipient is None),
+                     None)
         if reply is not None:
             data = self._status_reply(json.loads(reply.body or "{}"), now, signal)
             return Outgoing("reply", data, (reply.id,)) if len(data) <= room else None
@@ -94,8 +98,13 @@ class SatellitePolicy:
             return None
         db = self.store.db
         pseudonymise = self.store.pseudonymiser()
-        candidates, row_of = [], {}
+        candidates, row_of, changes, change_rows = [], {}, [], {}
         for row in rows:
+            if row.recipient == INCIDENTS:  # an incident's state, as published over MQTT
+                incident = to_sat_incident(json.loads(row.body or "{}"), self.store.instance)
+                changes.append(incident)
+                change_rows[incident.number] = row.id
+                continue
             alert = alert_store.get(db, row.alert_id) if row.alert_id else None
             if alert is None:
                 with self.store.transaction():
@@ -104,11 +113,12 @@ class SatellitePolicy:
             sat = to_sat_alert(alert, pseudonymise, self.registry.redact)
             candidates.append(sat)
             row_of[sat.seq] = row.id
-        packed = pack(self.config.base.id, self.store.instance, candidates, room) \
-            if candidates else None
+        packed = pack(self.config.base.id, self.store.instance, candidates, room, changes) \
+            if candidates or changes else None
         if packed is None:
             return None
-        return Outgoing("alerts", packed.data, tuple(row_of[a.seq] for a in packed.alerts),
+        return Outgoing("alerts", packed.data, tuple(row_of[a.seq] for a in packed.alerts)
+                        + tuple(change_rows[i.number] for i in packed.incidents),
                         len(packed.alerts))
 
     def _status_reply(self, request: dict, now: float, signal: int | None) -> bytes:

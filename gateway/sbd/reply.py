@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from gateway.errors import SbdFormatError
-from gateway.sbd import batch
+from gateway.sbd import batch, packed
 from gateway.sbd.wire import Header, Reader, short_text, varint
 
 KIND = 0x02
@@ -60,13 +60,15 @@ def read_reply(reader: Reader, header: Header) -> StatusReply:
                        None if signal == UNKNOWN_SIGNAL else signal, *numbers, last_seq, links)
 
 
-def decode_message(data: bytes) -> batch.Batch | StatusReply:
+def decode_message(data: bytes) -> batch.Batch | packed.Message | StatusReply:
     """Any message a base sends by satellite; anything else raises SbdFormatError."""
     reader = Reader(data)
     header = Header.read(reader)
     if header.kind == batch.KIND:
         return batch.read_batch(reader, header)
+    if header.kind == packed.KIND:
+        return packed.read_message(reader, header)
     if header.kind == KIND:
         return read_reply(reader, header)
     raise SbdFormatError(f"format byte 0x{header.kind:02x} is not one this version knows "
-                         "(0x01 alert batch, 0x02 status reply)")
+                         "(0x01 alert batch, 0x02 status reply, 0x03 alert batch version 2)")

@@ -176,6 +176,14 @@ def member_uids(db: Database, incident_id: int) -> list[str]:
         " WHERE m.incident_id = ? ORDER BY m.alert_id", [incident_id])]
 
 
+def member_codes(db: Database, incident_id: int) -> list[str | None]:
+    """The distinct codes of an incident's reports (None: a report without a code)."""
+    return [row[0] for row in db.execute(
+        "SELECT DISTINCT a.code FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
+        " WHERE m.incident_id = ? ORDER BY a.code IS NULL, CAST(a.code AS INTEGER), a.code",
+        [incident_id])]
+
+
 def refresh(db: Database, incident_id: int) -> None:
     """Work out an incident's counts, times, places and worst severity again from its alerts."""
     row = db.execute(

@@ -27,8 +27,8 @@ TOPIC = "incidents"
 
 
 def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str],
-                     merged_into: str | None, change: Change | None,
-                     redact: Callable[[str], str]) -> dict:
+                     codes: Sequence[str | None], merged_into: str | None,
+                     change: Change | None, redact: Callable[[str], str]) -> dict:
     """The JSON on {topic_prefix}/{base}/incidents (README, "Incident payload"): counts and
     pseudonymous ids only, never a sender."""
     return {
@@ -41,6 +41,7 @@ def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str],
         "level": incident.level,
         "category": incident.category,
         "categories": list(incident.categories),
+        "codes": list(codes),
         "severity": incident.severity,
         "urgency": incident.urgency,
         "villages": [{"number": number, "name": name} for number, name in incident.villages],
@@ -78,7 +79,8 @@ class Publisher:
         merged_into = incident_store.get(db, incident.merged_into) if incident.merged_into else None
         body = json.dumps(incident_payload(
             incident, self.config.base.id, incident_store.member_uids(db, incident_id),
-            merged_into.uid if merged_into else None, change, self.redact),
+            incident_store.member_codes(db, incident_id), merged_into.uid if merged_into else None,
+            change, self.redact),
             ensure_ascii=False, separators=(",", ":"))
         queued = dict(incident.queued)
         for uplink in features.uplinks():

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.sbd import commands
 from gateway.sbd.batch import SatAlert, encode_batch
+from gateway.sbd.packed import encode_message
 from gateway.sbd.reply import StatusReply, encode_reply
 from gateway.sim.broker import Broker, free_port
 from gateway.sim.harness import MqttListener, query, wait_for
@@ -237,3 +238,21 @@ def test_the_example_hq_config_is_valid():
     config = load_hq_config(Path(__file__).parent.parent / "firmware-config" / "hq.example.toml")
     assert config.http.path == "/rockblock" and config.mqtt.topic_prefix == "can/v1"
     assert config.base("KWJ").command_key_file is not None
+
+
+def test_a_version_2_batch_publishes_its_alerts_with_their_incident_and_the_incident(bridge):
+    from tests.sbd.test_sbd_packed import EXAMPLE_ALERTS, EXAMPLE_INCIDENT
+    port, listener, _ = bridge
+    data = encode_message("KWJ", "71b6", EXAMPLE_ALERTS, [EXAMPLE_INCIDENT])
+    assert post(port, delivery(momsn=21, data=data)) == (200, "OK\n")
+    incidents = wait_for(lambda: listener.json_on("KWJ/incidents"), 15, what="the incident")
+    alerts = wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 3
+                      and listener.json_on("KWJ/alerts"), 15, what="the alerts")
+    (incident,) = incidents
+    assert (incident["id"], incident["version"], incident["state"], incident["level"]) == (
+        "KWJ-71b6-I41", 3, "seen", "corroborated")
+    assert incident["categories"] == ["attack", "armed_presence"]
+    assert incident["villages"] == [{"number": 12, "name": "Kamango"}]
+    assert incident["alerts"] == ["KWJ-71b6-193", "KWJ-71b6-195"]
+    assert incident["via"] == "satellite" and incident["satellite"]["momsn"] == 21
+    assert [a["incident"] for a in alerts] == ["KWJ-71b6-I41", "KWJ-71b6-I41", None]

@@ -15,9 +15,17 @@ def arrive(db: Database, sender: str, at: float, window: float, keep: int) -> tu
                      [sender]).fetchone()
     times = [t for t in json.loads(row[0]) if at - window < t <= at] if row else []
     times = [*times, at][-keep:]
-    db.execute("INSERT INTO sender_flow (sender, arrivals) VALUES (?, ?) ON CONFLICT(sender)"
-               " DO UPDATE SET arrivals = excluded.arrivals", [sender, json.dumps(times)])
+    db.execute("INSERT INTO sender_flow (sender, arrivals, last_at) VALUES (?, ?, ?)"
+               " ON CONFLICT(sender) DO UPDATE SET arrivals = excluded.arrivals,"
+               " last_at = MAX(COALESCE(last_at, excluded.last_at), excluded.last_at)",
+               [sender, json.dumps(times), at])
     return len(times), row[1] if row else None
+
+
+def last_heard(db: Database, sender: str) -> float | None:
+    """When `sender` (a pseudonym) was last heard, whatever the window."""
+    row = db.execute("SELECT last_at FROM sender_flow WHERE sender = ?", [sender]).fetchone()
+    return row[0] if row else None
 
 
 def acknowledged(db: Database, sender: str, at: float) -> None:

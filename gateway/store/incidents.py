@@ -220,9 +220,15 @@ def refresh(db: Database, incident_id: int) -> None:
 
 
 def set_villages(db: Database, incident_id: int, numbers: Iterable[int]) -> None:
-    """The index of an incident's villages (what a new report's place is looked up in)."""
-    db.execute("DELETE FROM incident_villages WHERE incident_id = ?", [incident_id])
-    for number in set(numbers):
+    """The index of an incident's villages (what a new report's place is looked up in);
+    written only where it changes."""
+    wanted = set(numbers)
+    present = {row[0] for row in db.execute(
+        "SELECT village FROM incident_villages WHERE incident_id = ?", [incident_id])}
+    for number in present - wanted:
+        db.execute("DELETE FROM incident_villages WHERE village = ? AND incident_id = ?",
+                   [number, incident_id])
+    for number in wanted - present:
         db.execute("INSERT INTO incident_villages (village, incident_id) VALUES (?, ?)",
                    [number, incident_id])
 

@@ -364,6 +364,7 @@ def m008_incidents(db: Database) -> None:
         CREATE TABLE sender_flow (
             sender TEXT PRIMARY KEY,
             arrivals TEXT NOT NULL DEFAULT '[]',
+            last_at REAL,
             last_ack_at REAL
         );
 

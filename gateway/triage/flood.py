@@ -47,8 +47,12 @@ class FloodControl:
         if not message.sender or not self.settings.repeat_window or message.decode_error \
                 or not message.text.strip():
             return None
+        since = message.received_at - self.settings.repeat_window
+        last = flow.last_heard(db, self.pseudonymise(message.sender) or "")
+        if last is None or last < since:  # not heard lately: no need to look through alerts
+            return None
         original = alert_store.recent_copy(db, message.channel, message.sender, message.text,
-                                           message.received_at - self.settings.repeat_window)
+                                           since)
         if original is None:
             return None
         flow.fold(db, inbox.insert_message(db, message), original.id)

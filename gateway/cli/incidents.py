@@ -77,12 +77,17 @@ def incident_show(ctx: CliContext, ref: str, as_json: bool) -> None:
     emit(history, ["version", "at", "by", "action", "from", "to", "note"], False)
 
 
+def _who_and_why(command: Callable) -> Callable:
+    """The --note and --by every change takes (both kept with it and published)."""
+    command = click.option("--by", "by", default=operator, show_default="you",
+                           help="Who makes the change.")(command)
+    return click.option("--note", default="", help="Why, in a few words.")(command)
+
+
 def _state_command(name: str, action: str, summary: str) -> None:
     @incident.command(name, help=summary)
     @click.argument("ref")
-    @click.option("--note", default="", help="Why, in a few words (published with the change).")
-    @click.option("--by", "by", default=operator, show_default="you",
-                  help="Who makes the change.")
+    @_who_and_why
     @pass_context
     def command(ctx: CliContext, ref: str, note: str, by: str) -> None:
         _change(ctx, lambda incidents, store: incidents.change_state(
@@ -102,8 +107,7 @@ for _name, _action, _summary in (
 @incident.command("merge")
 @click.argument("into")
 @click.argument("others", nargs=-1, required=True)
-@click.option("--note", default="", help="Why they are one event.")
-@click.option("--by", "by", default=operator, show_default="you", help="Who merges them.")
+@_who_and_why
 @pass_context
 def incident_merge(ctx: CliContext, into: str, others: tuple[str, ...], note: str,
                    by: str) -> None:
@@ -117,8 +121,7 @@ def incident_merge(ctx: CliContext, into: str, others: tuple[str, ...], note: st
 @incident.command("split")
 @click.argument("ref")
 @click.argument("alerts", nargs=-1, required=True)
-@click.option("--note", default="", help="Why they are another event.")
-@click.option("--by", "by", default=operator, show_default="you", help="Who splits it.")
+@_who_and_why
 @pass_context
 def incident_split(ctx: CliContext, ref: str, alerts: tuple[str, ...], note: str,
                    by: str) -> None:

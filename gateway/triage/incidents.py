@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
 
-from gateway.alerts.codes import PRIORITY
+from gateway.alerts.codes import PRIORITY, load_codebook
+from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.store import Store, outbox
 from gateway.store import alerts as alert_store
@@ -234,10 +235,10 @@ class Incidents:
 
 
 def change_state(store: Store, config: Config, incident_id: int, action: str, by: str,
-                 note: str = "", now: float | None = None,
-                 redact: Callable[[str], str] = str) -> IncidentRow:
+                 note: str = "", now: float | None = None) -> IncidentRow:
     """The duty officer's change to an incident (`seen`, `respond`, `close`, `false-alarm`,
-    `reopen`, `confirm`), recorded with who, when, from, to and the note, and published.
-    IncidentError says why a change cannot be made."""
-    return Incidents(store, config, redact).change_state(
+    `reopen`, `confirm`), recorded with who, when, from, to and the note (published without
+    focal points' names and numbers). IncidentError says why a change cannot be made."""
+    codebook = load_codebook(config.codes.file if config.codes else None)
+    return Incidents(store, config, RegistryCache(store, codebook).redact).change_state(
         incident_id, action, by, note, time.time() if now is None else now)

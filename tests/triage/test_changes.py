@@ -90,3 +90,12 @@ def test_a_split_is_kept_apart_from_automatic_merging(base):
     assert incident_store.get(base.store.db, new.id).state == "open"
     history = incident_store.changes(base.store.db, number)
     assert history[-1].action == "split" and history[-1].note == f"{b.ref}: two attacks"
+
+
+def test_a_note_leaves_the_base_without_names_or_numbers(base):
+    number = base.incident_of(base.report("2 kamango").id)
+    change_state(base.store, base.config, number, "seen", "duty",
+                 "Kahindo Masika a rappelé du 0990000101")
+    note = base.published()[-1]["change"]["note"]
+    assert "Kahindo" not in note and "0990000101" not in note and "[number]" in note
+    assert incident_store.changes(base.store.db, number)[-1].note.startswith("Kahindo")  # kept

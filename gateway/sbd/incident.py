@@ -59,8 +59,9 @@ def to_sat_incident(payload: dict, instance: str) -> SatIncident:
     match = NUMBER.fullmatch(payload["id"])
     if match is None:
         raise ValueError(f"incident id {payload['id']!r} is not KWJ-71b6-I12")
-    seqs = [ALERT.fullmatch(uid) for uid in payload["alerts"]]
-    listed = all(m is not None and m.group(1) == instance for m in seqs)
+    seqs = [ALERT.fullmatch(uid) for uid in payload["alerts"] or ()]
+    listed = payload["alerts"] is not None and \
+        all(m is not None and m.group(1) == instance for m in seqs)
     codes = [code for code in payload.get("codes", []) if code is not None]
     numbered = sorted({int(c) for c in codes if str(int(c)) == c and int(c) <= MAX_CODE})
     merged = NUMBER.fullmatch(payload["merged_into"]) if payload.get("merged_into") else None

@@ -24,13 +24,15 @@ from gateway.store.incidents import Change, IncidentRow
 from gateway.timeutil import iso_utc
 
 TOPIC = "incidents"
+MAX_LISTED = 50  # an incident with more alerts leaves `alerts` null: each alert names it anyway
 
 
 def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str],
                      codes: Sequence[str | None], merged_into: str | None,
                      change: Change | None, redact: Callable[[str], str]) -> dict:
     """The JSON on {topic_prefix}/{base}/incidents (README, "Incident payload"): counts and
-    pseudonymous ids only, never a sender."""
+    ids only, never a sender. The list of alerts is left out (null) past MAX_LISTED: a flood
+    would otherwise make every new version carry, and the SD card write, thousands of ids."""
     return {
         "schema": SCHEMA_VERSION,
         "id": incident.uid,
@@ -58,7 +60,7 @@ def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str],
             "channels": list(incident.channels),
             "operator_confirmed": incident.operator_confirmed,
         },
-        "alerts": list(alerts),
+        "alerts": list(alerts) if len(alerts) <= MAX_LISTED else None,
         "merged_into": merged_into,
         "updated_at": iso_utc(incident.updated_at),
         "change": None if change is None else {

@@ -89,3 +89,11 @@ def test_the_alert_payload_says_throttled_and_names_its_incident(base):
     assert payload["throttled"] is True and payload["incident"].startswith("KWJ-")
     assert payload["incident"] == base.published()[-1]["id"]
     assert json.dumps(payload).count("+243") == 0
+
+
+def test_a_flood_does_not_make_every_version_carry_every_alert(base):
+    for n in range(60):
+        sms(base, FLOODER, f"2 kamango {n}", T0 + n)
+    last = base.published()[-1]
+    assert last["reports"] == 60 and last["alerts"] is None
+    assert len(json.dumps(last)) < 2000

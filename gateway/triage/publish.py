@@ -27,12 +27,11 @@ TOPIC = "incidents"
 MAX_LISTED = 50  # an incident with more alerts leaves `alerts` null: each alert names it anyway
 
 
-def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str],
+def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str] | None,
                      codes: Sequence[str | None], merged_into: str | None,
                      change: Change | None, redact: Callable[[str], str]) -> dict:
     """The JSON on {topic_prefix}/{base}/incidents (README, "Incident payload"): counts and
-    ids only, never a sender. The list of alerts is left out (null) past MAX_LISTED: a flood
-    would otherwise make every new version carry, and the SD card write, thousands of ids."""
+    ids only, never a sender. `alerts` None: too many to list (see Publisher)."""
     return {
         "schema": SCHEMA_VERSION,
         "id": incident.uid,
@@ -60,7 +59,7 @@ def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str],
             "channels": list(incident.channels),
             "operator_confirmed": incident.operator_confirmed,
         },
-        "alerts": list(alerts) if len(alerts) <= MAX_LISTED else None,
+        "alerts": list(alerts) if alerts is not None else None,
         "merged_into": merged_into,
         "updated_at": iso_utc(incident.updated_at),
         "change": None if change is None else {
@@ -79,8 +78,12 @@ class Publisher:
         incident = incident_store.get(db, incident_id)
         assert incident is not None
         merged_into = incident_store.get(db, incident.merged_into) if incident.merged_into else None
+        # past MAX_LISTED the alerts are not listed: a flood would otherwise make every new
+        # version carry, and the SD card write, thousands of ids
+        listed = incident_store.member_uids(db, incident_id) \
+            if incident.reports <= MAX_LISTED else None
         body = json.dumps(incident_payload(
-            incident, self.config.base.id, incident_store.member_uids(db, incident_id),
+            incident, self.config.base.id, listed,
             incident_store.member_codes(db, incident_id), merged_into.uid if merged_into else None,
             change, self.redact),
             ensure_ascii=False, separators=(",", ":"))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from gateway.store.alerts import AlertRow
+
 OPEN_STATES = ("open", "seen", "responding")
 STATES = (*OPEN_STATES, "closed", "false_alarm", "merged")
 SEVERITY_ORDER = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
@@ -199,8 +201,11 @@ def refresh(db: Database, incident_id: int) -> None:
     categories = [r[0] for r in db.execute(
         "SELECT a.category FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
         " WHERE m.incident_id = ? AND a.category IS NOT NULL GROUP BY a.category"
-        " ORDER BY MIN(" + _rank("a.severity", SEVERITY_ORDER) + "), MIN(m.alert_id)",
-        [incident_id])]
+        " ORDER BY MIN(m.alert_id)", [incident_id])]
+    worst = db.execute(  # the category of the first of its most severe reports
+        "SELECT a.category FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
+        " WHERE m.incident_id = ? ORDER BY " + _rank("a.severity", SEVERITY_ORDER) +
+        ", m.alert_id LIMIT 1", [incident_id]).fetchone()
     # each village under the name its first report gave it (SQLite takes the bare column from
     # the row MIN() chose)
     villages = [(number, name) for number, name, _ in db.execute(
@@ -214,9 +219,47 @@ def refresh(db: Database, incident_id: int) -> None:
         " WHERE id = ?",
         [row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
          json.dumps(sorted(json.loads(row[9]))), SEVERITY_ORDER[row[10]], URGENCY_ORDER[row[11]],
-         categories[0] if categories else None, json.dumps(categories),
+         worst[0], json.dumps(categories),
          json.dumps([list(v) for v in villages]), incident_id])
     set_villages(db, incident_id, [number for number, _ in villages])
+
+
+def add_report(db: Database, incident: IncidentRow, alert: AlertRow, sender: str | None,
+               throttled: bool, at: float) -> None:
+    """Count one more report (already attached) in `incident` without reading its others again:
+    what `refresh` would work out, at the cost of two indexed look-ups, so a flood's thousandth
+    report costs what its first did."""
+    def heard_before(registered_only: bool) -> bool:
+        return db.execute(
+            "SELECT 1 FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
+            " WHERE m.incident_id = ? AND m.sender = ? AND m.alert_id != ?"
+            + (" AND a.registered" if registered_only else "") + " LIMIT 1",
+            [incident.id, sender, alert.id]).fetchone() is not None
+
+    new_sender = sender is not None and not heard_before(False)
+    new_registered = sender is not None and alert.registered and not heard_before(True)
+    worse = SEVERITY_ORDER.index(alert.severity) < SEVERITY_ORDER.index(incident.severity)
+    categories = list(incident.categories)
+    if alert.category is not None and alert.category not in categories:
+        categories.append(alert.category)
+    villages = [list(v) for v in incident.villages]
+    if alert.village_number is not None and \
+            alert.village_number not in {number for number, _ in incident.villages}:
+        villages.append([alert.village_number, alert.village_name])
+        db.execute("INSERT OR IGNORE INTO incident_villages (village, incident_id) VALUES (?, ?)",
+                   [alert.village_number, incident.id])
+    update(db, incident.id, reports=incident.reports + 1,
+           senders=incident.senders + new_sender,
+           registered_senders=incident.registered_senders + new_registered,
+           throttled=incident.throttled + throttled, repeats=incident.repeats + alert.repeats - 1,
+           first_at=min(incident.first_at, at), last_at=max(incident.last_at, at),
+           first_report_at=min(incident.first_report_at or alert.received_at, alert.received_at),
+           last_report_at=max(incident.last_report_at or alert.received_at, alert.received_at),
+           channels=json.dumps(sorted({*incident.channels, alert.channel})),
+           severity=alert.severity if worse else incident.severity,
+           urgency=min(incident.urgency, alert.urgency, key=URGENCY_ORDER.index),
+           category=alert.category if worse else incident.category,
+           categories=json.dumps(categories), villages=json.dumps(villages))
 
 
 def set_villages(db: Database, incident_id: int, numbers: Iterable[int]) -> None:

@@ -340,7 +340,7 @@ def m008_incidents(db: Database) -> None:
             sender TEXT,
             throttled INTEGER NOT NULL DEFAULT 0
         );
-        CREATE INDEX incident_alerts_incident ON incident_alerts(incident_id);
+        CREATE INDEX incident_alerts_incident ON incident_alerts(incident_id, sender);
 
         CREATE TABLE incident_villages (
             village INTEGER NOT NULL,

@@ -88,7 +88,9 @@ class Incidents:
         if others and not any(m.by_hand for m in matches):
             self._merge(db, target, others, TRIAGE, f"{alert.ref} links them", now)
         else:
-            self.changed(db, target.id, now, "report", TRIAGE, None, alert.ref, record=False)
+            incident_store.add_report(db, target, alert, sender, throttled, at)
+            self.changed(db, target.id, now, "report", TRIAGE, None, alert.ref, record=False,
+                         counted=True)
         return target.id
 
     def _matches(self, db: Database, alert: AlertRow, at: float) -> list[IncidentRow]:
@@ -111,10 +113,12 @@ class Incidents:
 
     # -- changes ------------------------------------------------------------------------------
     def changed(self, db: Database, incident_id: int, now: float, action: str, by: str,
-                from_state: str | None, note: str = "", record: bool = True) -> None:
-        """Work out the incident again, give it a new version, keep the change (unless it is
-        only a new report) and publish it."""
-        incident_store.refresh(db, incident_id)
+                from_state: str | None, note: str = "", record: bool = True,
+                counted: bool = False) -> None:
+        """Work out the incident again (unless its new report was `counted` already), give it
+        a new version, keep the change (unless it is only a new report) and publish it."""
+        if not counted:
+            incident_store.refresh(db, incident_id)
         incident = incident_store.get(db, incident_id)
         assert incident is not None
         level = self.settings.rule.level(incident.counts(), incident.operator_confirmed)

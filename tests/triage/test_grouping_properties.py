@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.store import incidents as incident_store
 from tests.triage.conftest import MINUTE, T0, Base
 
 # mostly related categories at a chain of villages (Kamango - Nobili - Kasindi, each within
@@ -50,6 +51,11 @@ def grouping(template: Path, items: list[tuple[str, str, str | None, int]],
             assert alerts == filed == len(items)  # every alert in exactly one live incident
             assert db.execute("SELECT COUNT(*) FROM incidents WHERE state = 'merged' AND id IN"
                               " (SELECT incident_id FROM incident_alerts)").fetchone()[0] == 0
+            # what was counted report by report is what counting them all again gives
+            for (number,) in db.execute("SELECT id FROM incidents WHERE state != 'merged'"):
+                counted = incident_store.get(db, number)
+                incident_store.refresh(db, number)
+                assert incident_store.get(db, number) == counted
             return {frozenset(group) for group in base.groups()}
         finally:
             base.close()

@@ -1,5 +1,5 @@
-"""Bytes per alert over the satellite: the compact batch beside the same alerts as the MQTT
-JSON and as CAP 1.2 XML.
+"""Bytes per alert over the satellite: the compact batch (version 1 before, version 2 after, in
+one run) beside the same alerts as the MQTT JSON and as CAP 1.2 XML.
 
 Builds a realistic mix of the alerts that go by satellite (Extreme, Severe, Moderate and
 unparsed; Minor ones stay on the ground by default): most with a code and a village, a quarter
@@ -23,7 +23,18 @@ from dataclasses import dataclass
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.payload import alert_payload, encode
 from gateway.alerts.pipeline import PRIORITY
-from gateway.sbd.packing import MO_MAX, UNPARSED_TEXT_CAP, Packed, credits, pack, to_sat_alert
+from gateway.sbd.batch import encode_batch
+from gateway.sbd.incident import SatIncident
+from gateway.sbd.packed import encode_message
+from gateway.sbd.packing import (
+    MO_MAX,
+    UNPARSED_TEXT_CAP,
+    Encoder,
+    Packed,
+    credits,
+    pack,
+    to_sat_alert,
+)
 from gateway.store.alerts import AlertRow
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -122,14 +133,23 @@ def cap_xml(payload: dict) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
+def version_1(base: str, instance: str, alerts, incidents=()) -> bytes:
+    """The version 1 batch (alerts only): what bases sent before."""
+    return encode_batch(base, instance, alerts)
+
+
+VERSIONS: dict[str, Encoder] = {"version 1 (before)": version_1, "version 2": encode_message}
+
+
 @dataclass
-class Sizes:
-    """Bytes per alert of one mix, packed as the satellite worker packs it."""
-    alerts: list[AlertRow]
+class Packing:
+    """One format's messages for a mix, packed as the satellite worker packs it."""
     messages: list[Packed]
-    full: list[Packed]  # over MO_MAX - 30 bytes: the batches the target speaks of
-    json_sizes: list[int]
-    cap_sizes: list[int]
+
+    @property
+    def full(self) -> list[Packed]:
+        """Over MO_MAX - 30 bytes: the batches the target speaks of."""
+        return [m for m in self.messages if len(m.data) > MO_MAX - 30]
 
     @property
     def per_alert_full(self) -> list[float]:
@@ -140,43 +160,66 @@ class Sizes:
         return sum(len(m.data) for m in self.full) / sum(len(m.alerts) for m in self.full)
 
 
-def measure(alerts: list[AlertRow]) -> Sizes:
-    codebook = load_codebook()
+@dataclass
+class Sizes:
+    """Bytes per alert of one mix, in each format."""
+    alerts: list[AlertRow]
+    packings: dict[str, Packing]
+    json_sizes: list[int]
+    cap_sizes: list[int]
+
+    @property
+    def mean_full(self) -> float:
+        """The current format's figure (version 2)."""
+        return self.packings["version 2"].mean_full
+
+
+def packing(alerts: list[AlertRow], encoder: Encoder) -> Packing:
     ordered = sorted(alerts, key=lambda a: (PRIORITY[a.severity], a.id))
     waiting = [to_sat_alert(a, pseudonym, lambda text: text) for a in ordered]
     messages = []
     while waiting:
-        packed = pack("KWJ", "71b6", waiting)
+        packed = pack("KWJ", "71b6", waiting, encode=encoder)
         assert packed is not None
         messages.append(packed)
         waiting = waiting[len(packed.alerts):]
+    return Packing(messages)
+
+
+def measure(alerts: list[AlertRow]) -> Sizes:
+    codebook = load_codebook()
     payloads = [alert_payload(a, "KWJ", codebook, pseudonym, lambda text: text) for a in alerts]
-    return Sizes(alerts, messages, [m for m in messages if len(m.data) > MO_MAX - 30],
+    return Sizes(alerts, {name: packing(alerts, encoder) for name, encoder in VERSIONS.items()},
                  [len(encode(p)) for p in payloads], [len(cap_xml(p)) for p in payloads])
 
 
 def report(title: str, alerts: list[AlertRow]) -> None:
     sizes = measure(alerts)
-    messages, full, per_alert = sizes.messages, sizes.full, sizes.per_alert_full
-    all_bytes = sum(len(m.data) for m in messages)
-    cut = sum(a.text_truncated for m in messages for a in m.alerts)
+    current = sizes.packings["version 2"]
+    cut = sum(a.text_truncated for m in current.messages for a in m.alerts)
     print(f"== {title}")
     print(f"{len(alerts)} alerts: {sum(bool(a.text) for a in alerts)} with free text "
           f"({sum(a.code is None for a in alerts)} unparsed reports), "
           f"{sum(a.count is not None for a in alerts)} with a count, "
           f"{sum(not a.registered for a in alerts)} unverified, "
-          f"{sum(a.channel == 'hf' for a in alerts)} over HF; texts cut to fit: {cut}")
-    print(f"satellite: {len(messages)} messages ({len(full)} full: over {MO_MAX - 30} bytes), "
-          f"{statistics.mean(len(m.alerts) for m in full):.1f} alerts per full message, "
-          f"{sum(m.credits for m in messages)} credits")
-    print(f"{'per alert':<30}{'mean bytes':>11}{'min':>7}{'max':>7}{'credits':>9}")
-    print(f"{'SBD batch, full batches':<30}{sizes.mean_full:>11.2f}{min(per_alert):>7.1f}"
-          f"{max(per_alert):>7.1f}{sum(m.credits for m in full) / sum(len(m.alerts) for m in full):>9.3f}")
-    print(f"{'SBD batch, all messages':<30}{all_bytes / len(alerts):>11.2f}{'':>14}"
-          f"{sum(m.credits for m in messages) / len(alerts):>9.3f}")
+          f"{sum(a.channel == 'hf' for a in alerts)} over HF; texts cut to fit (v2): {cut}")
+    for name, packed in sizes.packings.items():
+        print(f"satellite {name}: {len(packed.messages)} messages ({len(packed.full)} full: over "
+              f"{MO_MAX - 30} bytes), {statistics.mean(len(m.alerts) for m in packed.full):.1f}"
+              f" alerts per full message, {sum(m.credits for m in packed.messages)} credits")
+    print(f"{'per alert':<40}{'mean bytes':>11}{'min':>7}{'max':>7}{'credits':>9}")
+    for name, packed in sizes.packings.items():
+        full, per_alert = packed.full, packed.per_alert_full
+        print(f"{'SBD ' + name + ', full batches':<40}{packed.mean_full:>11.2f}"
+              f"{min(per_alert):>7.1f}{max(per_alert):>7.1f}"
+              f"{sum(m.credits for m in full) / sum(len(m.alerts) for m in full):>9.3f}")
+    for name, packed in sizes.packings.items():
+        total = sum(len(m.data) for m in packed.messages)
+        print(f"{'SBD ' + name + ', all messages':<40}{total / len(alerts):>11.2f}{'':>14}"
+              f"{sum(m.credits for m in packed.messages) / len(alerts):>9.3f}")
     for name, values in (("MQTT JSON (schema 1)", sizes.json_sizes),
                          ("CAP 1.2 XML", sizes.cap_sizes)):
-        print(f"{name:<30}{statistics.mean(values):>11.1f}{min(values):>7}{max(values):>7}"
+        print(f"{name:<40}{statistics.mean(values):>11.1f}{min(values):>7}{max(values):>7}"
               f"{statistics.mean(credits(v) for v in values):>9.3f}")
     print()
 
@@ -195,6 +238,15 @@ def main() -> None:
     single = pack("KWJ", "71b6", [to_sat_alert(make_alerts(1, args.seed, 0.0)[0], pseudonym, str)])
     assert single is not None
     print(f"one alert alone in a message: {len(single.data)} bytes, {single.credits} credit")
+    change = SatIncident(number=1041, version=4, state="seen", level="corroborated",
+                         severity="Extreme", urgency="Immediate", first_at=int(START),
+                         last_at=int(START) + 1500, codes=(1, 2), villages=(12,), reports=5,
+                         senders=3, registered_senders=2, channels=("sms", "call"),
+                         alerts=(1193, 1195, 1198, 1202, 1210))
+    alone = pack("KWJ", "71b6", [], incidents=[change])
+    assert alone is not None
+    print(f"an incident change alone (5 reports listed): {len(alone.data)} bytes, "
+          f"{len(alone.data) - 11} after the header")
 
 
 if __name__ == "__main__":

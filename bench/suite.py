@@ -156,8 +156,11 @@ def satellite(mode: dict) -> list[Figure]:
     mix = "500 alerts: codes and villages, 10% with short free text, a quarter with a count"
     return [
         Figure.of("satellite: bytes per alert in full SBD batches", [r.mean_full for r in runs],
-                  "bytes", f"{mix}; messages over {sbd_size.MO_MAX - 30} of 340 bytes",
-                  "at most 12 bytes", lambda v: v <= 12),
+                  "bytes", f"{mix}; messages over {sbd_size.MO_MAX - 30} of 340 bytes; format "
+                  "version 2", "at most 10 bytes", lambda v: v <= 10),
+        Figure.of("satellite: the same in format version 1 (before)",
+                  [r.packings["version 1 (before)"].mean_full for r in runs], "bytes",
+                  f"{mix}; what bases sent before version 2"),
         Figure.of("satellite: the same alerts as MQTT JSON", [mean(r.json_sizes) for r in runs],
                   "bytes", f"{mix}; schema 1 payload"),
         Figure.of("satellite: the same alerts as CAP 1.2 XML", [mean(r.cap_sizes) for r in runs],

@@ -28,6 +28,7 @@ from gateway.mqtt.config import MqttConfig
 from gateway.panel.config import PanelConfig
 from gateway.sbd.config import SbdConfig
 from gateway.store.crypto import default_key_file
+from gateway.triage.config import TriageConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 
@@ -98,6 +99,7 @@ class Config:
     codes: CodesConfig | None = None
     cap: CapConfig | None = None
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    triage: TriageConfig = field(default_factory=TriageConfig)
     sections: Mapping[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> Any | None:
@@ -150,6 +152,7 @@ CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "codes": (CodesConfig, False),
     "cap": (CapConfig, False),
     "console": (ConsoleConfig, False),
+    "triage": (TriageConfig, False),
 }
 
 

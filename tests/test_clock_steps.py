@@ -93,7 +93,7 @@ def test_a_clock_step_neither_stalls_nor_hurries_a_wait(tmp_path, modem, stepped
                              "the acknowledgement sent again")
             flushed = waited(parted_at, lambda: messages_from(db, LONE), MULTIPART_TIMEOUT + 10,
                              "the lone half stored after its timeout")
-            wait_for(lambda: query(db, "SELECT state FROM outbox WHERE destination = 'mqtt'"
+            wait_for(lambda: query(db, "SELECT state FROM outbox WHERE destination = 'mqtt' AND body IS NULL"
                                        " AND alert_id = 1") == [("done",)], 20,
                      what="the alert delivered once the broker is back")
     finally:
@@ -119,14 +119,14 @@ def test_a_step_while_the_daemon_was_down_delays_nothing_beyond_the_longest_wait
         modem.inject_sms(FOCAL, "2 Kamango")
         modem.inject_pdu(halves(LONE, 9)[0])
         wait_for(lambda: query(db, "SELECT COUNT(*) FROM sms_parts") == [(1,)]
-                 and query(db, "SELECT state FROM outbox WHERE destination = 'mqtt'")
+                 and query(db, "SELECT state FROM outbox WHERE destination = 'mqtt' AND body IS NULL")
                  == [("pending",)], what="the alert waiting and the first half stored")
     stepped_clock.step(-DAY)
     with Broker(port=port), DaemonProcess(config, python_args=stepped_clock.python_args()) as daemon:
         started = time.monotonic()
         wait_until_gsm_up(db, daemon)
         delivered = waited(started, lambda: query(
-            db, "SELECT state FROM outbox WHERE destination = 'mqtt'") == [("done",)], 20,
+            db, "SELECT state FROM outbox WHERE destination = 'mqtt' AND body IS NULL") == [("done",)], 20,
             "the alert delivered")
         flushed = waited(started, lambda: messages_from(db, LONE), MULTIPART_TIMEOUT + 15,
                          "the lone half stored")

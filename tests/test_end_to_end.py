@@ -118,14 +118,15 @@ def test_broker_absent_at_start_then_alerts_delivered_when_it_appears(tmp_path, 
             modem.inject_sms(PHONE_FR, text)
         # receiving and acknowledging do not wait for the broker
         wait_for(lambda: len(modem.sent) == 3, what="acks while the broker is down")
-        assert query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt' AND state='pending'") \
-            == [(3,)]
+        assert query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt' AND state='pending'"
+                         " AND alert_id IS NOT NULL") == [(3,)]
         with Broker() as broker, MqttListener(broker.port, "can/v1/KWJ/alerts") as hq, \
                 Gate(port, broker.port):  # headquarters listens before the base gets through
             delivered = wait_for(lambda: len(hq.json_on("/alerts")) >= 3 and hq.json_on("/alerts"),
                                  timeout=20, what="alerts after the broker appears")
             wait_for(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE destination='mqtt'"
-                                       " AND state='done'") == [(3,)], what="rows marked done")
+                                       " AND state='done' AND alert_id IS NOT NULL") == [(3,)],
+                     what="rows marked done")
             assert daemon.stop() == 0
     # most severe first: the Extreme attack before the Severe flight before the Minor check-in
     assert [p["code"] for p in delivered[:3]] == ["2", "6", "9"]

@@ -18,8 +18,10 @@ from gateway.cli.console import audit, console, user
 from gateway.cli.db import db
 from gateway.cli.export import export
 from gateway.cli.hq import hq_bridge, hq_collect, hq_command, hq_status
+from gateway.cli.incidents import incident
 from gateway.cli.logs import logs
 from gateway.cli.modem import modem
+from gateway.cli.network import network
 from gateway.cli.outbox import outbox
 from gateway.cli.panel import panel
 from gateway.cli.registry import focal, village
@@ -44,9 +46,9 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     printable_output()
 
 
-for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_collect, hq_status, hq_command, console, user, audit, wipe,
-                setup_after_wipe):
+for command in (run, config, village, focal, alerts, incident, network, export, outbox, status,
+                modem, db, logs, panel, hq_bridge, hq_collect, hq_status, hq_command, console, user,
+                audit, wipe, setup_after_wipe):
     cli.add_command(command)
 accept_config_after_commands(cli)
 

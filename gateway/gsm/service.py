@@ -49,6 +49,7 @@ BOOT_URCS = ("RDY", "Call Ready", "SMS Ready", "+CFUN:", "+CPIN: NOT READY")
 MEMORY_FULL = ("+CMS ERROR: 322", "^SMMEMFULL")
 MEMORY_FULL_CODE = 322
 NO_NETWORK = {30, 331, 332}  # +CMS ERROR: no network service, network timeout
+ACKS_IN_A_BURST = 5  # acknowledgements sent each turn while more SMS are announced
 
 
 class GsmService(StoreWorker):
@@ -292,15 +293,20 @@ class GsmService(StoreWorker):
 
     # -- acknowledgements ---------------------------------------------------------------------
     def _send_due(self) -> None:
+        """Acknowledgements while nothing else is announced, and a few each turn even during a
+        burst: the SMS read first are answered before the burst behind them is read (a
+        throttled sender's do not queue up: they get one per window)."""
         if self.network is not None and not self.network.registered:
             return  # no network: acknowledgements wait, receiving goes on
         db = self._store().db
         modem = self._modem()
-        while not self.stopping.is_set() and modem.urcs.empty():
+        sent = 0
+        while not self.stopping.is_set() and (sent < ACKS_IN_A_BURST or modem.urcs.empty()):
             rows = outbox.due(db, "sms", clock.now())
             if not rows:
                 return
             self._send(rows[0])
+            sent += 1
 
     def _send(self, row: outbox.OutboxRow) -> None:
         store = self._store()

@@ -38,6 +38,7 @@ from gateway.hq.store import (
 from gateway.hq.webhook import BadDelivery, parse_delivery, read_fields
 from gateway.mqtt.link import MqttLink
 from gateway.sbd.batch import Batch
+from gateway.sbd.packed import Message
 from gateway.sbd.reply import StatusReply, Wiped, decode_message
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,8 @@ class HqBridge:
         self.wake.set()
         return 200, "OK"
 
-    def _wrong_base(self, imei: str, message: Batch | StatusReply | Wiped) -> str | None:
+    def _wrong_base(self, imei: str, message: Batch | Message | StatusReply | Wiped
+                    ) -> str | None:
         """Why a message may not come from this modem, if it may not."""
         if self.config.base(message.base) is None:
             return f"base {message.base} is not one of this bridge's bases"

@@ -1,6 +1,6 @@
 """From a decoded satellite message to the MQTT messages headquarters already knows: each
 alert as the alert payload a base publishes (same topic, same fields, same id), and a status
-reply as an event.
+reply as an event; an incident change as the incident payload.
 
 Headquarters knows a base's code words, severities and village names only from its own copy of
 the base's code book and village list (`codes` and `villages` in hq.toml); without a village
@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from gateway.alerts.codes import CodeBook, load_codebook
-from gateway.alerts.payload import alert_payload, encode
+from gateway.alerts.payload import SCHEMA_VERSION, alert_payload, encode
 from gateway.hq.config import HqConfig
 from gateway.hq.store import Delivery
 from gateway.sbd.batch import Batch, SatAlert
+from gateway.sbd.incident import SatIncident
+from gateway.sbd.packed import Message
 from gateway.sbd.reply import StatusReply, Wiped
 from gateway.store.alerts import AlertRow
+from gateway.store.incidents import SEVERITY_ORDER
 from gateway.store.registry import ImportReport, read_villages
 from gateway.timeutil import iso_utc
 
@@ -57,7 +60,7 @@ def _identity(value: T) -> T:
     return value
 
 
-def alert_row(alert: SatAlert, book: BaseBook, batch: Batch) -> AlertRow:
+def alert_row(alert: SatAlert, book: BaseBook, batch: Batch | Message) -> AlertRow:
     """The alert as a base stores it, from what the satellite carried."""
     code = book.codebook.codes.get(alert.code) if alert.code else None
     return AlertRow(
@@ -72,8 +75,38 @@ def alert_row(alert: SatAlert, book: BaseBook, batch: Batch) -> AlertRow:
         received_at=float(alert.received_at), created_at=float(alert.received_at))
 
 
-def publications(message: Batch | StatusReply | Wiped, delivery: Delivery, book: BaseBook,
-                 topic_prefix: str, earlier: set[str]) -> list[tuple[str, bytes]]:
+def incident_payload(incident: SatIncident, message: Message, book: BaseBook) -> dict:
+    """An incident change as a base publishes it over MQTT (README, "Incident payload"), from
+    what the satellite carried; categories come from headquarters' copy of the code book."""
+    known = sorted((book.codebook.codes[str(c)] for c in incident.codes
+                    if str(c) in book.codebook.codes),
+                   key=lambda code: SEVERITY_ORDER.index(code.severity))
+    categories = ["silence"] if incident.silence else list(dict.fromkeys(c.category for c in known))
+    return {
+        "schema": SCHEMA_VERSION, "id": message.incident_id(incident.number),
+        "ref": f"{message.base}-I{incident.number:04d}", "base": message.base,
+        "version": incident.version, "state": incident.state, "level": incident.level,
+        "category": categories[0] if categories else None, "categories": categories,
+        "codes": [str(c) for c in incident.codes] + ([None] if incident.other_codes else []),
+        "severity": incident.severity, "urgency": incident.urgency,
+        "villages": [{"number": v, "name": book.villages.get(v)} for v in incident.villages],
+        "zone": incident.zone, "first_report_at": iso_utc(incident.first_at),
+        "last_report_at": iso_utc(incident.last_at), "reports": incident.reports,
+        "repeats": incident.repeats, "throttled_reports": incident.throttled,
+        "corroboration": {
+            "senders": incident.senders, "registered_senders": incident.registered_senders,
+            "unverified_senders": incident.senders - incident.registered_senders,
+            "channels": list(incident.channels),
+            "operator_confirmed": incident.operator_confirmed},
+        "alerts": None if incident.alerts is None else [
+            f"{message.base}-{message.instance}-{seq}" for seq in incident.alerts],
+        "merged_into": message.incident_id(incident.merged_into)
+        if incident.merged_into is not None else None,
+        "updated_at": None, "change": None}
+
+
+def publications(message: Batch | Message | StatusReply | Wiped, delivery: Delivery,
+                 book: BaseBook, topic_prefix: str, earlier: set[str]) -> list[tuple[str, bytes]]:
     """(topic, payload) for everything in one delivery but what an `earlier` one brought
     (ids as gateway.hq.store.message_ids gives them)."""
     satellite = {"imei": delivery.imei, "momsn": delivery.momsn,
@@ -94,8 +127,23 @@ def publications(message: Batch | StatusReply | Wiped, delivery: Delivery, book:
             "undelivered": message.undelivered, "last_seq": message.last_seq,
             "links": dict(item.split("=", 1) for item in message.links.split() if "=" in item),
             "via": "satellite", "satellite": satellite}))]
+    incident_of: dict[int, str] = {}
+    if isinstance(message, Message):
+        incident_of = {seq: message.incident_id(i.number) for i in message.incidents
+                       for seq in i.alerts or ()}
     return [(f"{prefix}/alerts", encode(
         alert_payload(alert_row(alert, book, message), message.base, book.codebook, _identity,
-                      _identity)
+                      _identity, incident_of.get(alert.seq))
         | {"via": "satellite", "text_truncated": alert.text_truncated, "satellite": satellite}))
-        for alert in message.alerts if message.alert_id(alert) not in earlier]
+        for alert in message.alerts if message.alert_id(alert) not in earlier] + (
+        _incidents(message, book, prefix, satellite, earlier)
+        if isinstance(message, Message) else [])
+
+
+def _incidents(message: Message, book: BaseBook, prefix: str, satellite: dict,
+               earlier: set[str]) -> list[tuple[str, bytes]]:
+    """The incident changes a version 2 message carried, but the versions already published."""
+    return [(f"{prefix}/incidents", encode(incident_payload(incident, message, book)
+                                           | {"via": "satellite", "satellite": satellite}))
+            for incident in message.incidents
+            if f"{message.incident_id(incident.number)}-v{incident.version}" not in earlier]

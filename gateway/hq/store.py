@@ -27,6 +27,7 @@ from sqlite_utils.migrations import Migrations
 from gateway.errors import SbdFormatError
 from gateway.sbd import commands
 from gateway.sbd.batch import Batch
+from gateway.sbd.packed import Message
 from gateway.sbd.reply import StatusReply, Wiped, decode_message
 from gateway.store import inserted_id, keep_private
 from gateway.store.schema import run_script
@@ -101,13 +102,16 @@ def m003_counters_by_key(db: Database) -> None:
     """)
 
 
-def message_ids(message: Batch | StatusReply | Wiped) -> list[str]:
-    """What makes a message's content unique: its alerts' ids, the ping a reply answers, or
-    the wipe a notice tells of."""
+def message_ids(message: Batch | Message | StatusReply | Wiped) -> list[str]:
+    """What makes a message's content unique: its alerts' ids and its incidents' versions, the
+    ping a reply answers, or the wipe a notice tells of."""
     if isinstance(message, StatusReply):
         return [f"{message.base}-{message.instance}-ping-{message.counter}"]
     if isinstance(message, Wiped):
         return [f"{message.base}-{message.instance}-wiped-{message.time}"]
+    if isinstance(message, Message):
+        return [message.alert_id(alert) for alert in message.alerts] + [
+            f"{message.incident_id(i.number)}-v{i.version}" for i in message.incidents]
     return [message.alert_id(alert) for alert in message.alerts]
 
 

@@ -95,7 +95,7 @@ def _encode_alert(alert: SatAlert, previous_seq: int, previous_time: int,
                   senders: list[str]) -> bytes:
     if alert.language not in LANGUAGES:
         raise ValueError(f"language {alert.language!r}: one of {', '.join(LANGUAGES)}")
-    nibble, code_text = _code_nibble(alert.code)
+    nibble, code_text = code_nibble(alert.code)
     sender_bytes = b""
     head = nibble << 4 | LANGUAGES.index(alert.language)
     if alert.sender is not None:
@@ -108,8 +108,8 @@ def _encode_alert(alert: SatAlert, previous_seq: int, previous_time: int,
         else:
             senders.append(alert.sender)
             sender_bytes = bytes.fromhex(match.group(1))
-    more = _more_byte(alert)
-    extras = _extras_byte(alert, more is not None)
+    more = more_byte(alert)
+    extras = extras_byte(alert, more is not None)
     if extras:
         head |= HAS_EXTRAS
     out = bytearray([head])
@@ -137,7 +137,7 @@ def _encode_alert(alert: SatAlert, previous_seq: int, previous_time: int,
     return bytes(out)
 
 
-def _code_nibble(code: str | None) -> tuple[int, str | None]:
+def code_nibble(code: str | None) -> tuple[int, str | None]:
     if code is None:
         return NO_CODE, None
     if not CODE_TEXT.fullmatch(code):
@@ -147,7 +147,7 @@ def _code_nibble(code: str | None) -> tuple[int, str | None]:
     return CODE_AS_TEXT, code
 
 
-def _extras_byte(alert: SatAlert, has_more: bool) -> int:
+def extras_byte(alert: SatAlert, has_more: bool) -> int:
     if alert.sender is None and alert.registered:
         raise ValueError("an alert without a sender cannot be from a registered sender")
     flags = [(alert.village is None, NO_VILLAGE), (alert.sender is None, NO_SENDER),
@@ -157,7 +157,7 @@ def _extras_byte(alert: SatAlert, has_more: bool) -> int:
     return sum(bit for present, bit in flags if present)
 
 
-def _more_byte(alert: SatAlert) -> int | None:
+def more_byte(alert: SatAlert) -> int | None:
     if alert.parts < 1 or alert.repeats < 1:
         raise ValueError("parts and repeats are at least 1")
     if alert.channel in NAMED_CHANNELS:
@@ -217,7 +217,7 @@ def _read_alert(reader: Reader, where: str, previous_seq: int, previous_time: in
     code = None if nibble == NO_CODE else str(nibble)
     if nibble == CODE_AS_TEXT:
         code = reader.short_text(f"{where} code", CODE_TEXT)
-        if _code_nibble(code)[1] is None:  # one encoding per code
+        if code_nibble(code)[1] is None:  # one encoding per code
             raise SbdFormatError(f"{where}: code {code} is written in the head byte, not as text")
     channel_number = more & CHANNEL_MASK
     if channel_number == CHANNEL_BY_NAME:

@@ -1,7 +1,8 @@
 """What the satellite sends next, and when it tries again.
 
 Next: a status reply headquarters asked for, else the alerts whose `fallback_after` has passed
-without MQTT delivering them, most severe first, packed into one message. Never more than the
+without MQTT delivering them, most severe first, packed into one message with the incident
+changes waiting the same way (each the incident's whole state) that still fit. Never more than the
 day's credit budget (the base's calendar day): a message is cut to the credits left, and what
 does not fit waits for the next day or for MQTT.
 
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from gateway import clock, features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
-from gateway.sbd.batch import MAX_ALERTS, SatAlert, encode_batch
+from gateway.sbd.batch import MAX_ALERTS, SatAlert
+from gateway.sbd.incident import SatIncident, to_sat_incident
+from gateway.sbd.packed import encode_message
 from gateway.sbd.packing import CREDIT_BYTES, credits, pack, to_sat_alert
 from gateway.sbd.reply import StatusReply, encode_reply, links_text
 from gateway.sbd.wire import MO_MAX
@@ -31,6 +34,7 @@ from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
 from gateway.store import sbd as sbd_store
 from gateway.timeutil import day_start, local_zone
+from gateway.triage.publish import TOPIC as INCIDENTS
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +90,8 @@ class SatellitePolicy:
         if not rows:
             return None
         room = min(MO_MAX, self.credits_left(now) * CREDIT_BYTES)
-        reply = next((row for row in rows if row.body is not None), None)
+        reply = next((row for row in rows if row.body is not None and row.recipient is None),
+                     None)
         if reply is not None:
             data = self._status_reply(json.loads(reply.body or "{}"), now, signal)
             return Outgoing("reply", data, (reply.id,)) if len(data) <= room else None
@@ -97,34 +102,41 @@ class SatellitePolicy:
             return None
         db = self.store.db
         pseudonymise = self.store.pseudonymiser()
-        candidates, row_of = [], {}
+        candidates, row_of, changes, change_rows = [], {}, [], {}
         for row in rows:
-            alert = alert_store.get(db, row.alert_id) if row.alert_id else None
-            sat, problem = self._carried(alert, pseudonymise) if alert else (None, "alert missing")
-            if sat is None:
+            if row.recipient == INCIDENTS:  # an incident's state, as published over MQTT
+                incident = to_sat_incident(json.loads(row.body or "{}"), self.store.instance)
+                problem = self._cannot_carry([], [incident])
+                if problem is None:
+                    changes.append(incident)
+                    change_rows[incident.number] = row.id
+            else:
+                alert = alert_store.get(db, row.alert_id) if row.alert_id else None
+                sat = to_sat_alert(alert, pseudonymise, self.registry.redact) if alert else None
+                problem = self._cannot_carry([sat], []) if sat else "alert missing"
+                if sat is not None and problem is None:
+                    candidates.append(sat)
+                    row_of[sat.seq] = row.id
+            if problem is not None:  # that one must not stop the rest
                 log.warning("satellite: outbox row %d: %s; it will not go", row.id, problem)
                 with self.store.transaction():
-                    outbox.mark_attempt_failed(db, row.id, problem or "", now, 1)
-                continue
-            candidates.append(sat)
-            row_of[sat.seq] = row.id
-        packed = pack(self.config.base.id, self.store.instance, candidates, room) \
-            if candidates else None
+                    outbox.mark_attempt_failed(db, row.id, problem, now, 1)
+        packed = pack(self.config.base.id, self.store.instance, candidates, room, changes) \
+            if candidates or changes else None
         if packed is None:
             return None
-        return Outgoing("alerts", packed.data, tuple(row_of[a.seq] for a in packed.alerts),
+        return Outgoing("alerts", packed.data, tuple(row_of[a.seq] for a in packed.alerts)
+                        + tuple(change_rows[i.number] for i in packed.incidents),
                         len(packed.alerts))
 
-    def _carried(self, alert: alert_store.AlertRow, pseudonymise: Pseudonymiser
-                 ) -> tuple[SatAlert | None, str | None]:
-        """The alert as the satellite carries it, or why the format cannot carry it (a village
-        numbered -1, a language it has no number for): that one alert must not stop the rest."""
-        sat = to_sat_alert(alert, pseudonymise, self.registry.redact)
+    def _cannot_carry(self, alerts: list[SatAlert], incidents: list[SatIncident]) -> str | None:
+        """Why the format cannot carry this alert or incident (a village numbered -1, a
+        language it has no number for), or None."""
         try:
-            encode_batch(self.config.base.id, self.store.instance, [sat])
+            encode_message(self.config.base.id, self.store.instance, alerts, incidents)
         except ValueError as exc:
-            return None, f"cannot go by satellite: {exc}"
-        return sat, None
+            return f"cannot go by satellite: {exc}"
+        return None
 
     def _status_reply(self, request: dict, now: float, signal: int | None) -> bytes:
         db = self.store.db

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.errors import SbdFormatError
-from gateway.sbd import batch
+from gateway.sbd import batch, packed
 from gateway.sbd.wire import Header, Reader, short_text, varint
 
 KIND = 0x02
-WIPED_KIND = 0x03
+WIPED_KIND = 0x05  # 0x04 is kept for the status reply with broadcasts
 MAX_SIGNAL, UNKNOWN_SIGNAL = 5, 0xFF
 U16 = 0xFFFF
 LINK = re.compile(r"[a-z][a-z0-9_]{0,14}=[a-z][a-z0-9_]{0,14}")
@@ -92,16 +92,19 @@ def read_reply(reader: Reader, header: Header) -> StatusReply:
                        undelivered, last_seq, links)
 
 
-def decode_message(data: bytes) -> batch.Batch | StatusReply | Wiped:
+def decode_message(data: bytes) -> batch.Batch | packed.Message | StatusReply | Wiped:
     """Any message a base sends by satellite; anything else raises SbdFormatError."""
     reader = Reader(data)
     header = Header.read(reader)
     if header.kind == batch.KIND:
         return batch.read_batch(reader, header)
+    if header.kind == packed.KIND:
+        return packed.read_message(reader, header)
     if header.kind == KIND:
         return read_reply(reader, header)
     if header.kind == WIPED_KIND:
         reader.end()
         return Wiped(header.base, header.instance, header.time)
     raise SbdFormatError(f"format byte 0x{header.kind:02x} is not one this version knows "
-                         "(0x01 alert batch, 0x02 status reply, 0x03 wiped)")
+                         "(0x01 alert batch, 0x02 status reply, 0x03 alert batch version 2, "
+                         "0x05 wiped)")

@@ -35,15 +35,24 @@ class OutboxRow:
 _COLUMNS = "id, destination, alert_id, recipient, body, priority, attempts, created_at"
 
 
+TO_PEOPLE = frozenset({"sms", "hf"})  # destinations whose rows name a person
+
+
 def enqueue(db: Database, destination: str, priority: int, now: float,
             alert_id: int | None = None, recipient: str | None = None,
             body: str | None = None, not_before: float | None = None) -> int:
-    """Queue a row, due at once or from `not_before` (a fallback that waits its turn)."""
-    sealer = sealer_of(db)
+    """Queue a row, due at once or from `not_before` (a fallback that waits its turn). A row
+    for a person (an SMS, a radio message) has its number and text sealed; a row for an uplink
+    holds what is published as it is published (pseudonyms, scrubbed text), in clear, so that
+    a newer state can replace a queued one and one uplink's delivery settle another's copy."""
+    stored: tuple[str | bytes | None, str | bytes | None] = (recipient, body)
+    if destination in TO_PEOPLE:
+        sealer = sealer_of(db)
+        stored = (sealer.seal(recipient), sealer.seal(body))
     cursor = db.execute(
         "INSERT INTO outbox (destination, alert_id, recipient, body, priority, next_attempt_at,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [destination, alert_id, sealer.seal(recipient), sealer.seal(body), priority,
+        [destination, alert_id, *stored, priority,
          now if not_before is None else not_before, now],
     )
     return inserted_id(cursor)
@@ -179,15 +188,34 @@ def hf_done_times(db: Database, since: float) -> list[float]:
 def settle_fallbacks(db: Database, delivered: list[int], primary: str, fallbacks: list[str],
                      now: float) -> int:
     """Close the fallback uplinks' rows of the alerts these rows of a primary uplink have just
-    delivered; how many were closed. Called as the primary confirms, so it reads only the rows
+    delivered, and their copies of the messages delivered (an incident's state: same recipient,
+    same body); how many were closed. Called as the primary confirms, so it reads only the rows
     still waiting, never the outbox's history."""
     if not fallbacks or not delivered:
         return 0
     rows, routes = ", ".join("?" * len(delivered)), ", ".join("?" * len(fallbacks))
     cursor = db.execute(
         "UPDATE outbox SET state = 'done', done_at = ?, last_error = ?"
-        f" WHERE destination IN ({routes}) AND state = 'pending' AND alert_id IN"
+        f" WHERE destination IN ({routes}) AND state = 'pending' AND (alert_id IN"
         f" (SELECT alert_id FROM outbox WHERE id IN ({rows}) AND body IS NULL"
-        " AND alert_id IS NOT NULL)",
-        [now, f"not needed: delivered over {primary.upper()}", *fallbacks, *delivered])
+        " AND alert_id IS NOT NULL) OR (recipient, body) IN (SELECT recipient, body FROM outbox"
+        f" WHERE id IN ({rows}) AND recipient IS NOT NULL AND body IS NOT NULL))",
+        [now, f"not needed: delivered over {primary.upper()}", *fallbacks, *delivered,
+         *delivered])
     return cursor.rowcount
+
+
+def supersede(db: Database, row_id: int, reason: str, now: float) -> bool:
+    """Close a row still waiting because a newer row carries everything it would have (the
+    whole state of an incident); a row already handed to its link is closed all the same, and
+    its confirmation then changes nothing."""
+    cursor = db.execute("UPDATE outbox SET state = 'done', done_at = ?, last_error = ?"
+                        " WHERE id = ? AND state = 'pending'", [now, reason[:500], row_id])
+    return cursor.rowcount > 0
+
+
+def waiting(db: Database, destination: str, alert_id: int) -> bool:
+    """True while an alert's own row (not an event about it) waits for `destination`."""
+    return db.execute("SELECT 1 FROM outbox WHERE destination = ? AND state = 'pending'"
+                      " AND alert_id = ? AND body IS NULL LIMIT 1",
+                      [destination, alert_id]).fetchone() is not None

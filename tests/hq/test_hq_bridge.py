@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.sbd import commands
 from gateway.sbd.batch import SatAlert, encode_batch
+from gateway.sbd.packed import encode_message
 from gateway.sbd.reply import StatusReply, Wiped, encode_reply, encode_wiped
 from gateway.sim.broker import Broker, free_port
 from gateway.sim.gate import Gate
@@ -36,7 +37,7 @@ BATCH = encode_batch("KWJ", "71b6", ALERTS)
 SCHEMA_1 = {"schema", "id", "ref", "base", "channel", "received_at", "code", "code_words",
             "category", "severity", "urgency", "village", "count", "text", "unparsed", "sender",
             "sender_registered", "language", "parts", "partial", "repeats", "entered_by",
-            "heard_via"}
+            "heard_via", "incident", "throttled"}
 
 
 def write_hq_config(folder, mqtt_port, http_port, extra="", bases="",
@@ -277,3 +278,21 @@ def test_the_example_hq_config_is_valid():
     kwj = config.base("KWJ")
     assert kwj.command_key_file is not None and kwj.villages is not None and kwj.imeis
     assert config.http.secret_file is not None and not config.http.allow_unauthenticated
+
+
+def test_a_version_2_batch_publishes_its_alerts_with_their_incident_and_the_incident(bridge):
+    from tests.sbd.test_sbd_packed import EXAMPLE_ALERTS, EXAMPLE_INCIDENT
+    port, listener, _ = bridge
+    data = encode_message("KWJ", "71b6", EXAMPLE_ALERTS, [EXAMPLE_INCIDENT])
+    assert post(port, delivery(momsn=21, data=data)) == (200, "OK\n")
+    incidents = wait_for(lambda: listener.json_on("KWJ/incidents"), 15, what="the incident")
+    alerts = wait_for(lambda: len(listener.json_on("KWJ/alerts")) == 3
+                      and listener.json_on("KWJ/alerts"), 15, what="the alerts")
+    (incident,) = incidents
+    assert (incident["id"], incident["version"], incident["state"], incident["level"]) == (
+        "KWJ-71b6-I41", 3, "seen", "corroborated")
+    assert incident["categories"] == ["attack", "armed_presence"]
+    assert incident["villages"] == [{"number": 12, "name": "Kamango"}]
+    assert incident["alerts"] == ["KWJ-71b6-193", "KWJ-71b6-195"]
+    assert incident["via"] == "satellite" and incident["satellite"]["momsn"] == 21
+    assert [a["incident"] for a in alerts] == ["KWJ-71b6-I41", "KWJ-71b6-I41", None]

@@ -72,21 +72,26 @@ def test_random_bytes_decode_or_raise_the_one_error(data):
         decode_message(data)
 
 
+def damaged(encoded: bytes, data: st.DataObject) -> bytes:
+    """`encoded` with one byte flipped, cut short, or bytes inserted, where `data` draws."""
+    changed = bytearray(encoded)
+    position = data.draw(st.integers(0, len(changed) - 1))
+    action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+    if action == "flip":
+        changed[position] ^= data.draw(st.integers(1, 255))
+    elif action == "cut":
+        del changed[position:]
+    else:
+        changed[position:position] = data.draw(st.binary(min_size=1, max_size=4))
+    return bytes(changed)
+
+
 @unhurried
 @given(batches(), st.data())
 def test_damaged_batches_decode_or_raise_the_one_error(alerts, data):
     """Random bytes rarely get past the header: damage real batches too."""
-    encoded = bytearray(encode_batch("KWJ", "71b6", alerts))
-    position = data.draw(st.integers(0, len(encoded) - 1))
-    action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-    if action == "flip":
-        encoded[position] ^= data.draw(st.integers(1, 255))
-    elif action == "cut":
-        del encoded[position:]
-    else:
-        encoded[position:position] = data.draw(st.binary(min_size=1, max_size=4))
     with contextlib.suppress(SbdFormatError):
-        decode_message(bytes(encoded))
+        decode_message(damaged(encode_batch("KWJ", "71b6", alerts), data))
 
 
 def test_a_typical_alert_takes_nine_bytes_and_a_repeated_sender_five():

@@ -16,8 +16,8 @@ from gateway.clock import ClockWatch
 from gateway.config import load_config
 from gateway.model import Village
 from gateway.mqtt.service import MqttService
-from gateway.sbd import commands, policy
-from gateway.sbd.batch import Batch, decode_batch
+from gateway.sbd import commands, packed, policy
+from gateway.sbd.packed import Message
 from gateway.sbd.reply import StatusReply, decode_message
 from gateway.sbd.service import SbdService
 from gateway.sim.harness import query, wait_for, write_config
@@ -94,8 +94,8 @@ def link(config):
     return {"state": rows[0][0], **json.loads(rows[0][1])} if rows else {}
 
 
-def sent_batches(sim) -> list[Batch]:
-    return [decode_batch(message) for _, message in sim.sent if message[0] == 1]
+def sent_batches(sim) -> list[Message]:
+    return [decode_message(message) for _, message in sim.sent if message[0] == packed.KIND]
 
 
 def test_alerts_go_by_satellite_with_their_mqtt_ids_and_pseudonyms(tmp_path, sim):
@@ -112,8 +112,11 @@ def test_alerts_go_by_satellite_with_their_mqtt_ids_and_pseudonyms(tmp_path, sim
     assert {a.sender for a in batch.alerts} == {pseudonym}
     assert [(a.code, a.village, a.count, a.text) for a in batch.alerts] == [
         ("2", 12, None, ""), ("3", 12, 12, "enfants pris"), (None, 12, None, "bonjour la base")]
+    # their incidents travel with them: the attack and the abduction, and the unparsed report
+    assert [(i.number, i.codes, i.alerts, i.state) for i in batch.incidents] == [
+        (1, (2,), (1,), "open"), (2, (3,), (2,), "open"), (3, (), (3,), "open")]
     assert query(config.store.path, "SELECT state FROM outbox WHERE destination = 'sbd'") == [
-        ("done",)] * 3
+        ("done",)] * 6
     credits, kind, result = query(config.store.path,
                                   "SELECT credits, kind, result FROM sbd_sessions")[0]
     assert credits == -(-len(sim.sent[0][1]) // 50) and kind == "alerts"
@@ -127,12 +130,13 @@ def test_minor_alerts_never_go_and_others_wait_their_fallback(tmp_path, sim):
     config = configure(tmp_path, sim.path)
     record(config, MINOR, MODERATE)
     assert query(config.store.path, "SELECT COUNT(*) FROM outbox WHERE destination = 'sbd'"
-                 ) == [(1,)]  # the Minor one has no satellite row
+                 " AND alert_id IS NOT NULL") == [(1,)]  # the Minor one has no satellite row
     started = time.time()
     with sbd_worker(config):
         wait_for(lambda: sim.sent, 15, what="the Moderate alert after its 1 s")
     assert time.time() - started >= 1.0
     assert [a.code for b in sent_batches(sim) for a in b.alerts] == ["7"]
+    assert [i.codes for b in sent_batches(sim) for i in b.incidents] == [(7,)]
 
 
 def test_what_mqtt_delivered_in_time_does_not_go(tmp_path, sim, broker):
@@ -140,15 +144,16 @@ def test_what_mqtt_delivered_in_time_does_not_go(tmp_path, sim, broker):
     [delivered] = record(config, EXTREME)
     with worker_running(MqttService(config, load_codebook(), Notifier())):
         wait_for(lambda: query(config.store.path, "SELECT state FROM outbox"
-                               " WHERE destination = 'sbd'") == [("done",)], 15,
-                 what="the broker's acknowledgement to close the satellite row")
+                               " WHERE destination = 'sbd'") == [("done",)] * 2, 15,
+                 what="the broker's acknowledgements to close the satellite rows")
     [waiting] = record(config, SEVERE)
     with sbd_worker(config):
         wait_for(lambda: sim.sent, 15, what="a satellite message")
     assert [b.alert_id(a) for b in sent_batches(sim) for a in b.alerts] == [waiting]
     assert delivered != waiting
+    # the alert and its incident's first version went over MQTT; the second version did not
     assert query(config.store.path, "SELECT last_error FROM outbox WHERE destination = 'sbd'"
-                 " ORDER BY id") == [("not needed: delivered over MQTT",), (None,)]
+                 " ORDER BY id") == [("not needed: delivered over MQTT",)] * 2 + [(None,)] * 2
 
 
 def turns(worker, count=3):
@@ -160,7 +165,8 @@ def test_most_severe_first_and_never_beyond_the_budget(tmp_path, sim):
     # the Moderate alerts are due at once too: only severity decides
     config = configure(tmp_path, sim.path, "daily_credit_budget = 1\n", moderate_after=0)
     moderate = record(config, *[MODERATE] * 6, sender="+243990000555")
-    extreme = record(config, *[EXTREME] * 6)
+    extreme = [record(config, EXTREME, sender=f"+2439900006{n:02d}")[0] for n in range(6)]
+    time.sleep(1.1)  # the Moderate alerts' fallback has passed too
     with sbd_worker(config) as worker:
         wait_for(lambda: sim.sent, 15, what="a satellite message")
         wait_for(lambda: link(config).get("credits_used_today") == 1, 10, what="status")
@@ -180,7 +186,7 @@ def test_failed_sessions_back_off_and_nothing_is_marked_sent(tmp_path, sim, stat
     with sbd_worker(config):
         wait_for(lambda: len(sim.sessions) >= 2, 15, what="two failed sessions")
         assert query(config.store.path, "SELECT state FROM outbox WHERE destination = 'sbd'"
-                     ) == [("pending",)]
+                     ) == [("pending",)] * 2  # the alert and its incident
         wait_for(lambda: link(config).get("state") == "failing", 10, what="failing state")
         assert f"MO status {status}" in link(config)["last_session"]
         sim.fault = None
@@ -400,7 +406,7 @@ def test_the_signal_returning_cuts_the_back_off_short(tmp_path, sim, long_backof
 
 
 def test_an_alert_the_format_cannot_carry_does_not_stop_the_others(tmp_path, sim):
-    """A village numbered -1 (the CSV import takes it) cannot be written as a varint: that
+    """A village numbered -1 (the CSV import takes it) cannot be written in the format: that
     alert's satellite row fails with the reason, and the others still go."""
     config = configure(tmp_path, sim.path)
     with Store.open(config.store.path) as store:
@@ -412,4 +418,4 @@ def test_an_alert_the_format_cannot_carry_does_not_stop_the_others(tmp_path, sim
     [(state, error)] = query(config.store.path, "SELECT o.state, o.last_error FROM outbox o"
                              " JOIN alerts a ON a.id = o.alert_id WHERE a.uid = ? AND"
                              " o.destination = 'sbd'", [bad])
-    assert state == "failed" and error.startswith("cannot go by satellite: varint out of range")
+    assert state == "failed" and error.startswith("cannot go by satellite: -1 out of range")

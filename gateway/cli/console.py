@@ -12,6 +12,7 @@ from gateway.cli.common import CliContext, emit, json_option, local_time, pass_c
 from gateway.cli.run import LOG_FORMAT, log_level_option
 from gateway.store import audit as audit_store
 from gateway.store import users as user_store
+from gateway.wipe import wiped
 
 
 @click.command()
@@ -24,8 +25,9 @@ def console(ctx: CliContext, log_level: str) -> None:
     # the libraries' own debug lines carry request bodies and pushed pages: never below INFO
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     logging.getLogger("gateway").setLevel(log_level.upper())
-    with ctx.store():  # a store that opens (and is migrated) before the server starts
-        pass
+    if not wiped(ctx.config):  # after a wipe it serves only that fact, and opens nothing
+        with ctx.store():  # a store that opens (and is migrated) before the server starts
+            pass
     serve(ctx.config)
 
 

@@ -21,6 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.registry": ("Registry", "Registre"),
     "nav.health": ("Health", "État"),
     "nav.audit": ("Audit", "Journal"),
+    "nav.wipe": ("Emergency wipe", "Effacement d'urgence"),
     "nav.logout": ("Log out", "Déconnexion"),
     # roles
     "role.officer": ("duty officer", "officier de permanence"),
@@ -178,6 +179,44 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.target": ("On", "Sur"),
     "audit.detail": ("Detail", "Détail"),
     "audit.address": ("From", "Depuis"),
+    # the emergency wipe (admins)
+    "wipe.warning": ("This destroys every number, name and message of base {base}, now and for "
+                     "good. Nothing can bring them back.",
+                     "Ceci détruit tous les numéros, noms et messages de la base {base}, "
+                     "maintenant et pour toujours. Rien ne pourra les rendre."),
+    "wipe.what": ("The data key first (from that instant nothing stored is readable), then the "
+                  "store, its backups, the keys and the logs; the daemon empties the SIM and "
+                  "tells headquarters, then stops until the gateway is set up again.",
+                  "La clé des données d'abord (dès cet instant rien n'est lisible), puis la base, "
+                  "ses sauvegardes, les clés et les journaux ; le démon vide la SIM et prévient le "
+                  "QG, puis s'arrête jusqu'à une nouvelle installation."),
+    "wipe.password": ("Your password, again", "Votre mot de passe, à nouveau"),
+    "wipe.base_id": ("Type the base id ({base})", "Tapez l'identifiant de la base ({base})"),
+    "wipe.submit": ("Wipe the gateway now", "Effacer la passerelle maintenant"),
+    "wipe.wrong_password": ("Wrong password: nothing was wiped.",
+                            "Mot de passe incorrect : rien n'a été effacé."),
+    "wipe.wrong_base": ("That is not this base's id: nothing was wiped.",
+                        "Ce n'est pas l'identifiant de cette base : rien n'a été effacé."),
+    "wipe.failed": ("The wipe failed: see the console's log.",
+                    "L'effacement a échoué : voir le journal de la console."),
+    "wiped.title": ("This gateway was wiped", "Cette passerelle a été effacée"),
+    "wiped.what": ("Everything base {base} stored was destroyed: the console has nothing left "
+                   "to show.",
+                   "Tout ce que la base {base} avait enregistré a été détruit : la console n'a "
+                   "plus rien à montrer."),
+    "wiped.started": ("Wiped at (UTC)", "Effacée à (UTC)"),
+    "wiped.trigger": ("Asked by", "Demandé par"),
+    "wipe_step.key": ("Data key", "Clé des données"),
+    "wipe_step.files": ("Store, backups, keys, logs", "Base, sauvegardes, clés, journaux"),
+    "wipe_step.sim": ("SMS on the SIM", "SMS sur la SIM"),
+    "wipe_step.mqtt": ("Headquarters told (MQTT)", "QG prévenu (MQTT)"),
+    "wipe_step.satellite": ("Headquarters told (satellite)", "QG prévenu (satellite)"),
+    "wiped.end": ("End of the wipe", "Fin de l'effacement"),
+    "wiped.finishing": ("under way…", "en cours…"),
+    "wiped.after": ("The gateway receives nothing until it is set up again "
+                    "(sudo cangw setup-after-wipe).",
+                    "La passerelle ne reçoit plus rien jusqu'à une nouvelle installation "
+                    "(sudo cangw setup-after-wipe)."),
 }
 
 

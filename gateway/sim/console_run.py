@@ -7,7 +7,7 @@ import ssl
 import time
 import urllib.request
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 
 from gateway.sim.harness import DaemonProcess
 
@@ -36,6 +36,8 @@ class ConsoleProcess(DaemonProcess):
                 with urllib.request.urlopen(f"{self.url}/login", timeout=2,
                                             context=self.context):
                     return self
+            except HTTPError:  # an answer all the same (a wiped gateway's console says 410)
+                return self
             except (URLError, OSError):
                 if time.monotonic() > deadline:
                     self.stop()

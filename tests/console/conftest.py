@@ -96,7 +96,13 @@ def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
     port = free_port()
     config = write_config(folder, mqtt_port=free_port(),
                           extra=f"\n[console]\nport = {port}\n{extra}")
-    with Store.open(folder / "gateway.db") as store:
+    fill(folder / "gateway.db", config)
+    return config, f"http://127.0.0.1:{port}"
+
+
+def fill(db: Path, config: Path) -> None:
+    """The villages, the focal points, a user per role (named after it) and three messages."""
+    with Store.open(db) as store:
         for village in VILLAGES:
             reg.save_village(store, village)
         for phone, name, village in FOCAL:
@@ -109,7 +115,6 @@ def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
                                  (FOCAL[1][0], "hatari 3"),
                                  (UNKNOWN, "on entend des bruits bizarres vers la rivière")]:
                 pipeline.record_message(NewMessage("sms", sender, text, time.time()))
-    return config, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

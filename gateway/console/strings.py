@@ -27,6 +27,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.officer": ("duty officer", "officier de permanence"),
     "role.technician": ("technician", "technicien"),
     "role.admin": ("administrator", "administrateur"),
+    "role.partner": ("partner", "partenaire"),
     # logging in
     "login.title": ("Log in", "Connexion"),
     "login.name": ("User name", "Nom d'utilisateur"),
@@ -179,6 +180,57 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.target": ("On", "Sur"),
     "audit.detail": ("Detail", "Détail"),
     "audit.address": ("From", "Depuis"),
+    # headquarters' console (cangw console --hq)
+    "nav.hq_bases": ("Bases", "Bases"),
+    "nav.hq_map": ("Map", "Carte"),
+    "nav.hq_incidents": ("Incidents", "Incidents"),
+    "nav.hq_shared": ("Shared villages", "Villages partagés"),
+    "nav.hq_feed": ("CAP feed", "Flux CAP"),
+    "liveness.online": ("online", "en ligne"),
+    "liveness.silent": ("silent", "silencieuse"),
+    "liveness.never_heard": ("never heard", "jamais entendue"),
+    "hq.bases_summary": ("{total} bases: {online} online, {silent} silent or never heard",
+                         "{total} bases : {online} en ligne, {silent} silencieuses ou jamais "
+                         "entendues"),
+    "hq.collected": ("last message collected", "dernier message collecté"),
+    "hq.base": ("Base", "Base"),
+    "hq.liveness": ("State", "État"),
+    "hq.heard": ("Last heard", "Dernier contact"),
+    "hq.waiting": ("Waiting", "En attente"),
+    "hq.alerts_24h": ("Alerts (24 h)", "Alertes (24 h)"),
+    "hq.open_incidents": ("Open incidents", "Incidents ouverts"),
+    "hq.silent_since": ("silent since", "silencieuse depuis"),
+    "hq.low_disk": ("disk nearly full", "disque presque plein"),
+    "hq.no_bases": ("No base configured or heard from yet.",
+                    "Aucune base configurée ni entendue pour l'instant."),
+    "hq.all_bases": ("All bases", "Toutes les bases"),
+    "hq.reports": ("{n} reports", "{n} signalements"),
+    "hq.via_satellite": ("satellite copy", "copie satellite"),
+    "hq.no_incidents": ("No incident.", "Aucun incident."),
+    "hq.recent_alerts": ("Alerts of the last {hours} hours", "Alertes des {hours} dernières heures"),
+    "hq.no_shared": ("No alert from a village two bases cover in the last {hours} hours.",
+                     "Aucune alerte d'un village couvert par deux bases ces {hours} dernières "
+                     "heures."),
+    "hq_state.open": ("Open, seen or responding", "Ouverts, vus ou en réponse"),
+    "hq_state.closed": ("Closed", "Clos"),
+    "hq_state.false_alarm": ("False alarms", "Fausses alertes"),
+    "hq_state.all": ("All states", "Tous états"),
+    "incident_state.open": ("open", "ouvert"),
+    "incident_state.seen": ("seen", "vu"),
+    "incident_state.responding": ("responding", "en réponse"),
+    "incident_state.closed": ("closed", "clos"),
+    "incident_state.false_alarm": ("false alarm", "fausse alerte"),
+    "hq_map.hint": ("Every base's villages, coloured by their most severe alert of the last {hours} "
+                    "hours; a dashed red ring: their base is silent. Click one for its alerts.",
+                    "Les villages de toutes les bases, colorés selon leur alerte la plus grave des "
+                    "{hours} dernières heures ; anneau rouge en tirets : leur base est "
+                    "silencieuse. Cliquer pour voir ses alertes."),
+    "hq_map.silent": ("Base silent", "Base silencieuse"),
+    "hq_shared.hint": ("Villages that two or more bases cover (the same name, or less than 2 km "
+                       "apart), with every base's alerts about them.",
+                       "Villages couverts par deux bases ou plus (même nom, ou à moins de 2 km), "
+                       "avec les alertes de chaque base à leur sujet."),
+    "hq_shared.hours": ("last {hours} hours", "{hours} dernières heures"),
     # the emergency wipe (admins)
     "wipe.warning": ("This destroys every number, name and message of base {base}, now and for "
                      "good. Nothing can bring them back.",

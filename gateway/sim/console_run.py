@@ -18,9 +18,10 @@ class ConsoleProcess(DaemonProcess):
     log_name = "console.log"
 
     def __init__(self, config: Path, url: str, log_level: str = "INFO",
-                 context: ssl.SSLContext | None = None):
+                 context: ssl.SSLContext | None = None, hq: bool = False):
+        """`hq`: headquarters' console (`config` is an hq.toml)."""
         super().__init__(config)
-        self.command = ("console", "--log-level", log_level)
+        self.command = ("console", "--log-level", log_level, *(("--hq",) if hq else ()))
         self.url = url.rstrip("/")
         self.context = context  # to trust a test certificate under TLS
 

@@ -59,12 +59,13 @@ class Client(httpx.Client):
     csrf: str = ""
 
     @classmethod
-    def logged_in(cls, url: str, name: str, password: str = PASSWORD) -> Client:
+    def logged_in(cls, url: str, name: str, password: str = PASSWORD, page: str = "/health") -> Client:
+        """Signed in, with the CSRF token of `page` (any page the console renders carries it)."""
         client = cls(base_url=url, headers={"accept": "text/html"}, timeout=10)
         client.csrf = login_csrf(client)
         answer = client.post("/login", data={"name": name, "password": password, "csrf": client.csrf})
         assert answer.status_code == 303, answer.text
-        client.csrf = page_csrf(client.get("/health").text)
+        client.csrf = page_csrf(client.get(page).text)
         return client
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,10 +21,9 @@ from starlette.routing import Route
 from gateway import wipe as emergency
 from gateway.config import Config
 from gateway.console.pages import Page
-from gateway.console.web import audit, console_of, page, render
+from gateway.console.web import TooManyFailures, audit, console_of, page, render, verify
 from gateway.console.wiped import stop_serving, wiped_page
 from gateway.errors import GatewayError
-from gateway.store import users
 
 log = logging.getLogger("gateway.console")
 
@@ -46,13 +44,12 @@ async def confirm(request: Request) -> Response:
     user = request.state.user
     fields = await request.form()
     address = request.client.host if request.client else "?"
-    if console.logins.blocked(user.name, address):
+    try:
+        confirmed = await verify(request, user.name, str(fields.get("password", "")))
+    except TooManyFailures:
         audit(request, "wipe refused", detail="too many failures")
         return _form(request, "login.too_many", 429)
-    stored = users.password_hash(console.store.db, user.name)
-    if not await run_in_threadpool(users.password_matches, str(fields.get("password", "")),
-                                   stored or users.dummy_hash()):
-        console.logins.failed(user.name, address)
+    if confirmed is None or confirmed.id != user.id:
         log.warning("wipe refused: user #%d from %s gave a wrong password", user.id, address)
         audit(request, "wipe refused", detail="wrong password")
         return _form(request, "wipe.wrong_password", 403)

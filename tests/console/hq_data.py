@@ -48,7 +48,7 @@ def alert(uid: str, base: str, village: tuple[int, str], severity: str, code: st
     number, name = village
     return {"schema": 1, "id": uid, "ref": f"{base}-{uid.rsplit('-', 1)[1].zfill(4)}",
             "base": base, "channel": "sms", "received_at": iso_utc(time.time() - ago),
-            "code": code, "category": "attack" if code == "2" else "theft", "severity": severity,
+            "code": code, "category": "attack" if code == "2" else "dispute", "severity": severity,
             "urgency": "Immediate", "village": {"number": number, "name": name}, "count": 15,
             "text": text, "sender": PSEUDONYM, "sender_registered": True, "language": "fr",
             "parts": 1, "repeats": 1, "partial": False}
@@ -71,7 +71,7 @@ def make_hq(folder: Path) -> Hq:
     hq.publish("BNI", "status", {"state": "offline", "reason": "lost"})
     for uid, base, village, severity, code, text in [
             ("KWJ-a1-1", "KWJ", (12, "Kamango"), "Extreme", "2", "alerte 2 kamango 15 hommes armés"),
-            ("KWJ-a1-2", "KWJ", (204, "Mutwanga"), "Minor", "5", "vol de chèvres mutwanga"),
+            ("KWJ-a1-2", "KWJ", (204, "Mutwanga"), "Minor", "8", "dispute foncière à mutwanga"),
             ("BNI-b2-1", "BNI", (3, "Kamangu"), "Severe", "2", "attack near kamangu market")]:
         hq.publish(base, "alerts", alert(uid, base, village, severity, code, text))
     for uid, base, severity, state in [("KWJ-a1-I1", "KWJ", "Extreme", "open"),

@@ -135,7 +135,7 @@ def test_incidents_across_bases_most_severe_first_with_the_alerts_filtered(clien
     page = officer.get("/incidents").text
     assert page.index("KWJ-a1-I1") < page.index("BNI-b2-I1") and "KWJ-a1-I0" not in page
     assert "responding" in page and "corroborated" in page and "3 reports" in page
-    for text in ("hommes armés", "vol de chèvres", "attack near kamangu"):
+    for text in ("hommes armés", "dispute foncière", "attack near kamangu"):
         assert text in page
     assert "Attack under way" in page  # the code's words from the base's code book
     closed = officer.get("/incidents?state=closed").text
@@ -143,7 +143,7 @@ def test_incidents_across_bases_most_severe_first_with_the_alerts_filtered(clien
     bni = officer.get("/incidents?base=BNI").text
     assert "BNI-b2-I1" in bni and "KWJ-a1-I1" not in bni and "hommes armés" not in bni
     kamango = officer.get("/incidents?base=KWJ&village=12").text
-    assert "hommes armés" in kamango and "vol de chèvres" not in kamango
+    assert "hommes armés" in kamango and "dispute foncière" not in kamango
     assert "KWJ-a1-I0" not in officer.get("/incidents?base=KWJ'%20OR%201=1--").text
 
 
@@ -153,7 +153,7 @@ def test_alerts_from_a_village_two_bases_cover_are_seen_together(clients):
     place = page[page.index('class="card place"'):]
     assert "hommes armés" in place and "attack near kamangu" in place
     assert '<span class="base-tag">BNI</span> <span class="base-tag">KWJ</span>' in place
-    assert "vol de chèvres" not in page  # Mutwanga is KWJ's alone
+    assert "dispute foncière" not in page  # Mutwanga is KWJ's alone
 
 
 def test_an_open_page_hears_of_the_collectors_commits_and_its_panel_shows_them(hq, clients):

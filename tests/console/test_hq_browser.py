@@ -41,29 +41,11 @@ def _login(live, name: str) -> None:
     WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url)
 
 
-def test_a_base_heard_again_turns_online_on_the_open_page_without_a_reload(live):
-    driver, hq = live["browser"].driver, live["hq"]
-    _login(live, "officer")
-    assert driver.current_url.endswith("/bases")
-    assert "base-never-heard" in _row_class(driver, "GOM")
-    driver.execute_script("window.notReloaded = true")
-    hq.publish("GOM", "status", {"base": "GOM", "state": "online", "name": "Goma",
-                                 "links": {"mqtt": {"state": "up"}}})
-    WebDriverWait(driver, 10, poll_frequency=0.05).until(
-        lambda d: "base-online" in _row_class(d, "GOM"))
-    assert driver.execute_script("return window.notReloaded") is True
-    assert "base-silent" in _row_class(driver, "BNI")
-
-
-def _row_class(driver, base: str) -> str:
-    """Read at once in the page (the panel may be swapped between two WebDriver calls)."""
-    return driver.execute_script(
-        f"var row = document.getElementById('base-{base}'); return row ? row.className : '';")
-
-
 def test_every_page_fits_a_phone_and_the_map_draws_each_bases_villages(live):
     browser, url = live["browser"], live["hq"].url
     driver = browser.driver
+    _login(live, "officer")
+    assert driver.current_url.endswith("/bases")
     for width, height, label in ((*LAPTOP, "laptop"), (*PHONE, "phone")):
         browser.resize(width, height)
         for path in PAGES:
@@ -78,6 +60,25 @@ def test_every_page_fits_a_phone_and_the_map_draws_each_bases_villages(live):
             assert browser.fits_width(), (label, path)
             _shoot(browser, f"hq-{path.strip('/')}-{label}")
     browser.resize(*LAPTOP)
+
+
+def test_a_base_heard_again_turns_online_on_the_open_page_without_a_reload(live):
+    driver, hq = live["browser"].driver, live["hq"]
+    driver.get(hq.url + "/bases")
+    assert "base-never-heard" in _row_class(driver, "GOM")
+    driver.execute_script("window.notReloaded = true")
+    hq.publish("GOM", "status", {"base": "GOM", "state": "online", "name": "Goma",
+                                 "links": {"mqtt": {"state": "up"}}})
+    WebDriverWait(driver, 10, poll_frequency=0.05).until(
+        lambda d: "base-online" in _row_class(d, "GOM"))
+    assert driver.execute_script("return window.notReloaded") is True
+    assert "base-silent" in _row_class(driver, "BNI")
+
+
+def _row_class(driver, base: str) -> str:
+    """Read at once in the page (the panel may be swapped between two WebDriver calls)."""
+    return driver.execute_script(
+        f"var row = document.getElementById('base-{base}'); return row ? row.className : '';")
 
 
 def test_a_partner_lands_on_the_feed_and_nothing_went_to_another_origin(live):

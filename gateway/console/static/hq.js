@@ -10,4 +10,7 @@
     });
   });
   source.addEventListener("expired", function () { source.close(); window.location.reload(); });
+  // a page left must let its stream go: Chrome keeps it open otherwise, and six such streams
+  // take every connection it allows to the console
+  window.addEventListener("pagehide", function () { source.close(); });
 })();

@@ -25,7 +25,7 @@ hq_config_option = click.option(
     help="The bridge's configuration [default: /etc/cangw/hq.toml].")
 
 
-def _load(path: str | None) -> HqConfig:
+def load_hq(path: str | None) -> HqConfig:
     try:
         return load_hq_config(hq_config_path(path))
     except GatewayError as exc:
@@ -69,7 +69,7 @@ def hq_bridge(hq_config: str | None, log_level: str) -> None:
     base's alerts to MQTT, as the base would."""
     from gateway.hq.bridge import HqBridge
 
-    _serve(HqBridge, _load(hq_config), log_level, "bridge")
+    _serve(HqBridge, load_hq(hq_config), log_level, "bridge")
 
 
 @click.command("hq-collect")
@@ -83,7 +83,7 @@ def hq_collect(hq_config: str | None, log_level: str, replay_from: str | None) -
     NATS cluster into headquarters' store, and raise base_silent for a base that goes quiet."""
     from gateway.hq.collector import Collector
 
-    config = _load(hq_config)
+    config = load_hq(hq_config)
     _collector(config)
     since = parse_since(replay_from)
     _serve(lambda hq: Collector(hq, since), config, log_level, "collector")
@@ -98,7 +98,7 @@ def hq_status(hq_config: str | None, as_json: bool) -> None:
     from gateway.hq.records import open_records
     from gateway.hq.views import bases
 
-    config = _load(hq_config)
+    config = load_hq(hq_config)
     settings = _collector(config)
     conn = open_records(config.store.path)
     try:
@@ -130,7 +130,7 @@ def hq_command(hq_config: str | None, base: str, command: str, via: str) -> None
     provider's send-to-modem form or API, or send it through the cluster."""
     from gateway.hq.store import HqStore
 
-    config = _load(hq_config)
+    config = load_hq(hq_config)
     entry = config.base(base)
     if entry is None or entry.command_key_file is None:
         raise click.ClickException(f"{config.source}: no [[base]] with id = {base!r} and a "

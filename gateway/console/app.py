@@ -21,11 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.alerts.codes import load_codebook
 from gateway.config import Config
 from gateway.console.live import POLL, AlertWatch
-from gateway.console.pages import all_pages
+from gateway.console.pages import Page, all_pages
 from gateway.console.sessions import LoginLimiter, Sessions
 from gateway.console.tiles import open_tiles
 from gateway.console.web import Console, templates
+from gateway.console.wiped import WipedGate
 from gateway.store import Store
+from gateway.wipe import wiped
 
 log = logging.getLogger("gateway.console")
 
@@ -80,8 +82,9 @@ class Guard:
 
 
 def create_app(config: Config, poll: float = POLL) -> Starlette:
-    for name in TALKATIVE:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_libraries()
+    if wiped(config):  # started on a wiped gateway: it says so, and opens nothing
+        return assemble(None, [], wipe_config=config)
     store = Store.open(config.store.path)  # creates the console's tables on a new base
     pages = all_pages()
     console = Console(
@@ -90,25 +93,43 @@ def create_app(config: Config, poll: float = POLL) -> Starlette:
         sessions=Sessions(config.console.idle_minutes * 60.0), logins=LoginLimiter(),
         watch=AlertWatch(config.store.path, poll), templates=templates(),
         nav=[p for p in pages if p.path])
+    return assemble(console, pages, wipe_config=config)
+
+
+def quiet_libraries() -> None:
+    for name in TALKATIVE:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def assemble(console: Console | None, pages: list[Page],
+             wipe_config: Config | None = None) -> Starlette:
+    """The application around `console`'s pages (a base's, or headquarters'), with the static
+    files and the headers; `wipe_config`: the gateway whose wipe ends all serving (wiped.py)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        if console is None:
+            yield
+            return
         console.watch.open()
         watching = asyncio.create_task(console.watch.run())
-        log.info("console for base %s on %s", config.base.id, config.console.url)
+        log.info("console for %s on %s", console.config.base.id, console.config.console.url)
         try:
             yield
         finally:
             watching.cancel()
             console.watch.close()
-            store.close()
+            console.store.close()
 
     routes = [route for p in pages for route in p.routes]
     routes.append(Mount("/static", StaticFiles(packages=[("gateway.console", "static")]),
                         name="static"))
+    middleware = [Middleware(Guard)]
+    if wipe_config is not None:
+        middleware.append(Middleware(WipedGate, config=wipe_config))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[
-        Middleware(Guard), Middleware(GZipMiddleware, minimum_size=1000)])
+        *middleware, Middleware(GZipMiddleware, minimum_size=1000)])
     app.state.console = console
-    app.state.tiles = open_tiles(config.console.tiles)
+    app.state.tiles = open_tiles(console.config.console.tiles) if console else None
     return app

@@ -47,8 +47,10 @@ class AlertWatch:
         return int(self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM alerts").fetchone()[0])
 
     def check(self) -> bool:
-        """Look once; tell the listeners if there are new alerts. True when there were."""
-        assert self._conn is not None
+        """Look once; tell the listeners if there are new alerts. True when there were (never
+        once closed: the gateway was wiped)."""
+        if self._conn is None:
+            return False
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version == self._version:
             return False

@@ -1,5 +1,5 @@
-"""`cangw console`: the web console served by uvicorn, over TLS when `[console]` names a
-certificate."""
+"""`cangw console` (a base's) and `cangw console --hq` (headquarters'): the web console served
+by uvicorn, over TLS when `[console]` names a certificate."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import ctypes
 import ctypes.util
 
 import uvicorn
+from starlette.applications import Starlette
 
 from gateway.config import Config
 from gateway.console.app import create_app
+from gateway.console.config import ConsoleConfig
+from gateway.hq.config import HqConfig
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 128 * 1024
@@ -28,10 +31,22 @@ def give_big_blocks_back() -> None:
 
 
 def serve(config: Config) -> None:
+    """A base's console."""
     give_big_blocks_back()
-    settings = config.console
+    run(create_app(config), config.console)
+
+
+def serve_hq(config: HqConfig) -> None:
+    """Headquarters' console (gateway/console/hq/)."""
+    from gateway.console.hq.app import create_hq_app
+
+    give_big_blocks_back()
+    run(create_hq_app(config), config.console)
+
+
+def run(app: Starlette, settings: ConsoleConfig) -> None:
     server = uvicorn.Server(uvicorn.Config(
-        create_app(config), host=settings.bind, port=settings.port,
+        app, host=settings.bind, port=settings.port,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         access_log=False, server_header=False, proxy_headers=False, log_config=None,

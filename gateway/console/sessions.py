@@ -67,6 +67,10 @@ class Sessions:
     def end(self, token: str | None) -> None:
         self._by_token.pop(token or "", None)
 
+    def end_all(self) -> None:
+        """Everyone is signed out (the gateway was wiped)."""
+        self._by_token.clear()
+
     def _expire(self) -> None:
         now = self.clock()
         for token in [t for t, s in self._by_token.items() if now - s.last_used > self.idle]:

@@ -21,11 +21,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.registry": ("Registry", "Registre"),
     "nav.health": ("Health", "État"),
     "nav.audit": ("Audit", "Journal"),
+    "nav.wipe": ("Emergency wipe", "Effacement d'urgence"),
     "nav.logout": ("Log out", "Déconnexion"),
     # roles
     "role.officer": ("duty officer", "officier de permanence"),
     "role.technician": ("technician", "technicien"),
     "role.admin": ("administrator", "administrateur"),
+    "role.partner": ("partner", "partenaire"),
     # logging in
     "login.title": ("Log in", "Connexion"),
     "login.name": ("User name", "Nom d'utilisateur"),
@@ -178,6 +180,95 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.target": ("On", "Sur"),
     "audit.detail": ("Detail", "Détail"),
     "audit.address": ("From", "Depuis"),
+    # headquarters' console (cangw console --hq)
+    "nav.hq_bases": ("Bases", "Bases"),
+    "nav.hq_map": ("Map", "Carte"),
+    "nav.hq_incidents": ("Incidents", "Incidents"),
+    "nav.hq_shared": ("Shared villages", "Villages partagés"),
+    "nav.hq_feed": ("CAP feed", "Flux CAP"),
+    "liveness.online": ("online", "en ligne"),
+    "liveness.silent": ("silent", "silencieuse"),
+    "liveness.never_heard": ("never heard", "jamais entendue"),
+    "hq.bases_summary": ("{total} bases: {online} online, {silent} silent or never heard",
+                         "{total} bases : {online} en ligne, {silent} silencieuses ou jamais "
+                         "entendues"),
+    "hq.collected": ("last message collected", "dernier message collecté"),
+    "hq.base": ("Base", "Base"),
+    "hq.liveness": ("State", "État"),
+    "hq.heard": ("Last heard", "Dernier contact"),
+    "hq.waiting": ("Waiting", "En attente"),
+    "hq.alerts_24h": ("Alerts (24 h)", "Alertes (24 h)"),
+    "hq.open_incidents": ("Open incidents", "Incidents ouverts"),
+    "hq.silent_since": ("silent since", "silencieuse depuis"),
+    "hq.low_disk": ("disk nearly full", "disque presque plein"),
+    "hq.no_bases": ("No base configured or heard from yet.",
+                    "Aucune base configurée ni entendue pour l'instant."),
+    "hq.all_bases": ("All bases", "Toutes les bases"),
+    "hq.reports": ("{n} reports", "{n} signalements"),
+    "hq.via_satellite": ("satellite copy", "copie satellite"),
+    "hq.no_incidents": ("No incident.", "Aucun incident."),
+    "hq.recent_alerts": ("Alerts of the last {hours} hours", "Alertes des {hours} dernières heures"),
+    "hq.no_shared": ("No alert from a village two bases cover in the last {hours} hours.",
+                     "Aucune alerte d'un village couvert par deux bases ces {hours} dernières "
+                     "heures."),
+    "hq_state.open": ("Open, seen or responding", "Ouverts, vus ou en réponse"),
+    "hq_state.closed": ("Closed", "Clos"),
+    "hq_state.false_alarm": ("False alarms", "Fausses alertes"),
+    "hq_state.all": ("All states", "Tous états"),
+    "incident_state.open": ("open", "ouvert"),
+    "incident_state.seen": ("seen", "vu"),
+    "incident_state.responding": ("responding", "en réponse"),
+    "incident_state.closed": ("closed", "clos"),
+    "incident_state.false_alarm": ("false alarm", "fausse alerte"),
+    "hq_map.hint": ("Every base's villages, coloured by their most severe alert of the last {hours} "
+                    "hours; a dashed red ring: their base is silent. Click one for its alerts.",
+                    "Les villages de toutes les bases, colorés selon leur alerte la plus grave des "
+                    "{hours} dernières heures ; anneau rouge en tirets : leur base est "
+                    "silencieuse. Cliquer pour voir ses alertes."),
+    "hq_map.silent": ("Base silent", "Base silencieuse"),
+    "hq_shared.hint": ("Villages that two or more bases cover (the same name, or less than 2 km "
+                       "apart), with every base's alerts about them.",
+                       "Villages couverts par deux bases ou plus (même nom, ou à moins de 2 km), "
+                       "avec les alertes de chaque base à leur sujet."),
+    "hq_shared.hours": ("last {hours} hours", "{hours} dernières heures"),
+    # the emergency wipe (admins)
+    "wipe.warning": ("This destroys every number, name and message of base {base}, now and for "
+                     "good. Nothing can bring them back.",
+                     "Ceci détruit tous les numéros, noms et messages de la base {base}, "
+                     "maintenant et pour toujours. Rien ne pourra les rendre."),
+    "wipe.what": ("The data key first (from that instant nothing stored is readable), then the "
+                  "store, its backups, the keys and the logs; the daemon empties the SIM and "
+                  "tells headquarters, then stops until the gateway is set up again.",
+                  "La clé des données d'abord (dès cet instant rien n'est lisible), puis la base, "
+                  "ses sauvegardes, les clés et les journaux ; le démon vide la SIM et prévient le "
+                  "QG, puis s'arrête jusqu'à une nouvelle installation."),
+    "wipe.password": ("Your password, again", "Votre mot de passe, à nouveau"),
+    "wipe.base_id": ("Type the base id ({base})", "Tapez l'identifiant de la base ({base})"),
+    "wipe.submit": ("Wipe the gateway now", "Effacer la passerelle maintenant"),
+    "wipe.wrong_password": ("Wrong password: nothing was wiped.",
+                            "Mot de passe incorrect : rien n'a été effacé."),
+    "wipe.wrong_base": ("That is not this base's id: nothing was wiped.",
+                        "Ce n'est pas l'identifiant de cette base : rien n'a été effacé."),
+    "wipe.failed": ("The wipe failed: see the console's log.",
+                    "L'effacement a échoué : voir le journal de la console."),
+    "wiped.title": ("This gateway was wiped", "Cette passerelle a été effacée"),
+    "wiped.what": ("Everything base {base} stored was destroyed: the console has nothing left "
+                   "to show.",
+                   "Tout ce que la base {base} avait enregistré a été détruit : la console n'a "
+                   "plus rien à montrer."),
+    "wiped.started": ("Wiped at (UTC)", "Effacée à (UTC)"),
+    "wiped.trigger": ("Asked by", "Demandé par"),
+    "wipe_step.key": ("Data key", "Clé des données"),
+    "wipe_step.files": ("Store, backups, keys, logs", "Base, sauvegardes, clés, journaux"),
+    "wipe_step.sim": ("SMS on the SIM", "SMS sur la SIM"),
+    "wipe_step.mqtt": ("Headquarters told (MQTT)", "QG prévenu (MQTT)"),
+    "wipe_step.satellite": ("Headquarters told (satellite)", "QG prévenu (satellite)"),
+    "wiped.end": ("End of the wipe", "Fin de l'effacement"),
+    "wiped.finishing": ("under way…", "en cours…"),
+    "wiped.after": ("The gateway receives nothing until it is set up again "
+                    "(sudo cangw setup-after-wipe).",
+                    "La passerelle ne reçoit plus rien jusqu'à une nouvelle installation "
+                    "(sudo cangw setup-after-wipe)."),
 }
 
 

@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -54,6 +55,10 @@ class Console:
 
     def daemon_up(self) -> bool:
         return daemon_running(self.config.store.path)
+
+    def home(self, role: str) -> str:
+        """The first page a role sees: the feed for officers and admins, health for technicians."""
+        return "/health" if role == "technician" else "/feed"
 
 
 def console_of(request: Request) -> Console:
@@ -166,6 +171,30 @@ def audit(request: Request, action: str, target: str | None = None,
     who = user or (signed_in.name if signed_in else None)
     address = request.client.host if request.client else None
     audit_store.record(console_of(request).store, who, action, target, detail, address)
+
+
+class TooManyFailures(Exception):
+    """The login limiter checks no more passwords for this name or address for now."""
+
+
+async def verify(request: Request, name: str, password: str) -> users.User | None:
+    """The user `name` if `password` is theirs, checked as every password is at the console
+    (a login, the wipe's second asking, a partner's feed reader): refused unchecked past the
+    login limit (TooManyFailures), as slow for an unknown name as for a wrong password, and a
+    failure counted against the name and the address."""
+    console = console_of(request)
+    address = request.client.host if request.client else "?"
+    if console.logins.blocked(name, address):
+        raise TooManyFailures
+    stored = users.password_hash(console.store.db, name)
+    right = await run_in_threadpool(users.password_matches, password,
+                                    stored or users.dummy_hash())
+    user = users.find(console.store.db, name) if right and stored else None
+    if user is None:
+        console.logins.failed(name, address)
+    else:
+        console.logins.succeeded(name)
+    return user
 
 
 def safe_next(target: str | None) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gateway.config import StoreConfig, build_section, read_toml
+from gateway.console.config import ConsoleConfig
 from gateway.errors import ConfigError
 from gateway.keyfile import read_secret
 from gateway.mqtt.config import MqttConfig
@@ -117,6 +118,7 @@ class HqConfig:
     store: StoreConfig
     http: HttpConfig = field(default_factory=HttpConfig)
     collector: CollectorConfig | None = None  # needed by `cangw hq-collect` only
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)  # `cangw console --hq`
     bases: tuple[HqBaseConfig, ...] = ()
 
     def base(self, base_id: str) -> HqBaseConfig | None:
@@ -136,18 +138,18 @@ def load_hq_config(path: str | os.PathLike) -> HqConfig:
     path = Path(path)
     raw = read_toml(path)
     sections = {"http": HttpConfig, "mqtt": MqttConfig, "store": StoreConfig,
-                "collector": CollectorConfig}
+                "collector": CollectorConfig, "console": ConsoleConfig}
     unknown = sorted(set(raw) - {*sections, "base"})
     if isinstance(raw.get("http"), dict) and "imeis" in raw["http"]:
         raise ConfigError(f"{path}: [http] imeis: each [[base]] lists its own modems now "
                           "(imeis = [...] in its table): a modem may post only for its base")
     if unknown:
         raise ConfigError(f"{path}: unknown section [{unknown[0]}]; expected [http], [mqtt], "
-                          "[store], [collector] and [[base]] tables")
+                          "[store], [collector], [console] and [[base]] tables")
     built: dict[str, Any] = {}
     for name, cls in sections.items():
         if name not in raw:
-            if name not in ("http", "collector"):
+            if name not in ("http", "collector", "console"):
                 raise ConfigError(f"{path}: missing section [{name}]")
             continue
         if not isinstance(raw[name], dict):

@@ -83,15 +83,18 @@ class IncidentView:
 
 
 def incidents(conn: sqlite3.Connection, states: Iterable[str] = OPEN_STATES,
-              limit: int = 200) -> list[IncidentView]:
-    """Incidents of every base in `states`, most severe first, then the latest change first."""
+              limit: int = 200, base: str | None = None) -> list[IncidentView]:
+    """Incidents of every base (or of `base`) in `states`, most severe first, then the latest
+    change first."""
     wanted = list(states)
     marks = ", ".join("?" * len(wanted))
     rank = " ".join(f"WHEN '{name}' THEN {n}" for n, name in enumerate(SEVERITY_ORDER))
+    of_base = " AND base = ?" if base else ""
     rows = conn.execute(
         f"SELECT uid, base, version, state, level, severity, via, payload FROM hq_incidents"
-        f" WHERE state IN ({marks}) ORDER BY CASE severity {rank} ELSE {len(SEVERITY_ORDER)} END,"
-        " cluster_at DESC LIMIT ?", [*wanted, limit]).fetchall()
+        f" WHERE state IN ({marks}){of_base} ORDER BY CASE severity {rank}"
+        f" ELSE {len(SEVERITY_ORDER)} END, cluster_at DESC LIMIT ?",
+        [*wanted, *([base] if base else []), limit]).fetchall()
     return [IncidentView(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _json(row[7]))
             for row in rows]
 
@@ -117,11 +120,37 @@ def alert_views(rows: Iterable[tuple]) -> list[AlertView]:
             for row in rows]
 
 
-def recent_alerts(conn: sqlite3.Connection, since: float, limit: int = 500) -> list[AlertView]:
-    """Alerts of every base received since `since`, newest first."""
+def recent_alerts(conn: sqlite3.Connection, since: float, limit: int = 500,
+                  base: str | None = None, village: int | None = None) -> list[AlertView]:
+    """Alerts of every base (or of `base`, about its `village`) received since `since`, newest
+    first."""
+    clauses = ["received_at >= ?"]
+    found: tuple[tuple[str, str | int | None], ...] = (("base", base), ("village_number", village))
+    params: list[object] = [since]
+    for column, value in found:
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
     return alert_views(conn.execute(
-        f"SELECT {ALERT_COLUMNS} FROM hq_alerts WHERE received_at >= ?"
-        " ORDER BY received_at DESC LIMIT ?", [since, limit]))
+        f"SELECT {ALERT_COLUMNS} FROM hq_alerts WHERE {' AND '.join(clauses)}"
+        " ORDER BY received_at DESC LIMIT ?", [*params, limit]))
+
+
+def village_severities(conn: sqlite3.Connection, since: float) -> dict[tuple[str, int], dict[str, int]]:
+    """For each (base, village number), its alerts since `since` counted by severity."""
+    counts: dict[tuple[str, int], dict[str, int]] = {}
+    for base, village, severity, count in conn.execute(
+            "SELECT base, village_number, COALESCE(severity, 'Unknown'), COUNT(*) FROM hq_alerts"
+            " WHERE received_at >= ? AND village_number IS NOT NULL"
+            " GROUP BY base, village_number, severity", [since]):
+        counts.setdefault((base, village), {})[severity] = count
+    return counts
+
+
+def last_heard(conn: sqlite3.Connection) -> float | None:
+    """When the cluster stored the newest message collected from any base (the collector's
+    pulse: every base heartbeats once a minute)."""
+    return conn.execute("SELECT MAX(heard_at) FROM hq_bases").fetchone()[0]
 
 
 def _json(text: str | None) -> dict:

@@ -7,7 +7,7 @@ import ssl
 import time
 import urllib.request
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 
 from gateway.sim.harness import DaemonProcess
 
@@ -18,9 +18,10 @@ class ConsoleProcess(DaemonProcess):
     log_name = "console.log"
 
     def __init__(self, config: Path, url: str, log_level: str = "INFO",
-                 context: ssl.SSLContext | None = None):
+                 context: ssl.SSLContext | None = None, hq: bool = False):
+        """`hq`: headquarters' console (`config` is an hq.toml)."""
         super().__init__(config)
-        self.command = ("console", "--log-level", log_level)
+        self.command = ("console", "--log-level", log_level, *(("--hq",) if hq else ()))
         self.url = url.rstrip("/")
         self.context = context  # to trust a test certificate under TLS
 
@@ -36,6 +37,8 @@ class ConsoleProcess(DaemonProcess):
                 with urllib.request.urlopen(f"{self.url}/login", timeout=2,
                                             context=self.context):
                     return self
+            except HTTPError:  # an answer all the same (a wiped gateway's console says 410)
+                return self
             except (URLError, OSError):
                 if time.monotonic() > deadline:
                     self.stop()

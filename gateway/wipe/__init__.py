@@ -83,13 +83,30 @@ def begin(config: Config, trigger: str) -> Journal:
 
 
 def erase_files(journal: Journal) -> None:
-    """Step 3 (again after an interruption: each unlink is idempotent)."""
-    for path in journal.record.get("secrets", []):
+    """Step 3 (again after an interruption: each unlink is idempotent). A file this process
+    may not destroy (a command key in /etc/cangw, which the daemon's and the console's units
+    only read) is said, in the log and the journal, and the others are erased all the same."""
+    kept = [path for path in journal.record.get("secrets", []) if not _destroyed(path)]
+    removed = 0
+    for path in journal.record.get("files", []) + journal.record.get("logs", []):
+        try:
+            removed += files.unlink(Path(path))
+        except OSError as exc:
+            log.error("wipe: cannot erase %s: %s", path, exc)
+            kept.append(path)
+    if journal.outcome("files") is None or removed or kept:  # an interrupted wipe says what it found
+        journal.mark("files", f"erased ({removed} file(s))" +
+                     (f"; NOT destroyed: {', '.join(kept)}" if kept else ""))
+
+
+def _destroyed(path: str) -> bool:
+    try:
         crypto.destroy_key(Path(path))
-    removed = sum(files.unlink(Path(p)) for p in journal.record.get("files", []) +
-                  journal.record.get("logs", []))
-    if journal.outcome("files") is None or removed:  # an interrupted wipe says what it found
-        journal.mark("files", f"erased ({removed} file(s))")
+    except OSError as exc:
+        log.error("wipe: cannot destroy %s: %s (destroy it by hand: sudo shred -u %s)", path,
+                  exc, path)
+        return False
+    return True
 
 
 def finish(config: Config) -> Journal:
@@ -106,7 +123,7 @@ def finish(config: Config) -> Journal:
             if journal.outcome(step) is None:
                 journal.mark(step, _attempt(step, action))
         for path in journal.record.get("last", []):
-            crypto.destroy_key(Path(path))
+            _destroyed(path)
         journal.record |= {"state": DONE, "finished_at_utc": iso_utc(time.time())}
         journal.save()
     log.warning("wipe finished: %s", "; ".join(f"{k}: {v}" for k, v in journal.record["steps"]

@@ -59,12 +59,13 @@ class Client(httpx.Client):
     csrf: str = ""
 
     @classmethod
-    def logged_in(cls, url: str, name: str, password: str = PASSWORD) -> Client:
+    def logged_in(cls, url: str, name: str, password: str = PASSWORD, page: str = "/health") -> Client:
+        """Signed in, with the CSRF token of `page` (any page the console renders carries it)."""
         client = cls(base_url=url, headers={"accept": "text/html"}, timeout=10)
         client.csrf = login_csrf(client)
         answer = client.post("/login", data={"name": name, "password": password, "csrf": client.csrf})
         assert answer.status_code == 303, answer.text
-        client.csrf = page_csrf(client.get("/health").text)
+        client.csrf = page_csrf(client.get(page).text)
         return client
 
 
@@ -96,7 +97,13 @@ def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
     port = free_port()
     config = write_config(folder, mqtt_port=free_port(),
                           extra=f"\n[console]\nport = {port}\n{extra}")
-    with Store.open(folder / "gateway.db") as store:
+    fill(folder / "gateway.db", config)
+    return config, f"http://127.0.0.1:{port}"
+
+
+def fill(db: Path, config: Path) -> None:
+    """The villages, the focal points, a user per role (named after it) and three messages."""
+    with Store.open(db) as store:
         for village in VILLAGES:
             reg.save_village(store, village)
         for phone, name, village in FOCAL:
@@ -109,7 +116,6 @@ def make_base(folder: Path, extra: str = "") -> tuple[Path, str]:
                                  (FOCAL[1][0], "hatari 3"),
                                  (UNKNOWN, "on entend des bruits bizarres vers la rivière")]:
                 pipeline.record_message(NewMessage("sms", sender, text, time.time()))
-    return config, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

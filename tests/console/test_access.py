@@ -31,6 +31,7 @@ PAGES = {  # GET path -> the roles that may open it
     "/health": {"officer", "technician", "admin"},
     "/health/panel": {"officer", "technician", "admin"},
     "/audit": {"admin"},
+    "/admin/wipe": {"admin"},
 }
 WRITES = {  # POST path -> (form, the roles that may) ; each refused one must change nothing
     "/alerts/KWJ-0002/seen": ({}, {"officer", "admin"}),
@@ -38,6 +39,7 @@ WRITES = {  # POST path -> (form, the roles that may) ; each refused one must ch
     "/registry/focal/new": ({"name": "New Person", "phone": "0990000555"}, {"admin"}),
     "/registry/villages/new": ({"number": "77", "name": "Lubero"}, {"admin"}),
     "/registry/focal/2/remove": ({}, {"admin"}),
+    "/admin/wipe": ({"password": PASSWORD, "base_id": "KWJ"}, {"admin"}),
 }
 
 

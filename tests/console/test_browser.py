@@ -1,11 +1,13 @@
 """The console in a real browser (Debian's chromium, driven by Selenium) against the real
 daemon, the simulated modem and a real mosquitto: log in, watch an SMS arrive live, mark it
-seen and see headquarters told, the officer's limits, CSRF, a phone's width, and no request
-anywhere but the console. Screenshots of each page at laptop and phone width go to
-$CANGW_SCREENSHOTS (default bench/out/screenshots)."""
+seen and see headquarters told, the officer's limits, CSRF, a phone's width, no request
+anywhere but the console, and last the admin's emergency wipe, which the daemon finishes.
+Screenshots of each page at laptop and phone width go to $CANGW_SCREENSHOTS (default
+bench/out/screenshots)."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -218,3 +220,34 @@ def test_the_admin_sees_full_numbers_and_the_browser_asked_nothing_of_any_other_
     log = live["console"].log
     for phone, name, _ in FOCAL:
         assert phone not in log and phone[4:] not in log and name not in log
+
+
+def test_the_admin_wipes_the_gateway_from_the_form_and_the_daemon_finishes(live):
+    """Last in this module: it destroys the base the others use."""
+    browser = live["browser"]
+    driver = browser.driver  # the admin is signed in (the test before)
+    for width, height, label in ((*LAPTOP, "laptop"), (*PHONE, "phone")):
+        browser.resize(width, height)
+        driver.get(live["url"] + "/admin/wipe")
+        assert browser.fits_width(), label
+        _shoot(browser, f"wipe-{label}")
+    browser.resize(*LAPTOP)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.NAME, "base_id").send_keys("KWJ")
+    driver.find_element(By.CSS_SELECTOR, "form.wipe button").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "wipe-state"))
+    assert not live["db"].exists() and not live["db"].with_suffix(".key").exists()
+    assert live["daemon"].process.wait(60) == 78  # it noticed, finished the wipe and stopped
+    journal = json.loads(live["db"].with_name("gateway.db.wiped").read_text())
+    assert journal["state"] == "done" and journal["trigger"] == "console"
+    assert journal["steps"]["sim"].startswith("SMS deleted from") and "mqtt" in journal["steps"]
+    event = wait_for(lambda: [e for e in live["hq"].json_on("/events") if e.get("event") == "wiped"],
+                     what="the wiped event on MQTT")[0]
+    assert event["trigger"] == "console" and set(event) == {"schema", "event", "base", "time",
+                                                             "trigger"}
+    WebDriverWait(driver, 15).until(  # the page follows the journal to the end by itself
+        lambda d: d.find_element(By.ID, "wipe-state").text not in ("under way…", "en cours…"))
+    _shoot(browser, "wiped-laptop")
+    driver.get(live["url"] + "/feed")
+    assert browser.status_of(live["url"] + "/feed") == 410
+    assert FOCAL[0][1] not in driver.page_source and "hommes armés" not in driver.page_source

@@ -148,3 +148,18 @@ def test_nothing_is_readable_within_two_seconds_of_the_trigger(tmp_path):
     assert not (tmp_path / "command.key").exists()  # secrets go with the files
     assert (tmp_path / "mqtt-password").exists()  # the password last, once the links spoke
     assert Journal.load(config.store.path).outcome("key") == "destroyed"
+
+
+def test_a_secret_the_process_may_not_destroy_is_said_and_the_store_is_erased_all_the_same(
+        tmp_path):
+    """On a base the command key sits in /etc/cangw, which the daemon's and the console's units
+    may only read: here a folder stands in for it (overwriting it fails for root too)."""
+    _, config = make_base(tmp_path, sbd_port="/dev/cangw-sbd")
+    (tmp_path / "command.key").unlink()
+    (tmp_path / "command.key").mkdir()
+    wipe(config, "console")
+    assert not config.store.data_key.exists() and not config.store.path.exists()
+    assert not (tmp_path / "daemon.log").exists() and not (tmp_path / "usb" / "copy.db").exists()
+    outcome = Journal.load(config.store.path).outcome("files")
+    assert outcome.startswith("erased (") and outcome.endswith(
+        f"NOT destroyed: {tmp_path / 'command.key'}")

@@ -33,7 +33,8 @@ def all_pages() -> list[Page]:
         map,
         registry,
         voice,
+        wipe,
     )
 
     return [feed.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
-            audit.PAGE, auth.PAGE]
+            audit.PAGE, wipe.PAGE, auth.PAGE]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -11,6 +10,7 @@ from gateway.console.pages import Page
 from gateway.console.sessions import Session, csrf_matches
 from gateway.console.web import (
     CSRF_FIELD,
+    TooManyFailures,
     audit,
     console_of,
     log,
@@ -19,6 +19,7 @@ from gateway.console.web import (
     safe_next,
     session_of,
     user_of,
+    verify,
 )
 from gateway.store import users
 
@@ -45,20 +46,16 @@ async def login(request: Request) -> Response:
     if not csrf_matches(session, str(form.get(CSRF_FIELD, ""))):
         audit(request, "login refused", detail="no CSRF token", user=name or None)
         return await _again(request, "error.csrf", 403)
-    if console.logins.blocked(name, address):
+    try:
+        user = await verify(request, name, password)
+    except TooManyFailures:
         log.warning("login refused from %s: too many failures", address)
         audit(request, "login refused", detail="too many failures", user=name or None)
         return await _again(request, "login.too_many", 429)
-    stored = users.password_hash(console.store.db, name)
-    right = await run_in_threadpool(users.password_matches, password,
-                                    stored or users.dummy_hash())
-    user = users.find(console.store.db, name) if right and stored else None
     if user is None:
-        console.logins.failed(name, address)
         log.info("login failed from %s", address)
         audit(request, "login failed", user=name or None)
         return await _again(request, "login.wrong", 401)
-    console.logins.succeeded(name)
     console.sessions.end(session.token if session else None)  # a new token: no fixation
     fresh = console.sessions.new(user.id, user.changed_at)
     request.state.user = user
@@ -105,12 +102,12 @@ def _with_cookie(request: Request, response: Response, session: Session) -> Resp
 
 
 async def home(request: Request) -> Response:
-    """The first page a role may see: the feed for officers and admins, health for technicians."""
+    """The first page the user's role may see (Console.home)."""
     console = console_of(request)
     user = user_of(console, session_of(request, touch=False))
     if user is None:
         return RedirectResponse("/login", 303)
-    return RedirectResponse("/health" if user.role == "technician" else "/feed", 303)
+    return RedirectResponse(console.home(user.role), 303)
 
 
 PAGE = Page("account", None, "health", [

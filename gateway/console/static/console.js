@@ -65,6 +65,7 @@
     source.addEventListener("expired", function () { source.close(); window.location.reload(); });
     source.addEventListener("open", function () { if (state) state.classList.remove("lost"); });
     source.addEventListener("error", function () { if (state) state.classList.add("lost"); });
+    window.addEventListener("pagehide", function () { source.close(); });  // see hq.js
     document.addEventListener("visibilitychange", function () {
       if (!document.hidden) { unseen = 0; document.title = title; }
     });

@@ -25,8 +25,10 @@
       var bounds = [];
       villages.forEach(function (v) {
         var colour = colours[v.severity] || "#ffffff";
-        var marker = L.circleMarker([v.lat, v.lon], {
-          radius: v.severity ? 10 : 7, color: "#222", weight: 1, fillColor: colour, fillOpacity: 0.9
+        var marker = L.circleMarker([v.lat, v.lon], {  // silent: a dashed red ring
+          radius: v.severity ? 10 : 7, color: v.silent ? "#b00020" : "#222",
+          weight: v.silent ? 3 : 1, dashArray: v.silent ? "4 3" : null, fillColor: colour,
+          fillOpacity: 0.9
         }).addTo(map);
         marker.bindTooltip(v.name + (v.alerts ? " (" + v.alerts + ")" : ""),
           { permanent: true, direction: "right", className: "village-label" });

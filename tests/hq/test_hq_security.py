@@ -38,8 +38,9 @@ def start(config):
 @pytest.mark.parametrize("secret_line", ["", 'secret_file = "empty"', 'secret_file = "short"'],
                          ids=["no secret_file", "empty secret", "short secret"])
 def test_the_bridge_will_not_start_without_a_secret(tmp_path, secret_line):
-    (tmp_path / "empty").write_text("\n")
-    (tmp_path / "short").write_text("1234\n")
+    for name, text in (("empty", "\n"), ("short", "1234\n")):
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o600)  # private, as a secret must be: what is refused is its length
     code, output = start(write_hq_config(tmp_path, free_port(), free_port(),
                                          secret_line=secret_line))
     assert code != 0

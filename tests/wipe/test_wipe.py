@@ -39,8 +39,9 @@ def sbd_sim():
 
 def make_base(tmp_path, modem=None, broker_port=None, sbd_port=None):
     """A base with focal points, alerts, a backup, a log file, a command key and a password."""
-    (tmp_path / "command.key").write_text(SECRET_KEY + "\n")
-    (tmp_path / "mqtt-password").write_text("broker-secret\n")
+    for name, text in (("command.key", SECRET_KEY + "\n"), ("mqtt-password", "broker-secret\n")):
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o600)  # secrets others can read are refused
     extra = (f'\n[sbd]\nport = "{sbd_port}"\ncommand_key_file = "command.key"\n'
              "session_timeout = 2\n") if sbd_port else ""
     path = write_config(tmp_path, modem, broker_port, extra=extra,

@@ -25,6 +25,7 @@ from gateway.hf.config import HfConfig
 from gateway.mqtt.config import MqttConfig
 from gateway.panel.config import PanelConfig
 from gateway.sbd.config import SbdConfig
+from gateway.triage.config import TriageConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/cangw/gateway.toml")
 
@@ -72,6 +73,7 @@ class Config:
     store: StoreConfig
     codes: CodesConfig | None = None
     cap: CapConfig | None = None
+    triage: TriageConfig = field(default_factory=TriageConfig)
     sections: Mapping[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> Any | None:
@@ -123,6 +125,7 @@ CORE_SECTIONS: dict[str, tuple[type, bool]] = {
     "store": (StoreConfig, True),
     "codes": (CodesConfig, False),
     "cap": (CapConfig, False),
+    "triage": (TriageConfig, False),
 }
 
 

@@ -11,11 +11,12 @@ from gateway.hf.feature import FEATURE as HF
 from gateway.mqtt.feature import FEATURE as MQTT
 from gateway.panel.feature import FEATURE as PANEL
 from gateway.sbd.feature import FEATURE as SBD
+from gateway.triage.feature import FEATURE as WATCH
 
 if TYPE_CHECKING:
     from gateway.config import Config
 
-FEATURES: tuple[Feature, ...] = (GSM, HF, PANEL, SBD, MQTT)
+FEATURES: tuple[Feature, ...] = (GSM, HF, PANEL, WATCH, SBD, MQTT)
 
 
 def sections() -> dict[str, type]:

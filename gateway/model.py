@@ -12,6 +12,8 @@ class Village:
     alt_names: tuple[str, ...] = ()
     lat: float | None = None
     lon: float | None = None
+    zone: str | None = None  # the area it belongs to (the network report, silences)
+    checkin: str | None = None  # its check-in schedule ("by 18:00"), or a schedule's name
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class FocalPoint:
     callsign: str | None = None
     call_meaning: str | None = None  # what a missed call from them means, e.g. "1" (code 1)
     keypad: bool = False  # may key in a code (DTMF) during a call
+    gender: str | None = None  # f, m, other; None: unstated (never leaves the base)
+    age_group: str | None = None  # youth, adult, elder; None: unstated (never leaves the base)
+    checkin: str | None = None  # their own check-in schedule, or a schedule's name
 
 
 @dataclass(frozen=True)

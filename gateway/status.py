@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 
+from sqlite_utils import Database
+
 from gateway import __version__
 from gateway.config import Config
 from gateway.gsm.credit import sms_failures
 from gateway.sbd.policy import satellite_counts
-from gateway.store import Store, free_disk_mb, outbox
+from gateway.store import Store, free_disk_mb, outbox, silences
 from gateway.store import alerts as alert_store
 from gateway.store import links as link_status
 from gateway.timeutil import iso_utc
@@ -37,11 +39,19 @@ def collect(store: Store, config: Config) -> dict:
         "sms_failures": sms_failures(db),
         "last_error": _with_time(_meta_json(store, "last_error")),
         "store": store_health(store, config),
+        "silence": overdue(db),
     }
     if config.sbd is not None:  # counted from the store: right even while the daemon is down
         links["sbd"] = links.get("sbd", {"state": "unknown", "updated_at": None}) \
             | satellite_counts(store, config, time.time())
     return report
+
+
+def overdue(db: Database) -> dict:
+    """Check-ins missed and not made up (counts and the oldest, for `cangw status` and MQTT)."""
+    silent = silences.open_silences(db)
+    return {"overdue": len(silent), "villages": len({s.village for s in silent if s.village}),
+            "since": iso_utc(silent[0].due_at) if silent else None}
 
 
 def store_health(store: Store, config: Config) -> dict:

@@ -19,6 +19,8 @@ from gateway.errors import CodeBookError
 LANGUAGES = ("fr", "sw", "en")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor")
 URGENCIES = ("Immediate", "Expected", "Future")
+# Delivery order: unparsed reports may hide anything, so they travel with the Severe ones.
+PRIORITY = {"Extreme": 0, "Severe": 1, "Unknown": 1, "Moderate": 2, "Minor": 3}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ MAX_COUNT = 10 ** MAX_COUNT_DIGITS - 1
 
 def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
                   pseudonymise: Callable[[str | None], str | None],
-                  redact: Callable[[str], str]) -> dict:
+                  redact: Callable[[str], str], incident: str | None = None,
+                  throttled: bool = False) -> dict:
     code = codebook.codes.get(alert.code) if alert.code else None
     return {
         "schema": SCHEMA_VERSION,
@@ -47,6 +48,8 @@ def alert_payload(alert: AlertRow, base_id: str, codebook: CodeBook,
         "repeats": alert.repeats,
         "entered_by": alert.entered_by,
         "heard_via": alert.via,
+        "incident": incident,
+        "throttled": throttled,
     }
 
 

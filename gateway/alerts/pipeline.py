@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gateway import features
 from gateway.alerts.acks import AckFacts, render_ack
-from gateway.alerts.codes import CodeBook
+from gateway.alerts.codes import PRIORITY, CodeBook
 from gateway.alerts.phone import sender_key
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
@@ -25,11 +25,10 @@ from gateway.store import alerts as alert_store
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
 from gateway.timeutil import local_zone
+from gateway.triage.intake import Triage
 
 log = logging.getLogger(__name__)
 
-# Delivery order: unparsed reports may hide anything, so they travel with the Severe ones.
-PRIORITY = {"Extreme": 0, "Severe": 1, "Unknown": 1, "Moderate": 2, "Minor": 3}
 GAP = " [...] "
 
 
@@ -50,6 +49,7 @@ class Ingested:
     duplicate: bool = False
     waiting_for_parts: bool = False
     alert: alert_store.AlertRow | None = None
+    repeat_of: alert_store.AlertRow | None = None  # an exact repeat, folded into this alert
 
 
 class Pipeline:
@@ -65,6 +65,7 @@ class Pipeline:
         self.pseudonym = store.pseudonymiser()
         self.zone = local_zone(config.base.timezone)
         self.ack_routes = features.ack_routes(config)
+        self.triage = Triage(store, config, self.registry.redact)
 
     # -- SMS ----------------------------------------------------------------------------------
     def ingest_sms(self, part: SmsPart) -> Ingested:
@@ -80,6 +81,10 @@ class Pipeline:
         for result in results:
             if result.alert is not None:
                 self.announce(result.alert)
+            elif result.repeat_of is not None:
+                log.info("%s: an exact repeat from %s folded in", result.repeat_of.ref,
+                         self.pseudonym(result.repeat_of.sender))
+                self.notify("mqtt")
         return results
 
     def _ingest(self, part: SmsPart) -> Ingested:
@@ -97,9 +102,13 @@ class Pipeline:
                 return Ingested(waiting_for_parts=True)
             alert = self._assemble(sender, part.concat_ref, part.concat_total, group, False)
         else:
-            alert = self.record_message(NewMessage(
-                "sms", sender, part.text, now, part.modem_time, fingerprint=part.fingerprint,
-                raw=part.raw_pdu, decode_error=part.decode_error))
+            message = NewMessage("sms", sender, part.text, now, part.modem_time,
+                                 fingerprint=part.fingerprint, raw=part.raw_pdu,
+                                 decode_error=part.decode_error)
+            repeat_of = self.triage.fold_repeat(db, message, now)
+            if repeat_of is not None:
+                return Ingested(repeat_of=repeat_of)
+            alert = self.record_message(message)
         return Ingested(alert=alert)
 
     def flush_stale_parts(self, timeout: float) -> list[alert_store.AlertRow]:
@@ -171,9 +180,10 @@ class Pipeline:
             received_at=message.received_at, created_at=now, entered_by=entered_by, via=via)
         alert = alert_store.get(db, alert_id)
         assert alert is not None
-        priority = PRIORITY[severity]
+        filing = self.triage.file(db, alert, now)  # its incident; flood control's decision
+        priority = filing.priority(PRIORITY[severity])
         route = self.ack_routes.get(message.channel)
-        if route and route.can_reply(message.sender):
+        if filing.acknowledge and route and route.can_reply(message.sender):
             body = render_ack(AckFacts(alert.ref, self._local_time(message.received_at), code,
                                        alert.village_name, call=message.channel == "call"),
                               language)

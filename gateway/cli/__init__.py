@@ -15,8 +15,10 @@ from gateway.cli.config_cmd import config
 from gateway.cli.db import db
 from gateway.cli.export import export
 from gateway.cli.hq import hq_bridge, hq_command
+from gateway.cli.incidents import incident
 from gateway.cli.logs import logs
 from gateway.cli.modem import modem
+from gateway.cli.network import network
 from gateway.cli.outbox import outbox
 from gateway.cli.panel import panel
 from gateway.cli.registry import focal, village
@@ -36,7 +38,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_command):
+                panel, hq_bridge, hq_command, incident, network):
     cli.add_command(command)
 
 

@@ -20,13 +20,14 @@ from gateway.alerts.voice import VIA, record_voice_alert
 from gateway.cli.common import CliContext, emit, json_option, local_time, parse_since, pass_context
 from gateway.store import Store
 from gateway.store import alerts as alert_store
+from gateway.store import incidents as incident_store
 from gateway.store import seen as seen_store
 from gateway.timeutil import iso_utc
 
 EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
                   "urgency", "village_number", "village_name", "count", "text", "unparsed",
                   "sender", "sender_registered", "language", "parts", "partial", "repeats",
-                  "seen_at", "seen_via"]
+                  "incident", "throttled", "seen_at", "seen_via"]
 
 
 @click.group()
@@ -102,8 +103,9 @@ def alerts_export(ctx: CliContext, fmt: str, since: str | None, output: Path | N
         records = []
         for alert in reversed(alert_store.recent(store.db, parse_since(since), limit=None)):
             seen = seen_store.seen(store.db, alert.id)
+            incident, throttled = incident_store.membership(store.db, alert.id) or (None, False)
             records.append(alert_payload(alert, ctx.config.base.id, codebook,
-                                         store.pseudonymiser(), redact)
+                                         store.pseudonymiser(), redact, incident, throttled)
                            | {"seen_at": iso_utc(seen[0]) if seen else None,
                               "seen_via": seen[1] if seen else None})
     with (open(output, "w", encoding="utf-8", newline="") if output

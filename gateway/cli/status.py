@@ -34,6 +34,10 @@ def status(ctx: CliContext, as_json: bool) -> None:
         click.echo(f"  queue {destination}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     click.echo(f"  oldest undelivered: {report['oldest_undelivered_at'] or '-'}")
     click.echo(f"  last alert: {report['last_alert_at'] or '-'}")
+    silent = report["silence"]
+    click.echo(f"  check-ins missed: {silent['overdue']} (villages: {silent['villages']}, since "
+               f"{silent['since']}; cangw network silent)" if silent["overdue"]
+               else "  check-ins missed: none")
     error = report["last_error"]
     click.echo(f"  last error: {error['link']} at {error['at']}: {error['error']}" if error
                else "  last error: -")

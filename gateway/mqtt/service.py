@@ -18,6 +18,7 @@ from gateway.config import Config
 from gateway.mqtt.link import MqttLink
 from gateway.status import collect, now_iso, stable_view
 from gateway.store import alerts as alert_store
+from gateway.store import incidents as incident_store
 from gateway.store import links as link_status
 from gateway.store import outbox
 from gateway.workers import Notifier, StoreWorker
@@ -28,6 +29,7 @@ WINDOW = 20  # alerts in flight at once (paho's default in-flight limit)
 INFLIGHT_TIMEOUT = 60.0  # re-publish a row whose PUBACK never came
 IDLE_WAIT = 1.0
 STATUS_MIN_GAP = 2.0  # a burst of alerts changes the queue often: one status per 2 s is enough
+RETAINED = {"network"}  # topics whose last message a late subscriber gets at once
 
 
 class MqttService(StoreWorker):
@@ -38,7 +40,7 @@ class MqttService(StoreWorker):
         self.mqtt = config.mqtt
         self.codebook = codebook
         self.notifier = notifier
-        prefix = f"{self.mqtt.topic_prefix}/{config.base.id}"
+        prefix = self.prefix = f"{self.mqtt.topic_prefix}/{config.base.id}"
         self.alert_topic = f"{prefix}/alerts"
         self.status_topic = f"{prefix}/status"
         self.event_topic = f"{prefix}/events"
@@ -91,8 +93,9 @@ class MqttService(StoreWorker):
             return
         busy = {row_id for row_id, _ in self._inflight.values()}
         for row in outbox.due(store.db, "mqtt", time.time(), limit=room, exclude=busy):
-            if row.body is not None:  # an event (seen by the base, low credit), as written
-                topic, message, what = self.event_topic, row.body.encode("utf-8"), "event"
+            if row.body is not None:  # as written: an event, or `recipient` names the topic
+                topic = f"{self.prefix}/{row.recipient}" if row.recipient else self.event_topic
+                message, what = row.body.encode("utf-8"), row.recipient or "event"
             else:
                 alert = alert_store.get(store.db, row.alert_id) if row.alert_id else None
                 if alert is None:
@@ -100,9 +103,11 @@ class MqttService(StoreWorker):
                         outbox.mark_attempt_failed(db, row.id, "alert missing", time.time(), 1)
                     continue
                 topic, what = self.alert_topic, alert.ref
+                incident, throttled = incident_store.membership(store.db, alert.id) or (None, False)
                 message = encode(alert_payload(alert, self.config.base.id, self.codebook,
-                                               store.pseudonymiser(), self._registry().redact))
-            info = link.publish(topic, message)
+                                               store.pseudonymiser(), self._registry().redact,
+                                               incident, throttled))
+            info = link.publish(topic, message, retain=row.recipient in RETAINED)
             if info.rc != 0:
                 log.warning("MQTT publish of %s refused locally (rc %s); will retry", what,
                             info.rc)

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-LEDS = ("power", "gsm", "uplink", "alert", "credit")
+LEDS = ("power", "gsm", "uplink", "alert", "credit", "silence")
 PINS = (*LEDS, "buzzer", "button", "modem_power")
 GPIO_RANGE = range(2, 28)  # the GPIO numbers on the Pi's 40-pin header
 _HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
@@ -23,6 +23,7 @@ class PanelConfig:
     uplink: int | None = None
     alert: int | None = None
     credit: int | None = None
+    silence: int | None = None
     buzzer: int | None = None
     button: int | None = None
     modem_power: int | None = None

@@ -18,7 +18,7 @@ from gateway.panel.config import LEDS, PanelConfig
 from gateway.panel.view import BLINK, ON, PanelView
 
 BLINK_TIMES = {"gsm": (0.5, 0.5), "uplink": (0.5, 0.5), "credit": (0.5, 0.5),
-               "alert": (0.25, 0.25)}  # seconds on, off
+               "alert": (0.25, 0.25), "silence": (1.0, 1.0)}  # seconds on, off
 BUZZER_PATTERNS = {"Extreme": (0.2, 0.2), "Severe": (0.5, 1.5)}
 CHIRP = 0.08  # the buzzer's answer to a button press when nothing else sounds
 BUTTON_BOUNCE = 0.05
@@ -50,7 +50,7 @@ class PanelDevices:
             raise LinkError(f"panel GPIO: {exc}") from exc
 
     def show(self, view: PanelView) -> None:
-        for name in ("gsm", "uplink", "credit", "alert"):
+        for name in ("gsm", "uplink", "credit", "alert", "silence"):
             self._set_led(name, getattr(view, name))
         if self.buzzer is not None and self._changed("buzzer", view.buzzer):
             if view.buzzer is None:

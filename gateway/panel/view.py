@@ -16,6 +16,7 @@ from gateway import features
 from gateway.panel.config import PanelConfig
 from gateway.store import links as link_status
 from gateway.store import seen as seen_store
+from gateway.store import silences
 
 ON, BLINK, OFF = "on", "blink", "off"
 USABLE = "up"  # the link_status state of a link that works
@@ -26,6 +27,7 @@ class PanelView:
     gsm: str = OFF          # on: registered, blink: modem up but no network, off: modem down
     uplink: str = OFF       # on: MQTT connected, blink: only the satellite, off: no uplink
     credit: str = OFF       # on: the SIM's credit is low
+    silence: str = OFF      # blink: someone missed a check-in (never the buzzer on its own)
     alert: str = OFF        # blink: an alarm-severity alert is unseen
     buzzer: str | None = None   # the pattern to sound: "Extreme", "Severe" or None
     shown: tuple[int, ...] = ()  # ids of the unseen alerts shown (what a press marks seen)
@@ -44,6 +46,7 @@ def read_view(db: Database, panel: PanelConfig, local_now: dt.datetime) -> Panel
         uplink=_uplink(links),
         credit=ON if links.get("credit", {}).get("state") == "low" else OFF,
         alert=BLINK if unseen else OFF,
+        silence=BLINK if silences.count_open(db) else OFF,
         buzzer=pattern,
         shown=tuple(alert_id for alert_id, _ in unseen),
     )

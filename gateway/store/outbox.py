@@ -148,15 +148,34 @@ def hf_done_times(db: Database, since: float) -> list[float]:
 def settle_fallbacks(db: Database, delivered: list[int], primary: str, fallbacks: list[str],
                      now: float) -> int:
     """Close the fallback uplinks' rows of the alerts these rows of a primary uplink have just
-    delivered; how many were closed. Called as the primary confirms, so it reads only the rows
+    delivered, and their copies of the messages delivered (an incident's state: same recipient,
+    same body); how many were closed. Called as the primary confirms, so it reads only the rows
     still waiting, never the outbox's history."""
     if not fallbacks or not delivered:
         return 0
     rows, routes = ", ".join("?" * len(delivered)), ", ".join("?" * len(fallbacks))
     cursor = db.execute(
         "UPDATE outbox SET state = 'done', done_at = ?, last_error = ?"
-        f" WHERE destination IN ({routes}) AND state = 'pending' AND alert_id IN"
+        f" WHERE destination IN ({routes}) AND state = 'pending' AND (alert_id IN"
         f" (SELECT alert_id FROM outbox WHERE id IN ({rows}) AND body IS NULL"
-        " AND alert_id IS NOT NULL)",
-        [now, f"not needed: delivered over {primary.upper()}", *fallbacks, *delivered])
+        " AND alert_id IS NOT NULL) OR (recipient, body) IN (SELECT recipient, body FROM outbox"
+        f" WHERE id IN ({rows}) AND recipient IS NOT NULL AND body IS NOT NULL))",
+        [now, f"not needed: delivered over {primary.upper()}", *fallbacks, *delivered,
+         *delivered])
     return cursor.rowcount
+
+
+def supersede(db: Database, row_id: int, reason: str, now: float) -> bool:
+    """Close a row still waiting because a newer row carries everything it would have (the
+    whole state of an incident); a row already handed to its link is closed all the same, and
+    its confirmation then changes nothing."""
+    cursor = db.execute("UPDATE outbox SET state = 'done', done_at = ?, last_error = ?"
+                        " WHERE id = ? AND state = 'pending'", [now, reason[:500], row_id])
+    return cursor.rowcount > 0
+
+
+def waiting(db: Database, destination: str, alert_id: int) -> bool:
+    """True while an alert's own row (not an event about it) waits for `destination`."""
+    return db.execute("SELECT 1 FROM outbox WHERE destination = ? AND state = 'pending'"
+                      " AND alert_id = ? AND body IS NULL LIMIT 1",
+                      [destination, alert_id]).fetchone() is not None

@@ -289,3 +289,152 @@ def m007_lean_indexes(db: Database) -> None:
         CREATE INDEX outbox_hf_done ON outbox(done_at) WHERE destination = 'hf' AND state = 'done'
         """
     )
+
+
+@migrations()
+def m008_incidents(db: Database) -> None:
+    """Incidents: the events alerts report, with who and how many confirm each, their state and
+    every change to it; the senders' recent arrivals (flood control) and the messages folded
+    into an earlier alert as exact repeats. An alert stored before incidents existed becomes
+    an incident of its own, closed, so every alert is in exactly one."""
+    run_script(
+        db,
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            ref TEXT NOT NULL,
+            state TEXT NOT NULL,
+            level TEXT NOT NULL DEFAULT 'single',
+            category TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            severity TEXT NOT NULL,
+            urgency TEXT NOT NULL,
+            villages TEXT NOT NULL DEFAULT '[]',
+            zone TEXT,
+            first_at REAL NOT NULL,
+            last_at REAL NOT NULL,
+            first_report_at REAL,
+            last_report_at REAL,
+            reports INTEGER NOT NULL DEFAULT 0,
+            repeats INTEGER NOT NULL DEFAULT 0,
+            throttled INTEGER NOT NULL DEFAULT 0,
+            senders INTEGER NOT NULL DEFAULT 0,
+            registered_senders INTEGER NOT NULL DEFAULT 0,
+            channels TEXT NOT NULL DEFAULT '[]',
+            operator_confirmed INTEGER NOT NULL DEFAULT 0,
+            by_hand INTEGER NOT NULL DEFAULT 0,
+            merged_into INTEGER REFERENCES incidents(id),
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            queued TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX incidents_open ON incidents(last_at)
+            WHERE state IN ('open', 'seen', 'responding');
+
+        CREATE TABLE incident_alerts (
+            alert_id INTEGER PRIMARY KEY REFERENCES alerts(id),
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            at REAL NOT NULL,
+            sender TEXT,
+            throttled INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX incident_alerts_incident ON incident_alerts(incident_id);
+
+        CREATE TABLE incident_villages (
+            village INTEGER NOT NULL,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            PRIMARY KEY (village, incident_id)
+        );
+
+        CREATE TABLE incident_changes (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            version INTEGER NOT NULL,
+            at REAL NOT NULL,
+            by TEXT NOT NULL,
+            action TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX incident_changes_incident ON incident_changes(incident_id);
+
+        CREATE TABLE sender_flow (
+            sender TEXT PRIMARY KEY,
+            arrivals TEXT NOT NULL DEFAULT '[]',
+            last_ack_at REAL
+        );
+
+        CREATE TABLE message_folds (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+            alert_id INTEGER NOT NULL REFERENCES alerts(id)
+        );
+
+        INSERT INTO incidents (id, uid, ref, state, category, categories, severity, urgency,
+                villages, first_at, last_at, first_report_at, last_report_at, reports,
+                senders, registered_senders, channels, created_at, updated_at)
+            SELECT id, substr(uid, 1, length(uid) - length(CAST(seq AS TEXT))) || 'I' || id,
+                substr(ref, 1, instr(ref, '-')) || 'I' || printf('%04d', id), 'closed',
+                category, CASE WHEN category IS NULL THEN '[]' ELSE json_array(category) END,
+                severity, urgency,
+                CASE WHEN village_number IS NULL THEN '[]'
+                     ELSE json_array(json_array(village_number, village_name)) END,
+                received_at, received_at, received_at, received_at, 1,
+                sender IS NOT NULL, registered AND sender IS NOT NULL, json_array(channel),
+                created_at, created_at
+            FROM alerts;
+        INSERT INTO incident_alerts (alert_id, incident_id, at) SELECT id, id, received_at
+            FROM alerts;
+        INSERT INTO incident_villages (village, incident_id) SELECT village_number, id
+            FROM alerts WHERE village_number IS NOT NULL;
+        INSERT INTO incident_changes (incident_id, version, at, by, action, to_state, note)
+            SELECT id, 1, CAST(strftime('%s', 'now') AS REAL), 'upgrade', 'closed', 'closed',
+                'stored before incidents existed' FROM alerts
+        """
+    )
+
+
+@migrations()
+def m009_network(db: Database) -> None:
+    """Who the network reaches: a focal point's gender and age group and a village's zone (all
+    optional, never leaving the base per person); check-in schedules; when each village and
+    focal point was last heard from; and the check-ins missed (the silence watch)."""
+    run_script(
+        db,
+        """
+        ALTER TABLE focal_points ADD COLUMN gender TEXT;
+        ALTER TABLE focal_points ADD COLUMN age_group TEXT;
+        ALTER TABLE focal_points ADD COLUMN checkin TEXT;
+        ALTER TABLE villages ADD COLUMN zone TEXT;
+        ALTER TABLE villages ADD COLUMN checkin TEXT;
+
+        CREATE TABLE last_heard (
+            kind TEXT NOT NULL,
+            subject INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (kind, subject)
+        );
+        INSERT INTO last_heard (kind, subject, at)
+            SELECT 'village', village_number, MAX(received_at) FROM alerts
+            WHERE village_number IS NOT NULL GROUP BY village_number;
+        INSERT INTO last_heard (kind, subject, at)
+            SELECT 'focal', f.id, MAX(a.received_at) FROM alerts a
+            JOIN focal_points f ON a.sender IN (f.phone, f.callsign) GROUP BY f.id;
+
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            subject INTEGER NOT NULL,
+            village INTEGER,
+            zone TEXT,
+            due_at REAL NOT NULL,
+            last_heard_at REAL,
+            detected_at REAL NOT NULL,
+            ended_at REAL,
+            incident_id INTEGER REFERENCES incidents(id)
+        );
+        CREATE UNIQUE INDEX silences_open ON silences(kind, subject) WHERE ended_at IS NULL
+        """
+    )

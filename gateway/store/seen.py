@@ -20,14 +20,17 @@ def mark(db: Database, alert_ids: Iterable[int], via: str, now: float) -> list[i
 
 
 def unseen_alarms(db: Database, severities: Iterable[str]) -> list[tuple[int, str]]:
-    """(id, severity) of the alerts of these severities nobody has marked seen, oldest first."""
+    """(id, severity) of the alerts of these severities nobody has marked seen, oldest first;
+    a throttled sender's alerts do not count (their first ones already sounded)."""
     wanted = list(severities)
     marks = ", ".join("?" for _ in wanted)
     # the literal condition lets SQLite use the partial index of alarming alerts
     return [tuple(row) for row in db.execute(
         "SELECT a.id, a.severity FROM alerts a WHERE a.severity IN ('Extreme', 'Severe',"
         f" 'Unknown') AND a.severity IN ({marks}) AND NOT EXISTS"
-        " (SELECT 1 FROM alerts_seen s WHERE s.alert_id = a.id) ORDER BY a.id", wanted)]
+        " (SELECT 1 FROM alerts_seen s WHERE s.alert_id = a.id) AND NOT EXISTS"
+        " (SELECT 1 FROM incident_alerts t WHERE t.alert_id = a.id AND t.throttled)"
+        " ORDER BY a.id", wanted)]
 
 
 def seen(db: Database, alert_id: int) -> tuple[float, str] | None:

@@ -70,15 +70,16 @@ def test_alerts_list_show_and_filters(filled):
 
 def test_outbox_list_shows_pending_work(filled):
     rows = json.loads(invoke(filled, "outbox", "list", "--json"))
-    assert {(r["destination"], r["ref"]) for r in rows} == {
+    assert {(r["destination"], r["ref"]) for r in rows if r["ref"]} == {
         ("sms", "KWJ-0001"), ("sms", "KWJ-0002"), ("mqtt", "KWJ-0001"), ("mqtt", "KWJ-0002")}
+    assert len([r for r in rows if r["ref"] is None]) == 2  # each alert's incident, published
     assert all(r["state"] == "pending" for r in rows)
 
 
 def test_status_reads_the_store(filled):
     report = json.loads(invoke(filled, "status", "--json"))
     assert report["links"]["gsm"]["state"] == "up" and report["links"]["gsm"]["signal"] == 18
-    assert report["queue"] == {"mqtt": {"pending": 2}, "sms": {"pending": 2}}
+    assert report["queue"] == {"mqtt": {"pending": 4}, "sms": {"pending": 2}}  # alerts, incidents
     assert report["last_alert_at"].endswith("Z")
     assert "gsm    up" in invoke(filled, "status")
 

@@ -35,7 +35,7 @@ BATCH = encode_batch("KWJ", "71b6", ALERTS)
 SCHEMA_1 = {"schema", "id", "ref", "base", "channel", "received_at", "code", "code_words",
             "category", "severity", "urgency", "village", "count", "text", "unparsed", "sender",
             "sender_registered", "language", "parts", "partial", "repeats", "entered_by",
-            "heard_via"}
+            "heard_via", "incident", "throttled"}
 
 
 def write_hq_config(folder, mqtt_port, http_port, extra=""):

@@ -1,0 +1,282 @@
+"""Incidents: the events alerts report, which alerts belong to each, and every change made to one.
+
+An incident's counts (reports, senders, channels, severity...) are worked out from its alerts as
+they were stored (`refresh`), so a village renamed or a focal point moved later changes nothing
+an incident was decided with. Times in `first_at`/`last_at` and each member's `at` are on the
+triage clock (gateway/triage/clock.py); `first_report_at`/`last_report_at` are the alerts' own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+OPEN_STATES = ("open", "seen", "responding")
+STATES = (*OPEN_STATES, "closed", "false_alarm", "merged")
+SEVERITY_ORDER = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+URGENCY_ORDER = ("Immediate", "Expected", "Future", "Unknown")
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: int
+    uid: str
+    ref: str
+    state: str
+    level: str
+    category: str | None
+    categories: tuple[str, ...]
+    severity: str
+    urgency: str
+    villages: tuple[tuple[int, str | None], ...]
+    zone: str | None
+    first_at: float
+    last_at: float
+    first_report_at: float | None
+    last_report_at: float | None
+    reports: int
+    repeats: int
+    throttled: int
+    senders: int
+    registered_senders: int
+    channels: tuple[str, ...]
+    operator_confirmed: bool
+    by_hand: bool
+    merged_into: int | None
+    version: int
+    created_at: float
+    updated_at: float
+    queued: dict[str, int]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def counts(self) -> dict[str, int]:
+        """The measures the corroboration rule reads."""
+        return {"reports": self.reports, "senders": self.senders,
+                "registered_senders": self.registered_senders,
+                "unverified_senders": self.senders - self.registered_senders,
+                "channels": len(self.channels)}
+
+
+COLUMNS = ("id, uid, ref, state, level, category, categories, severity, urgency, villages, zone,"
+           " first_at, last_at, first_report_at, last_report_at, reports, repeats, throttled,"
+           " senders, registered_senders, channels, operator_confirmed, by_hand, merged_into,"
+           " version, created_at, updated_at, queued")
+_OPEN = "state IN ('open', 'seen', 'responding')"  # literal: the partial index's condition
+
+
+def _row(row: tuple | None) -> IncidentRow | None:
+    if row is None:
+        return None
+    values = list(row)
+    values[6] = tuple(json.loads(values[6]))
+    values[9] = tuple((number, name) for number, name in json.loads(values[9]))
+    values[20] = tuple(json.loads(values[20]))
+    values[21], values[22] = bool(values[21]), bool(values[22])
+    values[27] = json.loads(values[27])
+    return IncidentRow(*values)
+
+
+def insert(db: Database, base_prefix: str, state: str, at: float, now: float,
+           severity: str = "Unknown", urgency: str = "Unknown", category: str | None = None,
+           zone: str | None = None) -> int:
+    """A new incident (its id, uid `KWJ-71b6-I12` and ref `KWJ-I0012` follow the row's id);
+    `base_prefix` is the alerts' uid prefix, `KWJ-71b6`."""
+    cursor = db.execute(
+        "INSERT INTO incidents (uid, ref, state, category, categories, severity, urgency, zone,"
+        " first_at, last_at, created_at, updated_at) VALUES ('', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [state, category, json.dumps([category] if category else []), severity, urgency, zone,
+         at, at, now, now])
+    incident_id = int(cursor.lastrowid)
+    base = base_prefix.split("-")[0]
+    db.execute("UPDATE incidents SET uid = ?, ref = ? WHERE id = ?",
+               [f"{base_prefix}-I{incident_id}", f"{base}-I{incident_id:04d}", incident_id])
+    return incident_id
+
+
+def get(db: Database, incident_id: int) -> IncidentRow | None:
+    return _row(db.execute(f"SELECT {COLUMNS} FROM incidents WHERE id = ?",
+                           [incident_id]).fetchone())
+
+
+def by_ref(db: Database, ref: str) -> IncidentRow | None:
+    """An incident by its ref (`KWJ-I0012`), stable id (`KWJ-71b6-I12`) or number (`12`)."""
+    number = ref.strip().rsplit("-", 1)[-1].upper().removeprefix("I")
+    if not number.isdigit():
+        return None
+    found = get(db, int(number))
+    if found is None or not (ref.strip().isdigit() or ref.strip().upper() in
+                             (found.ref.upper(), found.uid.upper(), f"I{found.id}")):
+        return None
+    return found
+
+
+def open_near(db: Database, villages: Iterable[int], since: float, until: float) -> list[IncidentRow]:
+    """Open incidents at any of `villages` whose reports span reaches [since, until], oldest
+    first."""
+    wanted = list(villages)
+    if not wanted:
+        return []
+    marks = ", ".join("?" * len(wanted))
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM incidents WHERE id IN (SELECT incident_id FROM incident_villages"
+        f" WHERE village IN ({marks})) AND {_OPEN} AND last_at >= ? AND first_at <= ? ORDER BY id",
+        [*wanted, since, until]).fetchall()
+    return [_row(row) for row in rows]
+
+
+def listing(db: Database, states: Sequence[str] = OPEN_STATES, limit: int = 100) -> list[IncidentRow]:
+    """Incidents in `states`, most recently reported first."""
+    marks = ", ".join("?" * len(states))
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE state IN ({marks})"
+                      " ORDER BY last_at DESC, id DESC LIMIT ?", [*states, limit]).fetchall()
+    return [_row(row) for row in rows]
+
+
+def attach(db: Database, alert_id: int, incident_id: int, at: float, sender: str | None,
+           throttled: bool) -> None:
+    db.execute("INSERT INTO incident_alerts (alert_id, incident_id, at, sender, throttled)"
+               " VALUES (?, ?, ?, ?, ?)", [alert_id, incident_id, at, sender, int(throttled)])
+
+
+def move(db: Database, alert_ids: Iterable[int], incident_id: int) -> None:
+    ids = list(alert_ids)
+    marks = ", ".join("?" * len(ids))
+    db.execute(f"UPDATE incident_alerts SET incident_id = ? WHERE alert_id IN ({marks})",
+               [incident_id, *ids])
+
+
+def membership(db: Database, alert_id: int) -> tuple[str, bool] | None:
+    """(incident uid, throttled) of an alert, for its payload."""
+    row = db.execute("SELECT i.uid, m.throttled FROM incident_alerts m JOIN incidents i"
+                     " ON i.id = m.incident_id WHERE m.alert_id = ?", [alert_id]).fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+def membership_id(db: Database, alert_id: int) -> int | None:
+    row = db.execute("SELECT incident_id FROM incident_alerts WHERE alert_id = ?",
+                     [alert_id]).fetchone()
+    return row[0] if row else None
+
+
+def member_ids(db: Database, incident_id: int) -> list[int]:
+    return [row[0] for row in db.execute(
+        "SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY alert_id",
+        [incident_id])]
+
+
+def member_uids(db: Database, incident_id: int) -> list[str]:
+    return [row[0] for row in db.execute(
+        "SELECT a.uid FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
+        " WHERE m.incident_id = ? ORDER BY m.alert_id", [incident_id])]
+
+
+def refresh(db: Database, incident_id: int) -> None:
+    """Work out an incident's counts, times, places and worst severity again from its alerts."""
+    row = db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT m.sender),"
+        " COUNT(DISTINCT CASE WHEN a.registered THEN m.sender END), SUM(m.throttled),"
+        " SUM(a.repeats - 1), MIN(m.at), MAX(m.at), MIN(a.received_at), MAX(a.received_at),"
+        " json_group_array(DISTINCT a.channel), MIN(" + _rank("a.severity", SEVERITY_ORDER) +
+        "), MIN(" + _rank("a.urgency", URGENCY_ORDER) + ")"
+        " FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ?",
+        [incident_id]).fetchone()
+    if not row[0]:
+        return
+    categories = [r[0] for r in db.execute(
+        "SELECT a.category FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
+        " WHERE m.incident_id = ? AND a.category IS NOT NULL GROUP BY a.category"
+        " ORDER BY MIN(" + _rank("a.severity", SEVERITY_ORDER) + "), MIN(m.alert_id)",
+        [incident_id])]
+    # each village under the name its first report gave it (SQLite takes the bare column from
+    # the row MIN() chose)
+    villages = [(number, name) for number, name, _ in db.execute(
+        "SELECT a.village_number, a.village_name, MIN(m.alert_id) AS first FROM incident_alerts m"
+        " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? AND a.village_number IS NOT"
+        " NULL GROUP BY a.village_number ORDER BY first", [incident_id])]
+    db.execute(
+        "UPDATE incidents SET reports = ?, senders = ?, registered_senders = ?, throttled = ?,"
+        " repeats = ?, first_at = ?, last_at = ?, first_report_at = ?, last_report_at = ?,"
+        " channels = ?, severity = ?, urgency = ?, category = ?, categories = ?, villages = ?"
+        " WHERE id = ?",
+        [row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+         json.dumps(sorted(json.loads(row[9]))), SEVERITY_ORDER[row[10]], URGENCY_ORDER[row[11]],
+         categories[0] if categories else None, json.dumps(categories),
+         json.dumps([list(v) for v in villages]), incident_id])
+    set_villages(db, incident_id, [number for number, _ in villages])
+
+
+def set_villages(db: Database, incident_id: int, numbers: Iterable[int]) -> None:
+    """The index of an incident's villages (what a new report's place is looked up in)."""
+    db.execute("DELETE FROM incident_villages WHERE incident_id = ?", [incident_id])
+    for number in set(numbers):
+        db.execute("INSERT INTO incident_villages (village, incident_id) VALUES (?, ?)",
+                   [number, incident_id])
+
+
+def _rank(column: str, order: Sequence[str]) -> str:
+    cases = " ".join(f"WHEN '{value}' THEN {index}" for index, value in enumerate(order))
+    return f"CASE {column} {cases} ELSE {len(order) - 1} END"
+
+
+def update(db: Database, incident_id: int, **values: object) -> None:
+    names = ", ".join(f"{name} = ?" for name in values)
+    db.execute(f"UPDATE incidents SET {names} WHERE id = ?", [*values.values(), incident_id])
+
+
+def bump(db: Database, incident_id: int, now: float, level: str) -> int:
+    """A new version of an incident (its level worked out again); the version number."""
+    db.execute("UPDATE incidents SET version = version + 1, updated_at = ?, level = ?"
+               " WHERE id = ?", [now, level, incident_id])
+    return int(db.execute("SELECT version FROM incidents WHERE id = ?",
+                          [incident_id]).fetchone()[0])
+
+
+@dataclass(frozen=True)
+class Change:
+    version: int
+    at: float
+    by: str
+    action: str
+    from_state: str | None
+    to_state: str
+    note: str
+
+
+def record_change(db: Database, incident_id: int, change: Change) -> None:
+    db.execute("INSERT INTO incident_changes (incident_id, version, at, by, action, from_state,"
+               " to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               [incident_id, change.version, change.at, change.by, change.action,
+                change.from_state, change.to_state, change.note])
+
+
+def changes(db: Database, incident_id: int) -> list[Change]:
+    rows = db.execute("SELECT version, at, by, action, from_state, to_state, note FROM"
+                      " incident_changes WHERE incident_id = ? ORDER BY id", [incident_id])
+    return [Change(*row) for row in rows]
+
+
+def last_change(db: Database, incident_id: int) -> Change | None:
+    row = db.execute("SELECT version, at, by, action, from_state, to_state, note FROM"
+                     " incident_changes WHERE incident_id = ? ORDER BY id DESC LIMIT 1",
+                     [incident_id]).fetchone()
+    return Change(*row) if row else None
+
+
+def shift_times(db: Database, first: int, before: int, delta: float) -> int:
+    """Move the triage times of alerts `first` ... `before` - 1 by `delta` seconds, and the
+    spans of their incidents with them (the clock they were stamped by was wrong); how many
+    moved."""
+    span = "alert_id >= ? AND alert_id < ?"
+    moved = db.execute(f"UPDATE incident_alerts SET at = at + ? WHERE {span}",
+                       [delta, first, before]).rowcount
+    db.execute("UPDATE incidents SET first_at = (SELECT MIN(at) FROM incident_alerts m"
+               " WHERE m.incident_id = incidents.id), last_at = (SELECT MAX(at) FROM"
+               f" incident_alerts m WHERE m.incident_id = incidents.id) WHERE id IN"
+               f" (SELECT incident_id FROM incident_alerts WHERE {span})", [first, before])
+    return moved

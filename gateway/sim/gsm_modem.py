@@ -5,7 +5,8 @@ CMGD in PDU and text mode, takes AT+CMGS with the '> ' prompt and Ctrl-Z, and re
 sent. Faithful enough for gammu to identify, read and send through it (tested).
 
 Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `inject_pdu`, `call`,
-`sent`, `stored`, `history`, `events`, and the fault modes of `ModemFaults` (modem_faults.py).
+`sent`, `stored`, `history`, `events`, the fault modes of `ModemFaults` (modem_faults.py) and
+the status reports of `StatusReports` (status_reports.py).
 """
 
 from __future__ import annotations
@@ -24,20 +25,25 @@ from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.modem_faults import ModemFaults
 from gateway.sim.modem_state import ModemState, SentMessage, StoredMessage
 from gateway.sim.pty_device import PtyDevice
+from gateway.sim.status_reports import StatusReports
 
 log = logging.getLogger(__name__)
 
 CTRL_Z, ESC = b"\x1a", b"\x1b"
 
 
-class SimulatedModem(ModemFaults, PtyDevice):
-    """A simulated modem serving one pseudo-terminal from a background thread."""
+class SimulatedModem(ModemFaults, StatusReports, PtyDevice):
+    """A simulated modem serving one pseudo-terminal from a background thread.
+
+    `send_delay` is how long the network takes to accept each SMS part (from the PDU's Ctrl-Z
+    to +CMGS): the line's limit on sending, as an operator's would be."""
 
     thread_name = "sim-modem"
 
     def __init__(self, baudrate: int = 115200, capacity: int = 30, pin: str | None = None,
-                 link: Path | None = None):
+                 link: Path | None = None, send_delay: float = 0.0):
         super().__init__(baudrate, link)
+        self.send_delay = send_delay
         self.state = ModemState(capacity=capacity, pin=pin, unlocked=pin is None)
         self.commands = AtCommandSet(self.state, self._emit)
         self._sms_input: tuple[str, str | None] | None = None  # (command, text-mode number)
@@ -112,6 +118,16 @@ class SimulatedModem(ModemFaults, PtyDevice):
         if self.state.cnmi[1] in (1, 2) and self.state.notify and self._answering():
             self.state.events.append((time.time(), "cmti", index))  # as it starts on the line
             self._emit(f'+CMTI: "SM",{index}')
+        return index
+
+    def _store_report(self, pdu: str) -> int | None:
+        """A status report kept on the SIM (AT+CNMI ds=2), announced with +CDSI."""
+        index = self.state.free_index()
+        if index is None:
+            return None
+        self.state.history.append(pdu)
+        self.state.storage[index] = StoredMessage(pdu, None, "", dt.datetime.now(dt.UTC))
+        self._emit(f'+CDSI: "SM",{index}')
         return index
 
     # -- serving ------------------------------------------------------------------------------
@@ -207,7 +223,12 @@ class SimulatedModem(ModemFaults, PtyDevice):
             except SimError as err:
                 self._write(f"\r\n{self._error_text(err)}\r\n".encode())
                 return
+            sent = self.state.sent[-1]
+        if self.send_delay:
+            time.sleep(self.send_delay)  # the network's round trip; notices still come meanwhile
         self._write(f"\r\n+CMGS: {reference}\r\n\r\nOK\r\n".encode())
+        if sent.report and sent.number:
+            self._submitted(reference, sent.number)
 
     def _error_text(self, err: SimError) -> str:
         if err.code is None or self.state.cmee == 0:

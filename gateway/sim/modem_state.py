@@ -23,6 +23,8 @@ class SentMessage:
     text: str
     pdu: str
     at: float
+    report: bool = False  # the PDU asked a status report (TP-SRR)
+    reference: int = 0  # the message reference +CMGS gave it
 
 
 @dataclass
@@ -59,6 +61,8 @@ class ModemState:
     booting_until: float = 0.0
     notify: bool = True  # False: new messages are stored without a +CMTI
     send_errors: list[int] = field(default_factory=list)  # +CMS ERROR codes for the next sends
+    reports: list[tuple[float, int, str, int]] = field(default_factory=list)  # status reports
+    phones_off: dict[str, tuple[float | None, int]] = field(default_factory=dict)
     waiting_at_network: list[tuple[str, str | None, str, dt.datetime | None]] = field(
         default_factory=list)  # SMS the network holds while the SIM is full
 

@@ -213,23 +213,24 @@ def counts_by(db: Database, broadcast_id: int, column: str) -> dict[str, dict[st
     return found
 
 
-def cancel_queued(db: Database, broadcast_id: int, now: float) -> list[int]:
-    """Mark the recipients still queued failed ('cancelled'); the outbox rows they had."""
+def cancel_queued(db: Database, broadcast_id: int, now: float) -> tuple[int, list[int]]:
+    """Mark the recipients still queued failed ('cancelled before it was sent'): how many, and
+    the SMS outbox rows they had."""
     rows = [row[0] for row in db.execute(
         "SELECT outbox_id FROM broadcast_recipients WHERE broadcast_id = ? AND state = 'queued'"
-        " AND outbox_id IS NOT NULL", [broadcast_id])]
-    db.execute("UPDATE broadcast_recipients SET state = 'failed', reason = 'cancelled before it"
-               " was sent', updated_at = ? WHERE broadcast_id = ? AND state = 'queued'",
-               [now, broadcast_id])
-    return rows
+        " AND channel = 'sms' AND outbox_id IS NOT NULL", [broadcast_id])]
+    cancelled = db.execute(
+        "UPDATE broadcast_recipients SET state = 'failed', reason = 'cancelled before it was"
+        " sent', updated_at = ? WHERE broadcast_id = ? AND state = 'queued'",
+        [now, broadcast_id]).rowcount
+    return cancelled, rows
 
 
-def hf_rows(db: Database, broadcast_id: int) -> list[int]:
-    """The outbox rows of a broadcast's HF bulletin (its recipients point at the last frame
-    of their language)."""
+def bulletin_rows(db: Database, ref: str) -> list[int]:
+    """The HF bulletin frames of broadcast `ref` still waiting (each starts with the ref)."""
     return [row[0] for row in db.execute(
-        "SELECT DISTINCT outbox_id FROM broadcast_recipients WHERE broadcast_id = ?"
-        " AND channel = 'hf' AND outbox_id IS NOT NULL", [broadcast_id])]
+        "SELECT id FROM outbox WHERE destination = 'hf' AND state = 'pending' AND body LIKE ?",
+        [f"{ref} %"])]
 
 
 def last_received(db: Database, focal_id: int, since: float) -> tuple[int, int] | None:
@@ -265,3 +266,27 @@ def replies(db: Database, broadcast_id: int) -> list[tuple[float, str | None, st
         " p.message_id JOIN broadcast_recipients r ON r.id = p.recipient_id LEFT JOIN"
         " focal_points f ON f.id = r.focal_id WHERE p.broadcast_id = ? ORDER BY p.at",
         [broadcast_id])]
+
+
+# -- who a broadcast can reach ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Member:
+    """A focal point as a broadcast sees it."""
+
+    focal_id: int
+    phone: str | None
+    callsign: str | None
+    village: int | None
+    zone: str | None
+    language: str | None
+    stopped: bool  # sent STOP: receives no broadcast
+
+
+def audience(db: Database) -> list[Member]:
+    """Every registered focal point, with its village's zone and whether it stopped broadcasts."""
+    rows = db.execute(
+        "SELECT f.id, f.phone, f.callsign, f.village, v.zone, f.language,"
+        " f.broadcasts_off_at IS NOT NULL FROM focal_points f LEFT JOIN villages v"
+        " ON v.number = f.village ORDER BY f.id")
+    return [Member(focal_id, phone, callsign, village, zone, language, bool(stopped))
+            for focal_id, phone, callsign, village, zone, language, stopped in rows.fetchall()]

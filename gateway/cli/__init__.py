@@ -10,10 +10,12 @@ from __future__ import annotations
 import click
 
 from gateway.cli.alerts import alerts
+from gateway.cli.broadcast import broadcast
 from gateway.cli.common import CliContext, printable_output
 from gateway.cli.config_cmd import config
 from gateway.cli.db import db
 from gateway.cli.export import export
+from gateway.cli.groups import group
 from gateway.cli.hq import hq_bridge, hq_command
 from gateway.cli.incidents import incident
 from gateway.cli.logs import logs
@@ -38,7 +40,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 for command in (run, config, village, focal, alerts, export, outbox, status, modem, db, logs,
-                panel, hq_bridge, hq_command, incident, network):
+                panel, hq_bridge, hq_command, incident, network, broadcast, group):
     cli.add_command(command)
 
 

@@ -9,6 +9,7 @@ list a village travels by number, with `"name": null`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import TypeVar
@@ -86,6 +87,7 @@ def publications(message: Batch | StatusReply, delivery: Delivery, book: BaseBoo
             "daily_credit_budget": message.daily_credit_budget, "waiting": message.waiting,
             "undelivered": message.undelivered, "last_seq": message.last_seq,
             "links": dict(item.split("=", 1) for item in message.links.split() if "=" in item),
+            "broadcasts": [dataclasses.asdict(b) for b in message.broadcasts],
             "via": "satellite", "satellite": satellite}))]
     return [(f"{prefix}/alerts", encode(
         alert_payload(alert_row(alert, book, message), message.base, book.codebook, _identity,

@@ -19,6 +19,7 @@ class MqttConfig:
     client_id: str | None = None
     keepalive: int = 60
     status_interval: float = 60.0
+    command_key_file: Path | None = None  # commands from headquarters (default: [sbd]'s key)
 
     def check(self) -> list[tuple[str, str]]:
         problems = []

@@ -16,6 +16,7 @@ from gateway.alerts.codes import PRIORITY
 from gateway.alerts.payload import SCHEMA_VERSION
 from gateway.config import Config
 from gateway.outreach.config import outreach_settings
+from gateway.sbd.reply import MAX_BROADCASTS, BroadcastSummary
 from gateway.store import broadcasts as broadcast_store
 from gateway.store import outbox
 from gateway.store.broadcasts import ALL_SENT, FINAL, SENDING, SETTLED, BroadcastRow
@@ -24,6 +25,7 @@ from gateway.timeutil import iso_utc
 log = logging.getLogger(__name__)
 
 EVENT = "broadcast"
+DAY = 86400.0
 
 
 def broadcast_state(counts: dict[str, int], row: BroadcastRow, now: float,
@@ -96,3 +98,24 @@ class Summaries:
 
 def _words(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no recipient"
+
+
+def satellite_summaries(db: Database, now: float) -> tuple[BroadcastSummary, ...]:
+    """The newest broadcasts of the last day (or still live) and the broadcast commands refused
+    in it, for the satellite status reply (at most MAX_BROADCASTS, newest first)."""
+    found = []
+    for row in broadcast_store.recent(db, now - DAY, MAX_BROADCASTS):
+        counts = broadcast_store.counts(db, row.id)
+        replied, _ = broadcast_store.reply_counts(db, row.id)
+        found.append((row.created_at, BroadcastSummary(
+            row.counter or 0, row.id, "cancelled" if row.cancelled_at else row.state,
+            sum(counts.values()), counts["queued"], counts["sent"], counts["delivered"],
+            counts["failed"], counts["expired"], replied)))
+    for received_at, counter in db.execute(
+            "SELECT received_at, counter FROM sbd_commands WHERE accepted = 1 AND command ="
+            " 'broadcast' AND outcome LIKE 'refused%' AND received_at >= ? ORDER BY id DESC"
+            " LIMIT ?", [now - DAY, MAX_BROADCASTS]):
+        found.append((received_at, BroadcastSummary(counter or 0, 0, "refused", 0, 0, 0, 0, 0,
+                                                    0, 0)))
+    found.sort(key=lambda item: item[0], reverse=True)
+    return tuple(summary for _, summary in found[:MAX_BROADCASTS])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from gateway import features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
+from gateway.outreach.summary import satellite_summaries
 from gateway.sbd.batch import MAX_ALERTS
 from gateway.sbd.packing import CREDIT_BYTES, MO_MAX, credits, pack, to_sat_alert
 from gateway.sbd.reply import StatusReply, encode_reply
@@ -125,7 +126,8 @@ class SatellitePolicy:
             daily_credit_budget=self.sbd.daily_credit_budget,
             waiting=sbd_store.waiting(db, now),
             undelivered=sbd_store.undelivered(db, features.primary_destinations()),
-            last_seq=int(last_seq), links=links[:255] or "-"))
+            last_seq=int(last_seq), links=links[:255] or "-",
+            broadcasts=satellite_summaries(db, now)))
 
 
 def satellite_counts(store: Store, config: Config, now: float) -> dict:

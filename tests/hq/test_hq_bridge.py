@@ -213,8 +213,8 @@ def test_hq_command_makes_pings_the_base_accepts_once(tmp_path):
     first = runner.invoke(cli, ["hq-command", "-c", str(config), "KWJ", "ping"])
     second = runner.invoke(cli, ["hq-command", "-c", str(config), "KWJ", "ping"])
     assert first.exit_code == 0, first.output
-    one = bytes.fromhex(first.stdout.strip())
-    two = bytes.fromhex(second.stdout.strip())
+    one = bytes.fromhex(first.stdout.splitlines()[0])
+    two = bytes.fromhex(second.stdout.splitlines()[0])
     command = commands.verify(KEY.encode(), "KWJ", one, 0)
     assert command.name == "ping"
     assert commands.verify(KEY.encode(), "KWJ", two, command.counter).counter > command.counter

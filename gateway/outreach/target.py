@@ -24,7 +24,8 @@ from gateway.store.broadcasts import Member
 
 KINDS = ("village", "zone", "group", "language", "channel")
 CHANNELS = ("sms", "hf")
-AND = re.compile(r"\s+(?:AND|and|&&|&)\s+")
+AND = re.compile(r"\s+(?:AND|&&|&)\s+", re.IGNORECASE)
+OTHER_JOINS = re.compile(r"\s(?:OR|NOT|\|\|?)\s", re.IGNORECASE)
 MAX_LENGTH = 200
 
 
@@ -61,6 +62,9 @@ def parse_target(text: str) -> Target:
             continue
         kind, colon, values = part.partition(":")
         kind = kind.strip().lower()
+        if ":" in values or OTHER_JOINS.search(values):
+            raise ValueError(f"{part!r}: only AND joins terms (commas give alternatives: "
+                             "zone:north,south)")
         items = tuple(v.strip() for v in values.split(",") if v.strip())
         if not colon or kind not in KINDS or not items:
             raise ValueError(f"{part!r}: expected 'all' or one of "

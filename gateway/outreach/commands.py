@@ -107,9 +107,8 @@ class MqttCommands:
         return True
 
     def _refused(self, db: Database, payload: bytes, reason: str, now: float) -> None:
-        if sbd_store.was_accepted(db, payload):
-            log.info("MQTT: a command carried out already arrived again (redelivered); ignored")
-            return
+        if sbd_store.was_accepted(db, payload):  # a broker's redelivery, or a replay
+            reason = "carried out already (this very message came again)"
         if sbd_store.refused_since(db, now - 3600) < REFUSALS_KEPT_PER_HOUR:
             sbd_store.record_command(db, payload[:1024], None, f"refused: {reason}", via="mqtt")
         if self._said.due(reason):

@@ -28,8 +28,11 @@ FOCAL = [("+243990000101", "Kahindo Masika", "12", "fr", None, ("chiefs",)),
 STOPPED = "+243990000107"
 
 
-def make_base(folder: Path, extra: str = "") -> tuple[Config, Store]:
-    config = load_config(write_config(folder, modem="/dev/null", extra=extra))
+def make_base(folder: Path, extra: str = "", modem: str = "/dev/null",
+              mqtt_port: int | None = None, gsm: str = "") -> tuple[Config, Store]:
+    """The registry above in a fresh store, and the base's config (`extra` appended)."""
+    config = load_config(write_config(folder, modem=modem, mqtt_port=mqtt_port, extra=extra,
+                                      gsm=gsm))
     store = Store.open(config.store.path)
     for village in VILLAGES:
         reg.save_village(store, village)

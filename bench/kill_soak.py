@@ -6,7 +6,11 @@ and gateway/sim/kill_rounds.verify checks every SMS, alert, acknowledgement and 
 Prints rounds, kills, SMS, losses/duplicates, resends after an unknown outcome, and where the
 kills landed.
 
-    .venv/bin/python bench/kill_soak.py [--runs 4] [--rounds 50] [--burst 8]
+    .venv/bin/python bench/kill_soak.py [--runs 4] [--rounds 50] [--burst 8] [--broadcast 200]
+
+With `--broadcast N`, each run first queues a broadcast to N focal points (the simulated network
+takes 50 ms a message): kills then also land while it is being sent, and every recipient must
+get it once (twice only after a kill hid a send's outcome).
 """
 
 from __future__ import annotations
@@ -28,15 +32,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--burst", type=int, default=8)
+    parser.add_argument("--broadcast", type=int, default=0, help="recipients of a broadcast")
     args = parser.parse_args()
     totals: Counter[str] = Counter()
     phases: Counter[str] = Counter()
     started = time.monotonic()
     for run in range(args.runs):
         with tempfile.TemporaryDirectory() as folder, Broker() as broker, \
-                SimulatedModem(capacity=255) as modem, MqttListener(broker.port) as hq:
+                SimulatedModem(capacity=255, send_delay=0.05 if args.broadcast else 0.0) \
+                as modem, MqttListener(broker.port) as hq:
             report = run_rounds(Path(folder), modem, broker.port, hq, args.rounds, args.burst,
-                                seed=run + 1)
+                                seed=run + 1, broadcast=args.broadcast)
         print(f"run {run + 1}: {report_json(report)}", flush=True)
         totals.update(rounds=report.rounds, kills=report.kills, sms=len(report.injected),
                       problems=len(report.problems),
@@ -44,7 +50,7 @@ def main() -> None:
         phases.update(report.phases)
     print(f"\n{args.runs} runs in {time.monotonic() - started:.0f} s: {totals['rounds']} rounds, "
           f"{totals['kills']} SIGKILLs, {totals['sms']} SMS, {totals['problems']} lost or "
-          f"duplicated, {totals['resent_after_unknown_outcome']} acknowledgement(s) resent after "
+          f"duplicated, {totals['resent_after_unknown_outcome']} message(s) resent after "
           "a kill left the first send's outcome unknown")
     print("kills landed while: " + ", ".join(f"{k} {v}" for k, v in phases.most_common()))
 

@@ -141,3 +141,27 @@ def test_stop_is_answered_once_acknowledgements_go_on_and_broadcasts_skip_them(t
                                        "aujourd'hui pour dire que tout va bien")]
     assert query(db, "SELECT COUNT(*) FROM messages WHERE text IN ('ACHA', 'acha')") == [(2,)]
     assert json.loads(query(db, "SELECT texts FROM broadcasts")[0][0]).keys() == {"fr"}
+
+
+def test_hf_focal_points_get_one_bulletin_by_radio_to_the_group_address(tmp_path, line):
+    from gateway.hf.ax25 import UiFrame
+    from gateway.sim.kiss_tnc import KissTcpTnc
+
+    with KissTcpTnc() as tnc:
+        radio = f'\n[hf]\nport = "{tnc.url}"\ncallsign = "UNBASE"\nframes_per_minute = 30\n'
+        config, store = make_base(tmp_path, QUICK + radio, line.path)
+        store.close()
+        with DaemonProcess(config.source) as daemon:
+            wait_until_gsm_up(config.store.path, daemon)
+            tnc.wait_client()
+            send(config.source, "--target", "zone:north AND language:sw", "--template", "4",
+                 "--param", "place=Nobili")
+            wait_for(lambda: tnc.frames, 15, what="the bulletin")
+            wait_for(lambda: len(line.sent) == 1, 15, what="the SMS")
+            wait_for(lambda: recipients(config.store.path).get("Radio Nobili", ("",))[0]
+                     == "sent", 10, what="the radio recipient sent")
+            daemon.stop()
+    (frame,) = [UiFrame.decode(f.data) for f in tnc.frames]
+    assert (str(frame.source), str(frame.destination)) == ("UNBASE", "CAN")
+    assert frame.info.decode() == "KWJ-B0001 Doria ya kituo itapita Nobili leo."
+    assert line.sent[0].number == "+243990000102"  # Baraka, by SMS; the radio by the bulletin

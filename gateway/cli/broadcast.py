@@ -178,7 +178,8 @@ def broadcast_show(ctx: CliContext, ref: str, with_recipients: bool, as_json: bo
     for language, text in row.texts.items():
         click.echo(f"{'[' + language + ']':>12}: {text}")
     click.echo("\nby channel and language:")
-    emit([{"": key, **counts} for key, counts in {**by_channel, **by_language}.items()],
+    emit([{"": f"channel {key}", **counts} for key, counts in by_channel.items()]
+         + [{"": f"language {key}", **counts} for key, counts in by_language.items()],
          ["", *STATES], False)
     if words:
         click.echo("\nreplies: " + ", ".join(f"{n} {word}" for word, n in words.most_common()))

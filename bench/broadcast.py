@@ -121,6 +121,7 @@ def main() -> None:
                      args.recipients * args.send_delay * 3 + 60, interval=0.2,
                      what="the whole broadcast")
             broadcast = [s for s in sim.sent[before:] if s.report]
+            on_line = [s for s in sim.sent[before:] if broadcast[0].at <= s.at <= broadcast[-1].at]
             exchanged = (sim.port.bytes_read - read_before) + (sim.port.bytes_written
                                                                - written_before)
             acks_meanwhile = len(sim.sent[before:]) - len(broadcast)
@@ -156,6 +157,8 @@ def main() -> None:
           "SMS/s |")
     print(f"| drain / line | **{drain / bound:.1%}** (of the network alone: "
           f"{drain * args.send_delay:.1%}) |")
+    print(f"| every SMS on the line meanwhile / line | {(len(on_line) - 1) / span / bound:.1%} "
+          f"({len(on_line)} SMS: the broadcast and the acknowledgements that went first) |")
     for name, injected in (("without a broadcast", quiet), ("during the broadcast", busy)):
         values = [v * 1000 for v in ack_latencies(sim, injected)]
         print(f"| ack latency {name} | p50 {percentile(values, 50):.0f} ms, p99 "

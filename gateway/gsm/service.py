@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # a new message stored (+CMTI), or a status report stored (+CDSI): read alike
 CMTI = re.compile(r'\+(?:CMTI|CDSI):\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
 CDS = "+CDS:"  # a status report on the line (its PDU after a newline, gateway/at.py)
+WAKE = "(new rows to send)"  # not from the modem: the wait for its lines is over
 PROBE_INTERVAL = 30.0
 FLUSH_INTERVAL = 30.0
 IDLE_WAIT = 1.0
@@ -79,6 +80,7 @@ class GsmService(StoreWorker):
         self.delivery: DeliveryDesk | None = None
         self.pacer = Pacer(outreach_settings(config).send_gap)
         self._next_send = 0.0  # a paced broadcast message's turn (monotonic)
+        notifier.listen("sms", self._wake)  # new rows to send (a command from headquarters...)
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
@@ -196,11 +198,17 @@ class GsmService(StoreWorker):
                       self._next_send or float("inf"))
         return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
 
+    def _wake(self) -> None:
+        """Another worker queued something to send: end the wait on the modem's lines now."""
+        modem = self.modem
+        if modem is not None:
+            modem.urcs.put((time.monotonic(), WAKE))
+
     def _on_urcs(self, lines: list[str]) -> None:
         """Handle what the modem announced, in order; new-SMS notices that come together (a
         burst) are read together and committed in one transaction."""
         notices: list[re.Match] = []
-        for line in lines:
+        for line in (line for line in lines if line != WAKE):
             match = CMTI.match(line)
             if match is not None:
                 notices.append(match)

@@ -34,6 +34,7 @@ from gateway.gsm.voice import ModemVoice
 from gateway.outreach.compose import BROADCAST_PRIORITY
 from gateway.outreach.config import outreach_settings
 from gateway.outreach.delivery import DeliveryDesk, Pacer, kind, wants_report
+from gateway.repeats import Repeats
 from gateway.store import links as link_status
 from gateway.store import outbox
 from gateway.timeutil import iso_utc
@@ -80,6 +81,7 @@ class GsmService(StoreWorker):
         self.delivery: DeliveryDesk | None = None
         self.pacer = Pacer(outreach_settings(config).send_gap)
         self._next_send = 0.0  # a paced broadcast message's turn (monotonic)
+        self._send_errors = Repeats()  # broadcast send errors, said once then every 10 min
         notifier.listen("sms", self._wake)  # new rows to send (a command from headquarters...)
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -337,9 +339,11 @@ class GsmService(StoreWorker):
                                                    self.gsm.send_attempts, self.gsm.send_retry)
             if exc.code in NO_NETWORK:
                 self._next_probe = 0.0  # look at the network now: sends wait while it is gone
-            log.warning("%s %d to %s failed (%s); %s", kind(row), row.id,
-                        self._pipeline().pseudonym(row.recipient), exc.response,
-                        "giving up" if state == outbox.FAILED else "will retry")
+            # a broadcast that meets an empty account must not log 500 warnings
+            said = row.priority < BROADCAST_PRIORITY or self._send_errors.due(exc.response)
+            log.log(logging.WARNING if said else logging.DEBUG, "%s %d to %s failed (%s); %s",
+                    kind(row), row.id, self._pipeline().pseudonym(row.recipient), exc.response,
+                    "giving up" if state == outbox.FAILED else "will retry")
             return
         except LinkError as exc:
             with store.transaction() as db:

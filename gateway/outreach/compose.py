@@ -32,7 +32,7 @@ from gateway.store import registry as reg
 from gateway.timeutil import day_start, local_zone
 
 FOLLOW_UP_PRIORITY, BROADCAST_PRIORITY = 4, 5  # after every acknowledgement (0-3)
-MAX_TEXT = 612  # four SMS of GSM-7: a broadcast is a warning, not a letter
+MAX_TEXT = 612  # characters: four SMS of GSM-7 (ten of UCS-2); a warning, not a letter
 HF_FRAME = min(MAX_INFO, 200)  # a radio's line: one UI frame, under most displays' limit
 
 
@@ -144,7 +144,8 @@ def _preview(store: Store, config: Config, chosen: Draft, now: float) -> Preview
     balance = credit.get("balance")
     used = deliveries.sent_today(db, day_start(now, local_zone(config.base.timezone))) \
         + deliveries.queued_parts(db)
-    frames = sum(len(hf_frames("KWJ-B0000", m.text)) for m in messages.values() if m.hf_recipients)
+    frames = sum(len(hf_frames(f"{config.base.id}-B0000", m.text)) for m in messages.values()
+                 if m.hf_recipients)
     return Preview(chosen, audience, messages, {c: dict(v) for c, v in by_channel.items()}, sms,
                    sms * settings.sms_cost if settings.sms_cost else None,
                    float(balance) if isinstance(balance, int | float) else None,

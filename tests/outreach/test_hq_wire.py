@@ -110,3 +110,21 @@ def test_the_status_reply_carries_broadcast_summaries_when_there_are_some():
         decode_message(data[:-1])
     with pytest.raises(SbdFormatError):
         decode_message(data + b"\x00")
+
+
+def test_the_bridge_publishes_the_summaries_with_the_satellite_status():
+    from gateway.alerts.codes import load_codebook
+    from gateway.hq.publish import BaseBook, publications
+    from gateway.hq.store import Delivery
+
+    reply = StatusReply("KWJ", "71b6", 1_790_000_000, 7, 4, 2, 50, 0, 1, 193, "gsm=up",
+                        (BroadcastSummary(1_790_000_000, 3, "sent", 500, 0, 120, 370, 6, 4, 37),))
+    ((topic, payload),) = publications(decode_message(encode_reply(reply)),
+                                       Delivery("300234010753370", 5, None, None, None, b""),
+                                       BaseBook(load_codebook(), {}), "can/v1")
+    event = json.loads(payload)
+    assert topic == "can/v1/KWJ/events" and event["event"] == "satellite_status"
+    assert event["broadcasts"] == [{"counter": 1_790_000_000, "number": 3, "state": "sent",
+                                    "recipients": 500, "queued": 0, "sent": 120,
+                                    "delivered": 370, "failed": 6, "expired": 4,
+                                    "replied": 37}]

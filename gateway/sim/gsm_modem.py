@@ -127,7 +127,8 @@ class SimulatedModem(ModemFaults, StatusReports, PtyDevice):
             return None
         self.state.history.append(pdu)
         self.state.storage[index] = StoredMessage(pdu, None, "", dt.datetime.now(dt.UTC))
-        self._emit(f'+CDSI: "SM",{index}')
+        if self.state.notify:
+            self._emit(f'+CDSI: "SM",{index}')
         return index
 
     # -- serving ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from gateway.store import groups
 from gateway.store import registry as reg
 from tests.outreach.conftest import FOCAL, make_base
 
-QUICK = ('\n[outreach]\nsms_per_minute = 6000\nvalidity = 3\nreport_grace = 0.5\n'
+QUICK = ('\n[outreach]\nsms_per_minute = 6000\nvalidity = 1.5\nreport_grace = 0.3\n'
          'reply_window = 0.5\nsummary_every = 0.2\n')
 NAMES = {phone: name for phone, name, *_ in FOCAL if phone}
 

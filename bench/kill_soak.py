@@ -10,7 +10,11 @@ between a modem that says nothing when its SIM is full (a SIM800) and one that s
 unknown outcome, and where the kills landed.
 
     .venv/bin/python bench/kill_soak.py [--runs 4] [--rounds 50] [--burst 24] [--capacity 8]
-        [--baud 115200]
+        [--baud 115200] [--broadcast 200]
+
+With `--broadcast N`, each run first queues a broadcast to N focal points (the simulated network
+takes 50 ms a message): kills then also land while it is being sent, and every recipient must
+get it once (twice only after a kill hid a send's outcome).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=8, help="SIM slots (a few times fewer "
                                                                  "than a burst keeps it full)")
     parser.add_argument("--baud", type=int, default=115200, help="simulated line (0: unpaced)")
+    parser.add_argument("--broadcast", type=int, default=0, help="recipients of a broadcast")
     args = parser.parse_args()
     totals: Counter[str] = Counter()
     phases: Counter[str] = Counter()
@@ -46,11 +51,12 @@ def main() -> None:
     for run in range(args.runs):
         notice = FULL_NOTICES[run % len(FULL_NOTICES)]
         with tempfile.TemporaryDirectory() as folder, Broker() as broker, \
-                SimulatedModem(args.baud, capacity=args.capacity) as modem, \
+                SimulatedModem(args.baud, capacity=args.capacity,
+                               send_delay=0.05 if args.broadcast else 0.0) as modem, \
                 MqttListener(broker.port) as hq:
             modem.full_notice(notice)
             report = run_rounds(Path(folder), modem, broker.port, hq, args.rounds, args.burst,
-                                seed=run + 1)
+                                seed=run + 1, broadcast=args.broadcast)
         print(f"run {run + 1} (full SIM said: {notice or 'nothing'}), "
               f"{time.monotonic() - started:.0f} s: {report_json(report)}", flush=True)
         totals.update(rounds=report.rounds, kills=report.kills, sms=len(report.injected),
@@ -62,7 +68,7 @@ def main() -> None:
           f"{totals['kills']} SIGKILLs, {totals['sms']} SMS, {totals['lost']} lost, "
           f"{totals['duplicated']} duplicated, {totals['deleted_unread']} deleted from the SIM "
           f"unread, {totals['problems']} problems in all; "
-          f"{totals['resent_after_unknown_outcome']} acknowledgement(s) resent after a kill left "
+          f"{totals['resent_after_unknown_outcome']} message(s) resent after a kill left "
           "the first send's outcome unknown")
     print("kills landed while: " + ", ".join(f"{k} {v}" for k, v in phases.most_common()))
 

@@ -32,6 +32,8 @@ URC_PREFIXES = ("+CMTI:", "+CDSI:", "RING", "+CRING:", "+CLIP:", "+CUSD:", "NO C
                 "+CMT:", "+CDS:", "^SMMEMFULL", "+DTMF:", "+QTONEDET:", "+CIEV:", "^RSSI:",
                 "+CFUN:", "+CPIN: NOT READY", "Call Ready", "SMS Ready", "RDY", "+CREG:",
                 "SBDRING")
+# notices whose PDU follows on the next line (a status report routed to the host, AT+CNMI ds=1)
+TWO_LINE_URCS = ("+CDS:",)
 PROMPT = "> "  # AT+CMGS asks for its text
 READY = "READY"  # AT+SBDWB asks for its binary message
 BLOB_FIRST = ("\x00", "\x01")  # a binary reply starts with its length, below 512
@@ -73,6 +75,7 @@ class AtChannel:
         self._closing = threading.Event()
         self._failure: BaseException | None = None
         self.last_rx = 0.0
+        self._urc_head: str | None = None  # a two-line notice's first line, waiting for its PDU
 
     # -- life cycle ---------------------------------------------------------------------------
     def open(self) -> None:
@@ -294,6 +297,13 @@ class AtChannel:
 
     def _handle_line(self, line: str) -> None:
         wire.debug("<- %s", redact_wire(line))
+        if self._urc_head is not None:  # the PDU of a +CDS: one notice, never a reply
+            self.urcs.put((time.monotonic(), f"{self._urc_head}\n{line}"))
+            self._urc_head = None
+            return
+        if line.startswith(TWO_LINE_URCS):
+            self._urc_head = line
+            return
         pending = self._pending
         if pending is not None and not pending.done.is_set():
             if line == pending.command or line == pending.command.strip():

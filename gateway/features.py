@@ -9,6 +9,7 @@ from gateway.feature import AckRoute, Feature, Uplink
 from gateway.gsm.feature import FEATURE as GSM
 from gateway.hf.feature import FEATURE as HF
 from gateway.mqtt.feature import FEATURE as MQTT
+from gateway.outreach.feature import FEATURE as OUTREACH
 from gateway.panel.feature import FEATURE as PANEL
 from gateway.sbd.feature import FEATURE as SBD
 from gateway.triage.feature import FEATURE as WATCH
@@ -16,7 +17,7 @@ from gateway.triage.feature import FEATURE as WATCH
 if TYPE_CHECKING:
     from gateway.config import Config
 
-FEATURES: tuple[Feature, ...] = (GSM, HF, PANEL, WATCH, SBD, MQTT)
+FEATURES: tuple[Feature, ...] = (GSM, HF, PANEL, WATCH, OUTREACH, SBD, MQTT)
 
 
 def sections() -> dict[str, type]:

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.errors import LinkError
@@ -113,18 +114,28 @@ class StoreWorker(Worker, metaclass=abc.ABCMeta):
 
 
 class Notifier:
-    """Wake-up calls between workers: 'there is new work for destination X'."""
+    """Wake-up calls between workers: 'there is new work for destination X'. A worker that
+    waits on something else (the GSM worker on its modem's lines) `listen`s instead."""
 
     def __init__(self) -> None:
         self._events: dict[str, threading.Event] = defaultdict(threading.Event)
+        self._listeners: dict[str, list[Callable[[], None]]] = defaultdict(list)
         self._lock = threading.Lock()
 
     def event(self, destination: str) -> threading.Event:
         with self._lock:
             return self._events[destination]
 
+    def listen(self, destination: str, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._listeners[destination].append(callback)
+
     def __call__(self, destination: str) -> None:
         self.event(destination).set()
+        with self._lock:
+            listeners = list(self._listeners.get(destination, ()))
+        for callback in listeners:
+            callback()
 
     def wait(self, destination: str, timeout: float) -> bool:
         event = self.event(destination)

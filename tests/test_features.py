@@ -43,8 +43,8 @@ def test_a_registered_channel_receives_and_acknowledges_through_the_daemon(tmp_p
     runner = threading.Thread(target=daemon.run)
     runner.start()
     try:
-        wait_for(lambda: [w.name for w in daemon.workers] == ["watch", "fakeline"]
-                 and daemon.workers[1].up.is_set(), what="the fake line's worker up")
+        wait_for(lambda: [w.name for w in daemon.workers] == ["watch", "outreach", "fakeline"]
+                 and daemon.workers[2].up.is_set(), what="the fake line's worker up")
         os.write(port.master, b"9Q2KAM: alerte 2 kamango\n")
         received = bytearray()
 

@@ -86,6 +86,15 @@ def test_a_profile_with_a_wrong_dtmf_value(tmp_path):
         load_profiles(path)
 
 
+def test_a_profile_with_a_wrong_status_report_route(tmp_path):
+    text = (FIRMWARE / "modems.toml").read_text().replace('status_reports = "cds"',
+                                                          'status_reports = "pigeon"', 1)
+    path = tmp_path / "modems.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="status_reports: expected one of cds, cdsi, none"):
+        load_profiles(path)
+
+
 def test_every_usb_modem_profile_has_a_udev_rule_for_its_at_port():
     active = rules("99-cangw.rules")
     for profile in load_profiles().values():

@@ -20,6 +20,9 @@ from gateway.alerts.registry_cache import RegistryCache
 from gateway.clock import now as clock_now
 from gateway.config import Config
 from gateway.model import ParsedAlert, SmsPart
+from gateway.outreach.config import outreach_settings
+from gateway.outreach.intake import OutreachIntake
+from gateway.outreach.templates import load_book
 from gateway.store import Store, inbox, outbox
 from gateway.store import alerts as alert_store
 from gateway.store import registry as reg
@@ -66,6 +69,9 @@ class Pipeline:
         self.zone = local_zone(config.base.timezone)
         self.ack_routes = features.ack_routes(config)
         self.triage = Triage(store, config, self.registry.redact)
+        self.outreach = OutreachIntake(
+            store, config, load_book(outreach_settings(config).templates),
+            lambda text: self.registry.parser.parse(text).code is not None, self.pseudonym)
 
     # -- SMS ----------------------------------------------------------------------------------
     def ingest_sms(self, part: SmsPart) -> Ingested:
@@ -105,6 +111,8 @@ class Pipeline:
             message = NewMessage("sms", sender, part.text, now, part.modem_time,
                                  fingerprint=part.fingerprint, raw=part.raw_pdu,
                                  decode_error=part.decode_error)
+            if self.outreach.take(db, message, now):  # STOP, START, or a broadcast's reply
+                return Ingested()
             repeat_of = self.triage.fold_repeat(db, message, now)
             if repeat_of is not None:
                 return Ingested(repeat_of=repeat_of)

@@ -12,11 +12,13 @@ import os
 import click
 
 from gateway.cli.alerts import alerts
+from gateway.cli.broadcast import broadcast
 from gateway.cli.common import CliContext, accept_config_after_commands, printable_output
 from gateway.cli.config_cmd import config
 from gateway.cli.console import audit, console, user
 from gateway.cli.db import db
 from gateway.cli.export import export
+from gateway.cli.groups import group
 from gateway.cli.hq import hq_bridge, hq_collect, hq_command, hq_status
 from gateway.cli.incidents import incident
 from gateway.cli.logs import logs
@@ -46,9 +48,9 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     printable_output()
 
 
-for command in (run, config, village, focal, alerts, incident, network, export, outbox, status,
-                modem, db, logs, panel, hq_bridge, hq_collect, hq_status, hq_command, console, user,
-                audit, wipe, setup_after_wipe):
+for command in (run, config, village, focal, group, alerts, incident, network, broadcast, export,
+                outbox, status, modem, db, logs, panel, hq_bridge, hq_collect, hq_status, hq_command,
+                console, user, audit, wipe, setup_after_wipe):
     cli.add_command(command)
 accept_config_after_commands(cli)
 

@@ -17,12 +17,22 @@ from gateway.alerts.payload import alert_payload
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.alerts.seen import SeenMarker
 from gateway.alerts.voice import VIA, record_voice_alert
-from gateway.cli.common import CliContext, emit, json_option, local_time, parse_since, pass_context
+from gateway.cli.common import (
+    CliContext,
+    audit,
+    emit,
+    json_option,
+    local_time,
+    operator,
+    parse_since,
+    pass_context,
+)
 from gateway.store import Store, inbox
 from gateway.store import alerts as alert_store
 from gateway.store import incidents as incident_store
 from gateway.store import seen as seen_store
 from gateway.timeutil import iso_utc
+from gateway.triage.incidents import IncidentError, Incidents
 
 EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
                   "urgency", "village_number", "village_name", "count", "text", "unparsed",
@@ -165,3 +175,28 @@ def alerts_add(ctx: CliContext, code: str, village: str | None, count: int | Non
     click.echo(f"{alert.ref}: code {alert.code} ({alert.severity})"
                + (f" at {alert.village_name}" if alert.village_name else "")
                + " recorded; the daemon forwards it")
+
+
+@alerts.command("respond")
+@click.argument("ref")
+@click.option("--note", default="", help="What the base does, in a few words (published with the "
+              "incident's change, never sent to the reporters).")
+@click.option("--by", "by", default=operator, show_default="you", help="Who decides it.")
+@pass_context
+def alerts_respond(ctx: CliContext, ref: str, note: str, by: str) -> None:
+    """The base is responding to alert REF: its incident becomes `responding` (as `cangw
+    incident respond`), and the people who reported it are told if [outreach] follow_ups
+    has `respond`."""
+    codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
+    with ctx.store() as store:
+        alert = _find(store, ref)
+        incident_id = incident_store.membership_id(store.db, alert.id)
+        if incident_id is None:
+            raise click.ClickException(f"{alert.ref} belongs to no incident")
+        try:
+            changed = Incidents(store, ctx.config, RegistryCache(store, codebook).redact
+                                ).change_state(incident_id, "respond", by, note, time.time())
+        except IncidentError as exc:
+            raise click.ClickException(str(exc)) from None
+    audit(f"respond to {alert.ref} ({changed.ref}) as {by}")
+    click.echo(f"{alert.ref}: {changed.ref} responding (version {changed.version}, published)")

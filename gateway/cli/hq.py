@@ -18,6 +18,7 @@ from gateway.cli.common import emit, json_option, local_time, parse_since
 from gateway.cli.run import LOG_FORMAT
 from gateway.errors import GatewayError
 from gateway.hq.config import CollectorConfig, HqConfig, hq_config_path, load_hq_config
+from gateway.outreach.hq_wire import BroadcastRequest, HqCommand, encode_broadcast, sign_mqtt
 from gateway.sbd import commands
 
 hq_config_option = click.option(
@@ -120,14 +121,29 @@ def hq_status(hq_config: str | None, as_json: bool) -> None:
 @click.command("hq-command")
 @hq_config_option
 @click.argument("base")
-@click.argument("command", type=click.Choice(["ping", "wipe"]))
-@click.option("--via", type=click.Choice(["satellite", "cluster"]), default="satellite",
-              show_default=True, help="satellite: print it in hex for the provider; cluster: "
-              "send it through the NATS cluster to the base's command topic ([collector] login).")
-def hq_command(hq_config: str | None, base: str, command: str, via: str) -> None:
-    """Make an authenticated command for BASE (ping: the base answers with its status; wipe:
-    the base destroys everything it holds, irreversibly) and print it in hex for the satellite
-    provider's send-to-modem form or API, or send it through the cluster."""
+@click.argument("command", type=click.Choice(["ping", "broadcast", "wipe"]))
+@click.option("--target", help="broadcast: who ('all', 'zone:north AND group:chiefs', ...).")
+@click.option("--template", help="broadcast: a template's number in the base's book.")
+@click.option("--param", "params", multiple=True, metavar="VALUE",
+              help="broadcast: the template's parameters, in its order (repeatable).")
+@click.option("--text", help="broadcast: a free text instead of a template.")
+@click.option("--language", "languages", multiple=True, type=click.Choice(["fr", "sw", "en"]),
+              help="broadcast: only focal points reading this language (repeatable).")
+@click.option("--force", is_flag=True, help="broadcast: go over the base's daily SMS budget "
+                                            "(only if the base allows it: hq_may_force).")
+@click.option("--publish", is_flag=True, help="Also publish the MQTT form to hq.toml's broker "
+                                              "(QoS 1, on {topic_prefix}/BASE/commands).")
+@click.option("--via", type=click.Choice(["print", "cluster"]), default="print",
+              show_default=True, help="cluster: send the MQTT form into the NATS cluster, which "
+              "keeps it for a base that is away ([collector] login), instead of printing.")
+def hq_command(hq_config: str | None, base: str, command: str, target: str | None,
+               template: str | None, params: tuple[str, ...], text: str | None,
+               languages: tuple[str, ...], force: bool, publish: bool, via: str) -> None:
+    """Make an authenticated command for BASE and print it in both forms, with one counter (the
+    base carries it out once, whichever way it arrives first): the satellite form in hex (for
+    the provider's send-to-modem form or API), then the MQTT form (a JSON line). ping: the base
+    answers with its status; broadcast: it warns the focal points the target names; wipe: the
+    base destroys everything it holds, irreversibly."""
     from gateway.hq.store import HqStore
 
     config = load_hq(hq_config)
@@ -135,6 +151,12 @@ def hq_command(hq_config: str | None, base: str, command: str, via: str) -> None
     if entry is None or entry.command_key_file is None:
         raise click.ClickException(f"{config.source}: no [[base]] with id = {base!r} and a "
                                    "command_key_file")
+    request = None
+    if command == "broadcast":
+        if not target or (template is None) == (text is None):
+            raise click.UsageError("broadcast needs --target and either --template or --text")
+        request = BroadcastRequest(target, int(template) if template and template.isdigit()
+                                   else template, tuple(params), text, languages, force)
     try:
         key = commands.load_key(entry.command_key_file)
     except GatewayError as exc:
@@ -146,14 +168,46 @@ def hq_command(hq_config: str | None, base: str, command: str, via: str) -> None
         raise click.ClickException(f"{base}: {exc}") from None
     finally:
         store.close()
-    number = {"ping": commands.PING, "wipe": commands.WIPE}[command]
-    message = commands.sign(key, base, commands.Command(counter, number))
+    try:
+        satellite = commands.sign(key, base, commands.Command(
+            counter, {"ping": commands.PING, "wipe": commands.WIPE}.get(command,
+                                                                        commands.BROADCAST),
+            b"" if request is None else encode_broadcast(request)))
+    except ValueError as exc:
+        raise click.ClickException(f"cannot go by satellite: {exc}") from None
+    mqtt = sign_mqtt(key, base, HqCommand(counter, command, request))
     if via == "cluster":
-        _send_through_cluster(config, base, command, counter, message)
+        _send_through_cluster(config, base, command, counter, mqtt)
         return
-    click.echo(message.hex())
-    click.echo(f"({command} for {base}, counter {counter}, {len(message)} bytes: post it as "
-               "`data` to the provider's MT endpoint for the base's IMEI)", err=True)
+    click.echo(satellite.hex())
+    click.echo(mqtt.decode("utf-8"))
+    click.echo(f"({command} for {base}, counter {counter}: post the first line ({len(satellite)} "
+               "bytes) as `data` to the provider's MT endpoint for the base's IMEI, or publish "
+               f"the second to {config.mqtt.topic_prefix}/{base}/commands)", err=True)
+    if publish:
+        _publish(config, f"{config.mqtt.topic_prefix}/{base}/commands", mqtt)
+        click.echo("published to {}:{}".format(*config.mqtt.addresses()[0]), err=True)
+
+
+def _publish(config: HqConfig, topic: str, payload: bytes) -> None:
+    """One QoS 1 message to headquarters' broker; ClickException unless the broker took it."""
+    import paho.mqtt.client as paho
+
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    if config.mqtt.username:
+        client.username_pw_set(config.mqtt.username, config.mqtt.password())
+    if config.mqtt.tls:
+        client.tls_set(ca_certs=str(config.mqtt.ca_file) if config.mqtt.ca_file else None)
+    host, port = config.mqtt.addresses()[0]
+    try:
+        client.connect(host, port, config.mqtt.keepalive)
+        client.loop_start()
+        client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise click.ClickException(f"cannot publish to {host}:{port}: {exc}") from None
+    finally:
+        client.loop_stop()
+        client.disconnect()
 
 
 def _send_through_cluster(config: HqConfig, base: str, command: str, counter: int,

@@ -197,15 +197,29 @@ class GsmModem:
         self._select(stored.memory)
         self.at.command(f"AT+CMGD={stored.index}")
 
-    def send_sms(self, number: str, text: str) -> list[int]:
-        """Send a message (several parts if long); returns the network's message references."""
+    def send_sms(self, number: str, text: str, reference: int = 0, report: bool = False,
+                 validity: float | None = None) -> list[int]:
+        """Send a message (several parts if long); returns the network's message references
+        (-1 for a part the modem gave none). `report` asks a status report for each part."""
         references = []
-        for part in encode_submit(number, text):
+        for part in encode_submit(number, text, reference, report, validity):
             lines = self.at.command_with_prompt(f"AT+CMGS={part.tpdu_length}", part.hex,
                                                 expect="+CMGS:", timeout=60)
             numbers = _ints(_field(lines, "+CMGS:") or "")
             references.append(numbers[0] if numbers else -1)
         return references
+
+    def route_status_reports(self, ds: int) -> bool:
+        """Where status reports go (AT+CNMI <ds>: 1 on the line as +CDS, 2 stored with +CDSI);
+        False when the modem refuses (it then keeps AT+CNMI=2,1,0,0,0: no reports)."""
+        try:
+            self.at.command(f"AT+CNMI=2,1,0,{ds},0")
+        except CommandError as exc:
+            log.warning("GSM modem refuses status reports (AT+CNMI ds=%d: %s); broadcast "
+                        "messages will stay 'sent' and end 'expired'", ds, exc.response)
+            self.at.command("AT+CNMI=2,1,0,0,0")
+            return False
+        return True
 
     def storage_use(self) -> tuple[int, int] | None:
         """(used, total) slots of the read storage."""

@@ -16,6 +16,9 @@ from typing import Any
 from gateway.errors import ConfigError
 
 DTMF_VALUES = ("char", "ascii", "none")
+# how SMS status reports reach the host (AT+CNMI's <ds>): "cds" on the line as +CDS with their
+# PDU (ds=1), "cdsi" stored with a +CDSI notice (ds=2, read like a message), "none": not at all
+STATUS_REPORTS = {"cds": 1, "cdsi": 2, "none": 0}
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,15 @@ class ModemProfile:
     dtmf_enable: tuple[str, ...]
     dtmf_urc: str
     dtmf_value: str
+    status_reports: str
     quirks: tuple[str, ...]
 
 
 _KINDS: dict[str, type | tuple[type, ...]] = {
           "name": str, "match": list, "usb": list, "at_interface": str, "baudrate": int,
           "init": list, "reset": list, "reset_wait": (int, float), "voice": bool,
-          "dtmf_enable": list, "dtmf_urc": str, "dtmf_value": str, "quirks": list}
+          "dtmf_enable": list, "dtmf_urc": str, "dtmf_value": str, "status_reports": str,
+          "quirks": list}
 
 
 def load_profiles(path: Path | None = None) -> dict[str, ModemProfile]:
@@ -78,6 +83,9 @@ def _profile(key: str, values: object, where: str) -> ModemProfile:
             raise ConfigError(f"{where}: [{key}] {name}: expected a list of strings")
     if values["dtmf_value"] not in DTMF_VALUES:
         raise ConfigError(f"{where}: [{key}] dtmf_value: expected one of {', '.join(DTMF_VALUES)}")
+    if values["status_reports"] not in STATUS_REPORTS:
+        raise ConfigError(f"{where}: [{key}] status_reports: expected one of "
+                          + ", ".join(STATUS_REPORTS))
     if (values["dtmf_value"] == "none") != (not values["dtmf_urc"]):
         raise ConfigError(f"{where}: [{key}] dtmf_urc: needed exactly when dtmf_value is not none")
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}

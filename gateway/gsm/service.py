@@ -28,11 +28,15 @@ from gateway.gsm.calls import CallHandler
 from gateway.gsm.credit import CreditWatch
 from gateway.gsm.modem import GsmModem, NetworkState, StoredSms
 from gateway.gsm.power import ModemPower, relay_pin
-from gateway.gsm.profiles import find_profile, load_profiles
+from gateway.gsm.profiles import STATUS_REPORTS, ModemProfile, find_profile, load_profiles
 from gateway.gsm.recovery import ModemRecovery
-from gateway.gsm.sms_pdu import decode_deliver
+from gateway.gsm.sms_pdu import decode_deliver, decode_status_report, is_status_report
 from gateway.gsm.voice import ModemVoice
 from gateway.model import SmsPart
+from gateway.outreach.compose import BROADCAST_PRIORITY, FOLLOW_UP_PRIORITY
+from gateway.outreach.config import outreach_settings
+from gateway.outreach.delivery import DeliveryDesk, Pacer, kind, wants_report
+from gateway.repeats import Repeats
 from gateway.store import links as link_status
 from gateway.store import outbox
 from gateway.timeutil import iso_utc
@@ -40,7 +44,10 @@ from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
 
-CMTI = re.compile(r'\+CMTI:\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
+# a new message stored (+CMTI), or a status report stored (+CDSI): read alike
+CMTI = re.compile(r'\+(?:CMTI|CDSI):\s*"?([A-Z_]*)"?\s*,\s*(\d+)')
+CDS = "+CDS:"  # a status report on the line (its PDU after a newline, gateway/at.py)
+WAKE = "(new rows to send)"  # not from the modem: the wait for its lines is over
 PROBE_INTERVAL = 30.0
 FLUSH_INTERVAL = 30.0  # or a quarter of multipart_timeout, if shorter
 IDLE_WAIT = 1.0
@@ -72,11 +79,17 @@ class GsmService(StoreWorker):
         self._next_sweep = self._next_probe = self._next_flush = self._next_health = 0.0
         self.calls: CallHandler | None = None
         self.credit: CreditWatch | None = None
+        self.delivery: DeliveryDesk | None = None
+        self.pacer = Pacer(outreach_settings(config).send_gap)
+        self._next_send = 0.0  # a paced broadcast message's turn (monotonic)
+        self._send_errors = Repeats()  # broadcast send errors, said once then every 10 min
+        notifier.listen("sms", self._wake)  # new rows to send (a command from headquarters...)
 
     # -- life cycle ---------------------------------------------------------------------------
     def loop(self) -> None:
         if self.open_store():
             self.pipeline = Pipeline(self._store(), self.config, self.codebook, self.notifier)
+            self.delivery = DeliveryDesk(self._store(), self.config, self.notifier)
         try:
             self._connect()
             self.recovery.connected()
@@ -123,15 +136,18 @@ class GsmService(StoreWorker):
         self.identity = modem.identity()
         self.recovery.identified(self.identity.get("model"))
         log.info("GSM modem on %s ready (storage %s)", self.gsm.port, modem.storage)
-        self._start_voice(modem)
-        self._probe()
-        self._sweep()
-
-    def _start_voice(self, modem: GsmModem) -> None:
-        """Missed calls, keypad codes and the credit watch, on the modem's profile."""
         profiles = load_profiles()
         key = self.config.call_settings.profile
         profile = profiles.get(key) if key else find_profile(profiles, self.identity.get("model"))
+        self._start_voice(modem, profile)
+        ds = STATUS_REPORTS[profile.status_reports if profile else "cds"]
+        if ds:
+            modem.route_status_reports(ds)
+        self._probe()
+        self._sweep()
+
+    def _start_voice(self, modem: GsmModem, profile: ModemProfile | None) -> None:
+        """Missed calls, keypad codes and the credit watch, on the modem's profile."""
         voice = ModemVoice(modem.at, profile)
         self.calls = None
         if self.config.call_settings.enabled:
@@ -181,14 +197,21 @@ class GsmService(StoreWorker):
             raise LinkError(f"{self.gsm.port}: serial link lost")
 
     def _wait_time(self) -> float:
-        soonest = min(self._next_sweep, self._next_probe, self._next_flush, self._next_health)
+        soonest = min(self._next_sweep, self._next_probe, self._next_flush, self._next_health,
+                      self._next_send or float("inf"))
         return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
+
+    def _wake(self) -> None:
+        """Another worker queued something to send: end the wait on the modem's lines now."""
+        modem = self.modem
+        if modem is not None:
+            modem.urcs.put((time.monotonic(), WAKE))
 
     def _on_urcs(self, lines: list[str]) -> None:
         """Handle what the modem announced, in order; new-SMS notices that come together (a
         burst) are read together and committed in one transaction."""
         notices: list[re.Match] = []
-        for line in lines:
+        for line in (line for line in lines if line != WAKE):
             match = CMTI.match(line)
             if match is not None:
                 notices.append(match)
@@ -219,6 +242,9 @@ class GsmService(StoreWorker):
         if line.startswith("+CREG:"):
             self._next_probe = 0.0  # registration changed: look now (sends wait without it)
             return
+        if line.startswith(CDS):
+            self._take_reports([line.partition("\n")[2]])
+            return
         if line.startswith(MEMORY_FULL):
             log.warning("GSM modem: SIM storage full (%s); reading it now", line)
             self._next_sweep = 0.0
@@ -246,8 +272,17 @@ class GsmService(StoreWorker):
 
     def _take(self, batch: list[StoredSms]) -> None:
         """Commit what was read, then delete each slot read, once: a second AT+CMGD of a slot
-        would destroy, unread, what the network stored there after the first."""
-        readings = self._confirmed(_once_per_slot(batch))
+        would destroy, unread, what the network stored there after the first. Status reports
+        (of broadcasts and follow-ups) go to the delivery desk."""
+        batch = _once_per_slot(batch)
+        reports = [stored for stored in batch if is_status_report(stored.pdu)]
+        if reports and self._take_reports([stored.pdu for stored in reports]):
+            for stored in reports:
+                self._modem().delete(stored)
+        batch = [stored for stored in batch if stored not in reports]
+        if not batch:
+            return
+        readings = self._confirmed(batch)
         for stored, part in readings:
             if part.decode_error:
                 log.warning("SIM slot %d holds an undecodable PDU (%s); stored as hex",
@@ -291,7 +326,22 @@ class GsmService(StoreWorker):
             self._next_sweep = min(self._next_sweep, time.monotonic() + 5)
         return confirmed
 
-    # -- acknowledgements ---------------------------------------------------------------------
+    def _take_reports(self, pdus: list[str]) -> bool:
+        """Commit status reports (broadcasts, follow-ups); False when the store failed (stored
+        ones then stay on the SIM and are read again)."""
+        reports = [r for r in map(decode_status_report, pdus) if r is not None]
+        if len(reports) < len(pdus):
+            log.warning("GSM modem: %d status report(s) could not be read; ignored",
+                        len(pdus) - len(reports))
+        try:
+            self._delivery().take(reports)
+        except (sqlite3.Error, StoreError, OSError) as exc:
+            self._warn(f"cannot store status reports ({exc}); they are read again", 5,
+                       logging.ERROR)
+            return False
+        return True
+
+    # -- sending: acknowledgements, then follow-ups, then broadcasts (paced) ------------------
     def _send_due(self) -> None:
         """Acknowledgements while nothing else is announced, and a few each turn even during a
         burst: the SMS read first are answered before the burst behind them is read (a
@@ -300,28 +350,42 @@ class GsmService(StoreWorker):
             return  # no network: acknowledgements wait, receiving goes on
         db = self._store().db
         modem = self._modem()
+        self._next_send = 0.0
         sent = 0
-        while not self.stopping.is_set() and (sent < ACKS_IN_A_BURST or modem.urcs.empty()):
+        while not self.stopping.is_set():
             rows = outbox.due(db, "sms", clock.now())
             if not rows:
+                return
+            announced = not modem.urcs.empty()
+            if announced and (sent >= ACKS_IN_A_BURST or rows[0].priority >= FOLLOW_UP_PRIORITY):
+                return  # what was announced is read first; only acknowledgements go between
+            wait = self.pacer.wait(rows[0], time.monotonic())
+            if wait > 0:
+                self._next_send = time.monotonic() + wait
                 return
             self._send(rows[0])
             sent += 1
 
     def _send(self, row: outbox.OutboxRow) -> None:
         store = self._store()
+        self.pacer.starting(row, time.monotonic())
+        outreach = outreach_settings(self.config)
         try:
-            self._modem().send_sms(row.recipient or "", row.body or "")
+            references = self._modem().send_sms(
+                row.recipient or "", row.body or "", reference=row.id,
+                report=wants_report(row), validity=outreach.validity)
         except CommandError as exc:
             with store.transaction() as db:
                 state = outbox.mark_attempt_failed(db, row.id, exc.response, clock.now(),
                                                    self.gsm.send_attempts, self.gsm.send_retry)
             if exc.code in NO_NETWORK:
                 self._next_probe = 0.0  # look at the network now: sends wait while it is gone
-            log.warning("acknowledgement %d to %s failed (%s); %s", row.id,
-                        self._pipeline().pseudonym(row.recipient), exc.response,
-                        {outbox.PENDING: "will retry", outbox.FAILED: "giving up"}.get(
-                            state, "it was dropped meanwhile"))
+            # a broadcast that meets an empty account must not log 500 warnings
+            said = row.priority < BROADCAST_PRIORITY or self._send_errors.due(exc.response)
+            log.log(logging.WARNING if said else logging.DEBUG, "%s %d to %s failed (%s); %s",
+                    kind(row), row.id, self._pipeline().pseudonym(row.recipient), exc.response,
+                    {outbox.PENDING: "will retry", outbox.FAILED: "giving up"}.get(
+                        state, "it was dropped meanwhile"))
             return
         except LinkError as exc:
             with store.transaction() as db:
@@ -330,9 +394,11 @@ class GsmService(StoreWorker):
             raise
         with store.transaction(durable=False) as db:
             outbox.mark_done(db, row.id, time.time())
+            self._delivery().sent(row, references, time.time())
         self.activity["last_sent_at"] = iso_utc(time.time())
-        log.info("acknowledgement sent to %s (outbox %d)", self._pipeline().pseudonym(row.recipient),
-                 row.id)
+        log.log(logging.DEBUG if row.priority >= BROADCAST_PRIORITY else logging.INFO,
+                "%s sent to %s (outbox %d)", kind(row), self._pipeline().pseudonym(row.recipient),
+                row.id)
 
     # -- status -------------------------------------------------------------------------------
     def _probe(self) -> None:
@@ -372,6 +438,10 @@ class GsmService(StoreWorker):
     def _pipeline(self) -> Pipeline:
         assert self.pipeline is not None
         return self.pipeline
+
+    def _delivery(self) -> DeliveryDesk:
+        assert self.delivery is not None
+        return self.delivery
 
 
 def _sound(stored: StoredSms, part: SmsPart) -> bool:

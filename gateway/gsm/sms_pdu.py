@@ -9,6 +9,7 @@ message of its own, so that its sender is still known and answered.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class SubmitPdu:
     tpdu_length: int
 
 
+MIN_VALIDITY = 300.0  # the shortest relative validity period a PDU can carry
 FINGERPRINT_CHARS = 32  # 128 bits: no collision in a base's lifetime, a smaller unique index
 
 
@@ -117,12 +119,56 @@ def repair_surrogates(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def encode_submit(number: str, text: str, reference: int = 0) -> list[SubmitPdu]:
-    """SMS-SUBMIT PDUs for a message (several when it is long). No status report is asked:
-    acknowledgements are cheap to re-send and reports would only fill the SIM."""
-    pdus = gsmpdu.encodeSmsSubmitPdu(number, split_astral(text), reference=reference,
-                                     requestStatusReport=False)
+def encode_submit(number: str, text: str, reference: int = 0, report: bool = False,
+                  validity: float | None = None) -> list[SubmitPdu]:
+    """SMS-SUBMIT PDUs for a message (several when it is long; `reference` also numbers the
+    parts, so two long messages to one phone are not mixed). A status report is asked only
+    with `report` (broadcasts and follow-ups): acknowledgements are cheap to re-send and
+    reports would only fill the SIM. `validity` (seconds) is how long the network keeps trying
+    (the PDU carries at least 5 minutes)."""
+    period = None if validity is None else dt.timedelta(seconds=max(validity, MIN_VALIDITY))
+    pdus = gsmpdu.encodeSmsSubmitPdu(number, split_astral(text), reference=reference & 0xFF,
+                                     validity=period, requestStatusReport=report)
     return [SubmitPdu(str(p), p.tpduLength) for p in pdus]
+
+
+def message_shape(text: str) -> tuple[str, int]:
+    """("GSM-7" or "UCS-2", how many SMS) for a text, as `encode_submit` will send it: 160
+    GSM-7 characters or 70 UCS-2 ones in one SMS; a longer text goes as parts of 153 or 67."""
+    try:
+        gsmpdu.encodeGsm7(text)
+        encoding = "GSM-7"
+    except ValueError:
+        encoding = "UCS-2"
+    return encoding, len(encode_submit("+10000000000", text))
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    reference: int  # the message reference +CMGS gave the part
+    recipient: str | None  # the number the part went to
+    status: int  # TP-ST (TS 23.040 9.2.3.15)
+
+
+def decode_status_report(pdu_hex: str) -> StatusReport | None:
+    """An SMS-STATUS-REPORT PDU (AT+CMGR of a +CDSI, or the line after +CDS); None when the PDU
+    is not one or cannot be read."""
+    try:
+        decoded = gsmpdu.decodeSmsPdu(pdu_hex.strip())
+    except Exception:  # the codec raises many kinds of error on bad input
+        return None
+    if decoded.get("type") != "SMS-STATUS-REPORT":
+        return None
+    return StatusReport(int(decoded["reference"]), decoded.get("number"), int(decoded["status"]))
+
+
+def is_status_report(pdu_hex: str) -> bool:
+    """Whether a stored PDU is a status report (TP-MTI 10) rather than a message."""
+    try:
+        data = bytes.fromhex(pdu_hex.strip())
+        return data[1 + data[0]] & 0x03 == 0x02
+    except (ValueError, IndexError):
+        return False
 
 
 def split_astral(text: str) -> str:

@@ -25,8 +25,8 @@ from gateway.hf.intake import HfIntake
 from gateway.hf.kiss import Garbage
 from gateway.hf.link import Heard, HfLink, Ignored, Received
 from gateway.repeats import Repeats
+from gateway.store import deliveries, outbox
 from gateway.store import links as link_status
-from gateway.store import outbox
 from gateway.workers import Notifier, StoreWorker
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,7 @@ class HfService(StoreWorker):
             raise
         with store.transaction() as db:
             outbox.mark_done(db, row.id, time.time())
+            deliveries.record_handed(db, row.id, time.time())  # a bulletin's or follow-up's
         self._sent.append(time.monotonic())
         self.counts["sent"] += 1
         log.info("HF acknowledgement sent to %s (outbox %d)", who, row.id)

@@ -9,6 +9,7 @@ list a village travels by number, with `"name": null`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import TypeVar
@@ -126,6 +127,7 @@ def publications(message: Batch | Message | StatusReply | Wiped, delivery: Deliv
             "daily_credit_budget": message.daily_credit_budget, "waiting": message.waiting,
             "undelivered": message.undelivered, "last_seq": message.last_seq,
             "links": dict(item.split("=", 1) for item in message.links.split() if "=" in item),
+            "broadcasts": [dataclasses.asdict(b) for b in message.broadcasts],
             "via": "satellite", "satellite": satellite}))]
     incident_of: dict[int, str] = {}
     if isinstance(message, Message):

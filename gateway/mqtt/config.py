@@ -25,6 +25,7 @@ class MqttConfig:
     keepalive: int = 60
     reconnect_max: int = 60  # seconds: paho's wait between attempts doubles from 1 up to this
     status_interval: float = 60.0
+    command_key_file: Path | None = None  # commands from headquarters (default: [sbd]'s key)
 
     def check(self) -> list[tuple[str, str]]:
         problems = []

@@ -38,21 +38,30 @@ RECONNECT_MIN = 1
 
 
 class MqttLink:
-    def __init__(self, config: MqttConfig, client_id: str, will_topic: str, will_payload: bytes):
+    def __init__(self, config: MqttConfig, client_id: str, will_topic: str, will_payload: bytes,
+                 command_topic: str | None = None):
+        """With a `command_topic`, the session is persistent (the broker keeps the subscription
+        and what arrives while the base is away) and what arrives there is acknowledged only
+        when the owner calls `ack`, after committing it."""
         self.config = config
         self.acked: queue.Queue[int] = queue.Queue()
+        self.commands: queue.Queue[tuple[int, int, bytes]] = queue.Queue()  # (mid, qos, payload)
         self.connected = threading.Event()
         self.connection = ""  # names the current connection: its status and its will carry it
         self.will_for: Callable[[str], bytes] | None = None  # the will, per connection
         self.last_error: str | None = None
         self.on_change = lambda: None
+        self.command_topic = command_topic
         self._stopping = False
         self._repeats = Repeats()
         self._addresses = config.addresses()
         self._turn = 0  # which address the next attempt goes to
         self._run, self._attempts, self._will_topic = secrets.token_hex(3), 0, will_topic
         client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
-                             clean_session=True, protocol=paho.MQTTv311)
+                             clean_session=command_topic is None, protocol=paho.MQTTv311)
+        if command_topic is not None:
+            client.manual_ack_set(True)
+            client.on_message = self._on_message
         client.will_set(will_topic, will_payload, qos=1, retain=True)
         if config.username:
             client.username_pw_set(config.username, config.password())
@@ -99,6 +108,10 @@ class MqttLink:
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> paho.MQTTMessageInfo:
         return self.client.publish(topic, payload, qos=1, retain=retain)
 
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a command to the broker (once it is committed)."""
+        self.client.ack(mid, qos)
+
     def stop(self) -> None:
         self._stopping = True
         self.client.disconnect()
@@ -118,6 +131,8 @@ class MqttLink:
         else:
             self.last_error = None
             self._repeats.clear()
+            if self.command_topic is not None:
+                client.subscribe(self.command_topic, qos=1)
             self.connected.set()
             log.info("MQTT connected to %s", self.broker)
         self.on_change()
@@ -145,6 +160,11 @@ class MqttLink:
         if self._repeats.due(f"{self.broker}: {error}"):
             log.error("MQTT %s: %s; retrying with backoff (up to %d s)", self.broker, error,
                       self.config.reconnect_max)
+
+    def _on_message(self, client: paho.Client, userdata: object,
+                    message: paho.MQTTMessage) -> None:
+        self.commands.put((message.mid, message.qos, bytes(message.payload)))
+        self.on_change()
 
     def _on_publish(self, client: paho.Client, userdata: object, mid: int,
                     reason_code: ReasonCode, properties: object) -> None:

@@ -17,6 +17,7 @@ from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.errors import ConfigError, LinkError
 from gateway.mqtt.link import MqttLink
+from gateway.outreach.commands import MqttCommands, hq_commands
 from gateway.status import collect, now_iso, stable_view
 from gateway.store import alerts as alert_store
 from gateway.store import incidents as incident_store
@@ -45,6 +46,8 @@ class MqttService(StoreWorker):
         self.alert_topic = f"{prefix}/alerts"
         self.status_topic = f"{prefix}/status"
         self.event_topic = f"{prefix}/events"
+        self.command_topic = f"{prefix}/commands"
+        self.commands: MqttCommands | None = None
         self.link: MqttLink | None = None
         self.registry: RegistryCache | None = None
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row, sent at)
@@ -56,6 +59,7 @@ class MqttService(StoreWorker):
     def loop(self) -> None:
         if self.open_store():
             self.registry = RegistryCache(self._store(), self.codebook)
+            self.commands = hq_commands(self._store(), self.config)
         if self.link is None:
             try:
                 self.link = self._make_link()
@@ -66,6 +70,7 @@ class MqttService(StoreWorker):
         while not self.stopping.is_set():
             self.beat()
             self.notifier.wait("mqtt", IDLE_WAIT)
+            self._take_commands()
             self._collect_acks()
             self._record_link()
             if self.link.connected.is_set():
@@ -87,10 +92,26 @@ class MqttService(StoreWorker):
     def _make_link(self) -> MqttLink:
         will = {"base": self.config.base.id, "state": "offline", "reason": "lost"}
         link = MqttLink(self.mqtt, self.mqtt.client_id or f"cangw-{self.config.base.id}",
-                        self.status_topic, encode(will))
+                        self.status_topic, encode(will),
+                        self.command_topic if self.commands is not None else None)
         link.will_for = lambda connection: encode(will | {"connection": connection})
         link.on_change = lambda: self.notifier("mqtt")
         return link
+
+    # -- commands from headquarters -----------------------------------------------------------
+    def _take_commands(self) -> None:
+        """Carry out what came on the command topic, then acknowledge it to the broker (a
+        crash in between: the broker sends it again, and it is recognised)."""
+        link = self._link()
+        while self.commands is not None:
+            try:
+                mid, qos, payload = link.commands.get_nowait()
+            except queue.Empty:
+                return
+            if self.commands.take(payload):
+                for destination in ("outreach", "sms", "hf"):
+                    self.notifier(destination)
+            link.ack(mid, qos)
 
     # -- alerts -------------------------------------------------------------------------------
     def _publish_due(self) -> None:

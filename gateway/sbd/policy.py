@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from gateway import clock, features
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
+from gateway.outreach.summary import satellite_summaries
 from gateway.sbd.batch import MAX_ALERTS, SatAlert
 from gateway.sbd.incident import SatIncident, to_sat_incident
 from gateway.sbd.packed import encode_message
@@ -152,7 +153,8 @@ class SatellitePolicy:
             daily_credit_budget=self.sbd.daily_credit_budget,
             waiting=sbd_store.waiting(db, now),
             undelivered=sbd_store.undelivered(db, features.primary_destinations()),
-            last_seq=int(last_seq), links=links))
+            last_seq=int(last_seq), links=links,
+            broadcasts=satellite_summaries(db, now)))
 
 
 def satellite_counts(store: Store, config: Config, now: float) -> dict:

@@ -1,5 +1,6 @@
-"""The status reply a base sends by satellite when headquarters pings it, the notice that it
-was wiped, and the decoder that tells them from an alert batch (docs/sbd-format.md)."""
+"""The status reply a base sends by satellite when headquarters pings it (with the summaries of
+its recent broadcasts, format byte 0x04, when it has any), the notice that it was wiped, and the
+decoder that tells them from an alert batch (docs/sbd-format.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from gateway.sbd import batch, packed
 from gateway.sbd.wire import Header, Reader, short_text, varint
 
 KIND = 0x02
-WIPED_KIND = 0x05  # 0x04 is kept for the status reply with broadcasts
+WITH_BROADCASTS = 0x04
+WIPED_KIND = 0x05
+BROADCAST_STATES = ("sending", "sent", "settled", "cancelled", "refused")
+MAX_BROADCASTS = 4
 MAX_SIGNAL, UNKNOWN_SIGNAL = 5, 0xFF
 U16 = 0xFFFF
 LINK = re.compile(r"[a-z][a-z0-9_]{0,14}=[a-z][a-z0-9_]{0,14}")
@@ -32,6 +36,43 @@ class StatusReply:
     undelivered: int  # alerts MQTT has not delivered
     last_seq: int  # the newest alert's sequence number (0: none yet)
     links: str  # "gsm=up mqtt=down hf=up"
+    broadcasts: tuple[BroadcastSummary, ...] = ()
+
+
+@dataclass(frozen=True)
+class BroadcastSummary:
+    """A recent broadcast's figures; `counter` is the command that asked it (0: made at the
+    base), `number` its number at the base (0 for a refused command)."""
+
+    counter: int
+    number: int
+    state: str  # one of BROADCAST_STATES
+    recipients: int
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+    expired: int
+    replied: int
+
+    def encode(self) -> bytes:
+        out = bytearray(self.counter.to_bytes(4, "big"))
+        out += varint(self.number) + bytes([BROADCAST_STATES.index(self.state)])
+        for value in (self.recipients, self.queued, self.sent, self.delivered, self.failed,
+                      self.expired, self.replied):
+            out += varint(value)
+        return bytes(out)
+
+    @classmethod
+    def read(cls, reader: Reader) -> BroadcastSummary:
+        counter = reader.uint(4, "broadcast counter")
+        number = reader.varint("broadcast number")
+        state = reader.byte("broadcast state")
+        if state >= len(BROADCAST_STATES):
+            raise SbdFormatError(f"broadcast state {state} is not one this version knows")
+        counts = [reader.varint(name) for name in ("recipients", "queued", "sent", "delivered",
+                                                   "failed", "expired", "replied")]
+        return cls(counter, number, BROADCAST_STATES[state], *counts)
 
 
 def links_text(states: Mapping[str, str]) -> str:
@@ -65,7 +106,10 @@ def encode_reply(reply: StatusReply) -> bytes:
         raise ValueError(f"links {reply.links!r}: name=state pairs (links_text), or '-'")
     if not 0 <= reply.counter < 1 << 32:
         raise ValueError("counter does not fit 32 bits")
-    out = bytearray(Header(KIND, reply.base, reply.instance, reply.time).encode())
+    kind = WITH_BROADCASTS if reply.broadcasts else KIND
+    if len(reply.broadcasts) > MAX_BROADCASTS:
+        raise ValueError(f"at most {MAX_BROADCASTS} broadcast summaries")
+    out = bytearray(Header(kind, reply.base, reply.instance, reply.time).encode())
     out += reply.counter.to_bytes(4, "big")
     out.append(UNKNOWN_SIGNAL if reply.signal is None else reply.signal)
     for value in (reply.credits_used_today, reply.daily_credit_budget, reply.waiting,
@@ -73,6 +117,10 @@ def encode_reply(reply: StatusReply) -> bytes:
         out += min(max(value, 0), U16).to_bytes(2, "big")
     out += varint(reply.last_seq)
     out += short_text(reply.links, "links")
+    if reply.broadcasts:
+        out.append(len(reply.broadcasts))
+        for summary in reply.broadcasts:
+            out += summary.encode()
     return bytes(out)
 
 
@@ -86,10 +134,16 @@ def read_reply(reader: Reader, header: Header) -> StatusReply:
         ("credits used today", "daily credit budget", "waiting", "undelivered"))
     last_seq = reader.varint("last sequence number")
     links = reader.short_text("links", LINKS_TEXT)
+    broadcasts: tuple[BroadcastSummary, ...] = ()
+    if header.kind == WITH_BROADCASTS:
+        count = reader.byte("broadcast count")
+        if not 1 <= count <= MAX_BROADCASTS:
+            raise SbdFormatError(f"{count} broadcast summaries: 1 to {MAX_BROADCASTS}")
+        broadcasts = tuple(BroadcastSummary.read(reader) for _ in range(count))
     reader.end()
     return StatusReply(header.base, header.instance, header.time, counter,
                        None if signal == UNKNOWN_SIGNAL else signal, used, budget, waiting,
-                       undelivered, last_seq, links)
+                       undelivered, last_seq, links, broadcasts)
 
 
 def decode_message(data: bytes) -> batch.Batch | packed.Message | StatusReply | Wiped:
@@ -100,11 +154,11 @@ def decode_message(data: bytes) -> batch.Batch | packed.Message | StatusReply | 
         return batch.read_batch(reader, header)
     if header.kind == packed.KIND:
         return packed.read_message(reader, header)
-    if header.kind == KIND:
+    if header.kind in (KIND, WITH_BROADCASTS):
         return read_reply(reader, header)
     if header.kind == WIPED_KIND:
         reader.end()
         return Wiped(header.base, header.instance, header.time)
     raise SbdFormatError(f"format byte 0x{header.kind:02x} is not one this version knows "
                          "(0x01 alert batch, 0x02 status reply, 0x03 alert batch version 2, "
-                         "0x05 wiped)")
+                         "0x04 status reply with broadcasts, 0x05 wiped)")

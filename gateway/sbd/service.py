@@ -22,6 +22,11 @@ from gateway.alerts.codes import CodeBook
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.errors import CommandRejected, ConfigError, LinkError, ModemTimeout, SbdFormatError
+from gateway.outreach import hq_wire
+from gateway.outreach.commands import execute_broadcast
+from gateway.outreach.config import outreach_settings
+from gateway.outreach.hq_wire import decode_broadcast
+from gateway.outreach.templates import Book, load_book
 from gateway.sbd import commands
 from gateway.sbd.link import Indications, SbdModem, SessionResult
 from gateway.sbd.policy import (
@@ -54,6 +59,7 @@ class SbdService(StoreWorker):
         self.codebook = codebook
         self.notifier = notifier
         self.policy: SatellitePolicy | None = None
+        self.book: Book | None = None
         self.key: bytes | None = None
         self.modem: SbdModem | None = None
         self.signal: int | None = None
@@ -239,15 +245,14 @@ class SbdService(StoreWorker):
                 if self.key is None:
                     raise CommandRejected("no command key configured")
                 base = self.config.base.id
-                command = commands.verify(self.key, base, message, commands.last_counter(
+                command = commands.verify(self.key, base, message, hq_wire.last_counter(
                     self.key, base, sbd_store.accepted_commands(db)))
             except (CommandRejected, SbdFormatError) as exc:
                 sbd_store.record_command(db, message, mtmsn, f"refused: {exc}")
                 log.warning("satellite: message from headquarters (MTMSN %d, %d bytes) refused: "
                             "%s", mtmsn, len(message), exc)
                 return
-            outcome = {"ping": "status reply queued", "wipe": "wiping"}.get(
-                command.name, "not supported yet")
+            outcome = self._carry_out(command)
             sbd_store.record_command(db, message, mtmsn, outcome, command.counter, command.name,
                                      accepted=True)
         log.info("satellite: command %s (counter %d) from headquarters: %s", command.name,
@@ -256,6 +261,30 @@ class SbdService(StoreWorker):
             queue_status_reply(store, command.counter)
         elif command.number == commands.WIPE:
             wipe(self.config, "headquarters (satellite)")
+
+    def _carry_out(self, command: commands.Command) -> str:
+        """What an accepted command does (in the transaction that records it); its outcome."""
+        if command.number == commands.PING:
+            return "status reply queued"
+        if command.number == commands.WIPE:
+            return "wiping"
+        if command.number != commands.BROADCAST:
+            return "not supported"
+        try:
+            request = decode_broadcast(command.argument)
+        except SbdFormatError as exc:
+            return f"refused: not a broadcast ({exc})"
+        made, outcome = execute_broadcast(self._store(), self.config, self._book(), request,
+                                          "sbd", command.counter, time.time())
+        if made is not None:
+            for destination in ("outreach", "sms", "hf"):
+                self.notifier(destination)
+        return outcome
+
+    def _book(self) -> Book:
+        if self.book is None:
+            self.book = load_book(outreach_settings(self.config).templates)
+        return self.book
 
     # -- status -------------------------------------------------------------------------------
     def _record_status(self) -> None:

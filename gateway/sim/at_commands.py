@@ -281,9 +281,12 @@ class AtCommandSet:
         """Take the text after the '> ' prompt; returns the message reference."""
         if self.state.registration not in (1, 5):
             raise SimError(331, cms=True)  # no network service
+        report = False
         if self.state.pdu_mode:
             try:
                 decoded = decodeSmsPdu(body)
+                data = bytes.fromhex(body)
+                report = bool(data[1 + data[0]] & 0x20)  # TP-SRR
             except Exception:
                 raise SimError(304, cms=True) from None
             if decoded.get("type") != "SMS-SUBMIT":
@@ -292,7 +295,7 @@ class AtCommandSet:
         else:
             text = body
         self.state.message_reference = (self.state.message_reference + 1) % 256
-        sent = SentMessage(number, text, body, time.time())
+        sent = SentMessage(number, text, body, time.time(), report, self.state.message_reference)
         self.state.sent.append(sent)
         self.state.events.append((sent.at, "cmgs", number))
         return self.state.message_reference

@@ -123,3 +123,19 @@ def _timestamp(when: dt.datetime) -> bytes:
     if offset < dt.timedelta(0):
         encoded[-1] |= 0x08
     return bytes(encoded)
+
+
+def build_status_report(reference: int, recipient: str, status: int,
+                        sent: dt.datetime | None = None, smsc: str = "+243990000001") -> str:
+    """An SMS-STATUS-REPORT PDU (TS 23.040 9.2.2.3) as a network sends it for message
+    `reference` to `recipient`: TP-ST `status` (0 received, 0x22 no response, 0x43 not
+    obtainable, 0x46 validity over...)."""
+    now = dt.datetime.now(dt.UTC)
+    body = bytearray(_smsc_field(smsc))
+    body.append(0x06)  # SMS-STATUS-REPORT, no more messages
+    body.append(reference & 0xFF)
+    body += _address_field(recipient)
+    body += _timestamp(sent or now)  # when the network took the message
+    body += _timestamp(now)  # when it was delivered, or the status last changed
+    body.append(status & 0xFF)
+    return body.hex().upper()

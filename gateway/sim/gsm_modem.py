@@ -6,7 +6,8 @@ sent. Faithful enough for gammu to identify, read and send through it (tested).
 
 Control API (used by the demo, the tests and the benchmarks): `inject_sms`, `network_burst`,
 `release_bursts`, `inject_pdu`, `call`, `sent`, `stored`, `history`, `deleted_unread`,
-`events`, and the fault modes of `ModemFaults` (modem_faults.py).
+`events`, the fault modes of `ModemFaults` (modem_faults.py) and the status reports of
+`StatusReports` (status_reports.py).
 """
 
 from __future__ import annotations
@@ -25,20 +26,25 @@ from gateway.sim.deliver_pdu import build_deliver_pdus
 from gateway.sim.modem_faults import ModemFaults
 from gateway.sim.modem_state import Delivery, ModemState, SentMessage, StoredMessage
 from gateway.sim.pty_device import PtyDevice
+from gateway.sim.status_reports import StatusReports
 
 log = logging.getLogger(__name__)
 
 CTRL_Z, ESC = b"\x1a", b"\x1b"
 
 
-class SimulatedModem(ModemFaults, PtyDevice):
-    """A simulated modem serving one pseudo-terminal from a background thread."""
+class SimulatedModem(ModemFaults, StatusReports, PtyDevice):
+    """A simulated modem serving one pseudo-terminal from a background thread.
+
+    `send_delay` is how long the network takes to accept each SMS part (from the PDU's Ctrl-Z
+    to +CMGS): the line's limit on sending, as an operator's would be."""
 
     thread_name = "sim-modem"
 
     def __init__(self, baudrate: int = 115200, capacity: int = 30, pin: str | None = None,
-                 link: Path | None = None):
+                 link: Path | None = None, send_delay: float = 0.0):
         super().__init__(baudrate, link)
+        self.send_delay = send_delay
         self.state = ModemState(capacity=capacity, pin=pin, unlocked=pin is None)
         self.commands = AtCommandSet(self.state, self._emit)
         self._sms_input: tuple[str, str | None] | None = None  # (command, text-mode number)
@@ -145,6 +151,17 @@ class SimulatedModem(ModemFaults, PtyDevice):
             self._emit(f'+CMTI: "SM",{index}')
         return index
 
+    def _store_report(self, pdu: str) -> int | None:
+        """A status report kept on the SIM (AT+CNMI ds=2), announced with +CDSI."""
+        index = self.state.free_index()
+        if index is None:
+            return None
+        self.state.history.append(pdu)
+        self.state.storage[index] = StoredMessage(pdu, None, "", dt.datetime.now(dt.UTC))
+        if self.state.notify:
+            self._emit(f'+CDSI: "SM",{index}')
+        return index
+
     # -- serving ------------------------------------------------------------------------------
     def _emit(self, line: str) -> None:
         """An unsolicited result code, framed as the modem frames it."""
@@ -239,7 +256,12 @@ class SimulatedModem(ModemFaults, PtyDevice):
             except SimError as err:
                 self._write(f"\r\n{self._error_text(err)}\r\n".encode())
                 return
+            sent = self.state.sent[-1]
+        if self.send_delay:
+            time.sleep(self.send_delay)  # the network's round trip; notices still come meanwhile
         self._write(f"\r\n+CMGS: {reference}\r\n\r\nOK\r\n".encode())
+        if sent.report and sent.number:
+            self._submitted(reference, sent.number)
 
     def _error_text(self, err: SimError) -> str:
         if err.code is None or self.state.cmee == 0:

@@ -23,6 +23,8 @@ class SentMessage:
     text: str
     pdu: str
     at: float
+    report: bool = False  # the PDU asked a status report (TP-SRR)
+    reference: int = 0  # the message reference +CMGS gave it
 
 
 Delivery = tuple[str, str | None, str, dt.datetime | None]  # (PDU, sender, text, sent at)
@@ -71,6 +73,8 @@ class ModemState:
         default_factory=list)  # PDUs the host deleted without reading them since they were stored
     phonebook: dict[int, tuple[str, str]] = field(default_factory=dict)  # index: number, name
     phonebook_size: int = 250
+    reports: list[tuple[float, int, str, int]] = field(default_factory=list)  # status reports
+    phones_off: dict[str, tuple[float | None, int]] = field(default_factory=dict)
 
     def free_index(self) -> int | None:
         return next((i for i in range(1, self.capacity + 1) if i not in self.storage), None)

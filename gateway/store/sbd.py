@@ -78,8 +78,20 @@ def accepted_commands(db: Database) -> list[bytes]:
 
 def record_command(db: Database, raw: bytes, mtmsn: int | None, outcome: str,
                    counter: int | None = None, command: str | None = None,
-                   accepted: bool = False) -> None:
+                   accepted: bool = False, via: str = "sbd") -> None:
+    """Keep a message from headquarters with what became of it (`via`: sbd or mqtt)."""
     db.execute(
-        "INSERT INTO sbd_commands (received_at, mtmsn, counter, command, outcome, accepted, raw)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [time.time(), mtmsn, counter, command, outcome, int(accepted), raw.hex()])
+        "INSERT INTO sbd_commands (received_at, mtmsn, counter, command, outcome, accepted, raw,"
+        " via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [time.time(), mtmsn, counter, command, outcome, int(accepted), raw.hex(), via])
+
+
+def was_accepted(db: Database, raw: bytes) -> bool:
+    """True when exactly this message was accepted already (a broker's redelivery)."""
+    return db.execute("SELECT 1 FROM sbd_commands WHERE accepted = 1 AND raw = ? LIMIT 1",
+                      [raw.hex()]).fetchone() is not None
+
+
+def refused_since(db: Database, since: float) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM sbd_commands WHERE accepted = 0"
+                          " AND received_at >= ?", [since]).fetchone()[0])

@@ -498,3 +498,129 @@ def m011_network(db: Database) -> None:
         CREATE UNIQUE INDEX silences_open ON silences(kind, subject) WHERE ended_at IS NULL
         """
     )
+
+
+@migrations()
+def m012_outreach(db: Database) -> None:
+    """The way back to the communities: groups of focal points, who stopped broadcasts (and
+    every STOP and START), broadcasts with one row per recipient, follow-ups to the people who
+    reported an incident the base acted on, every SMS part sent with a status report asked (its
+    message reference and what the network said of it), replies to broadcasts; and which way a
+    command from headquarters came (satellite or MQTT: one counter for both)."""
+    run_script(
+        db,
+        """
+        ALTER TABLE focal_points ADD COLUMN broadcasts_off_at REAL;
+        ALTER TABLE sbd_commands ADD COLUMN via TEXT NOT NULL DEFAULT 'sbd';
+
+        CREATE TABLE groups (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE group_members (
+            group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+            focal_id INTEGER NOT NULL REFERENCES focal_points(id) ON DELETE CASCADE,
+            PRIMARY KEY (group_id, focal_id)
+        );
+
+        CREATE TABLE opt_changes (
+            id INTEGER PRIMARY KEY,
+            focal_id INTEGER NOT NULL,
+            at REAL NOT NULL,
+            action TEXT NOT NULL,
+            message_id INTEGER REFERENCES messages(id),
+            answered INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            ref TEXT NOT NULL,
+            target TEXT NOT NULL,
+            template INTEGER,
+            params TEXT NOT NULL DEFAULT '{}',
+            text TEXT,
+            languages TEXT NOT NULL DEFAULT '[]',
+            texts TEXT NOT NULL DEFAULT '{}',
+            origin TEXT NOT NULL,
+            by TEXT NOT NULL,
+            counter INTEGER,
+            forced INTEGER NOT NULL DEFAULT 0,
+            sms_parts INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            cancelled_at REAL,
+            settled_at REAL,
+            summary_version INTEGER NOT NULL DEFAULT 0,
+            summary TEXT NOT NULL DEFAULT '{}',
+            summary_at REAL,
+            summary_row INTEGER
+        );
+        CREATE INDEX broadcasts_live ON broadcasts(id) WHERE state != 'settled';
+
+        CREATE TABLE broadcast_recipients (
+            id INTEGER PRIMARY KEY,
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+            focal_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            language TEXT NOT NULL,
+            outbox_id INTEGER REFERENCES outbox(id),
+            parts INTEGER NOT NULL DEFAULT 1,
+            state TEXT NOT NULL DEFAULT 'queued',
+            reason TEXT,
+            sent_at REAL,
+            delivered_at REAL,
+            updated_at REAL NOT NULL,
+            UNIQUE (broadcast_id, focal_id)
+        );
+        CREATE INDEX broadcast_recipients_outbox ON broadcast_recipients(outbox_id);
+        CREATE INDEX broadcast_recipients_focal ON broadcast_recipients(focal_id, sent_at);
+
+        CREATE TABLE broadcast_replies (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+            recipient_id INTEGER NOT NULL REFERENCES broadcast_recipients(id),
+            word TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX broadcast_replies_broadcast ON broadcast_replies(broadcast_id);
+
+        CREATE TABLE follow_ups (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES incident_changes(id),
+            alert_id INTEGER NOT NULL REFERENCES alerts(id),
+            person TEXT NOT NULL,
+            action TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            outbox_id INTEGER REFERENCES outbox(id),
+            parts INTEGER NOT NULL DEFAULT 1,
+            state TEXT NOT NULL,
+            reason TEXT,
+            created_at REAL NOT NULL,
+            sent_at REAL,
+            delivered_at REAL,
+            updated_at REAL NOT NULL,
+            UNIQUE (change_id, person)
+        );
+        CREATE INDEX follow_ups_person ON follow_ups(person, created_at);
+        CREATE INDEX follow_ups_outbox ON follow_ups(outbox_id);
+        CREATE INDEX follow_ups_open ON follow_ups(id) WHERE state IN ('queued', 'sent');
+
+        CREATE TABLE sent_parts (
+            id INTEGER PRIMARY KEY,
+            outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+            part INTEGER NOT NULL,
+            reference INTEGER NOT NULL,
+            sent_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            state TEXT NOT NULL,
+            status INTEGER,
+            report_at REAL
+        );
+        CREATE INDEX sent_parts_reference ON sent_parts(reference, id);
+        CREATE INDEX sent_parts_outbox ON sent_parts(outbox_id);
+        CREATE INDEX sent_parts_waiting ON sent_parts(expires_at) WHERE state IN ('sent', 'trying')
+        """
+    )

@@ -61,7 +61,7 @@ def test_a_modem_that_restarts_by_itself_is_found_and_set_up_again(tmp_path, mod
         modem.power(False)  # ...and restarts once its supply recovers, after it was found
         modem.power(True)
         _state(tmp_path, "up")
-        assert modem.state.cnmi == (2, 1, 0, 0, 0)  # set up again after the restart
+        assert modem.state.cnmi == (2, 1, 0, 1, 0)  # set up again after the restart (+CDS too)
         _received(tmp_path, modem, "2 Kamango after the restart")
 
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli
-from gateway.sbd import commands
+from gateway.outreach.hq_wire import verify_mqtt
 from gateway.sim.harness import query, wait_for
 from gateway.sim.hq_site import CollectorProcess, write_hq_config
 from gateway.sim.mqtt_probe import MqttProbe
@@ -146,7 +146,7 @@ def test_a_command_through_the_cluster_reaches_a_base_that_was_away(cluster, hq,
     back = connected(clients, cluster, 2, "base-KWJ", "cangw-KWJ-commands", clean=False)
     received = back.receive_until(lambda got: bool(got), timeout=15)
     assert [m.topic for m in received] == ["can/v1/KWJ/commands"]
-    command = commands.verify(KEY.encode(), "KWJ", received[0].payload, 0)
+    command = verify_mqtt(KEY.encode(), "KWJ", received[0].payload, 0)  # the MQTT form
     assert command.name == "ping"
     assert query(store(config), "SELECT base, command, counter FROM hq_commands") == [
         ("KWJ", "ping", command.counter)]
@@ -192,4 +192,4 @@ def test_no_base_and_not_the_bridge_can_store_a_command_through_the_streams_back
     received = kwj.receive_until(lambda got: any(not m.payload.startswith(b"forged") for m in got),
                                  timeout=15)
     assert [m.payload for m in received if m.payload.startswith(b"forged")] == []
-    assert commands.verify(KEY.encode(), "KWJ", received[-1].payload, 0).name == "ping"
+    assert verify_mqtt(KEY.encode(), "KWJ", received[-1].payload, 0).name == "ping"

@@ -249,13 +249,13 @@ def test_hq_command_makes_pings_the_base_accepts_once(tmp_path):
     first = runner.invoke(cli, ["hq-command", "-c", str(config), "KWJ", "ping"])
     second = runner.invoke(cli, ["hq-command", "-c", str(config), "KWJ", "ping"])
     assert first.exit_code == 0, first.output
-    one = bytes.fromhex(first.stdout.strip())
-    two = bytes.fromhex(second.stdout.strip())
+    one = bytes.fromhex(first.stdout.splitlines()[0])
+    two = bytes.fromhex(second.stdout.splitlines()[0])
     command = commands.verify(KEY.encode(), "KWJ", one, 0)
     assert command.name == "ping"
     assert commands.verify(KEY.encode(), "KWJ", two, command.counter).counter > command.counter
     wipe = runner.invoke(cli, ["hq-command", "-c", str(config), "KWJ", "wipe"])
-    assert commands.verify(KEY.encode(), "KWJ", bytes.fromhex(wipe.stdout.strip()),
+    assert commands.verify(KEY.encode(), "KWJ", bytes.fromhex(wipe.stdout.splitlines()[0]),
                            command.counter).name == "wipe"
     unknown = runner.invoke(cli, ["hq-command", "-c", str(config), "BNI", "ping"])
     assert unknown.exit_code != 0 and "no [[base]] with id = 'BNI'" in unknown.output

@@ -32,7 +32,7 @@ from gateway.store import alerts as alert_store
 from gateway.store import incidents as incident_store
 from gateway.store import seen as seen_store
 from gateway.timeutil import iso_utc
-from gateway.triage.incidents import IncidentError, Incidents
+from gateway.triage.incidents import IncidentError, by_hand
 
 EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
                   "urgency", "village_number", "village_name", "count", "text", "unparsed",
@@ -187,15 +187,14 @@ def alerts_respond(ctx: CliContext, ref: str, note: str, by: str) -> None:
     """The base is responding to alert REF: its incident becomes `responding` (as `cangw
     incident respond`), and the people who reported it are told if [outreach] follow_ups
     has `respond`."""
-    codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
     with ctx.store() as store:
         alert = _find(store, ref)
         incident_id = incident_store.membership_id(store.db, alert.id)
         if incident_id is None:
             raise click.ClickException(f"{alert.ref} belongs to no incident")
         try:
-            changed = Incidents(store, ctx.config, RegistryCache(store, codebook).redact
-                                ).change_state(incident_id, "respond", by, note, time.time())
+            changed = by_hand(store, ctx.config).change_state(incident_id, "respond", by, note,
+                                                              time.time())
         except IncidentError as exc:
             raise click.ClickException(str(exc)) from None
     audit(f"respond to {alert.ref} ({changed.ref}) as {by}")

@@ -135,12 +135,46 @@ def open_near(db: Database, villages: Iterable[int], since: float, until: float)
     return [_opened(row) for row in rows]
 
 
-def listing(db: Database, states: Sequence[str] = OPEN_STATES, limit: int = 100) -> list[IncidentRow]:
-    """Incidents in `states`, most recently reported first."""
-    marks = ", ".join("?" * len(states))
-    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE state IN ({marks})"
-                      " ORDER BY last_at DESC, id DESC LIMIT ?", [*states, limit]).fetchall()
+def listing(db: Database, states: Sequence[str] = OPEN_STATES, limit: int = 100,
+            village: int | None = None, zone: str | None = None,
+            before: tuple[float, int] | None = None) -> list[IncidentRow]:
+    """Incidents in `states` (at `village`, or at a village of `zone`), most recently reported
+    first; `before`: the (last_at, id) that ended the previous page."""
+    clauses = [f"state IN ({', '.join('?' * len(states))})"]
+    params: list[object] = [*states]
+    if village is not None:
+        clauses.append("id IN (SELECT incident_id FROM incident_villages WHERE village = ?)")
+        params.append(village)
+    if zone is not None:
+        clauses.append("id IN (SELECT incident_id FROM incident_villages WHERE village IN"
+                       " (SELECT number FROM villages WHERE zone = ?))")
+        params.append(zone)
+    if before is not None:
+        clauses.append("(last_at < ? OR (last_at = ? AND id < ?))")
+        params += [before[0], before[0], before[1]]
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE {' AND '.join(clauses)}"
+                      " ORDER BY last_at DESC, id DESC LIMIT ?", [*params, limit]).fetchall()
     return [_opened(row) for row in rows]
+
+
+def open_by_village(db: Database) -> dict[int, dict[str, int]]:
+    """For each village, how many open incidents of each severity it has."""
+    found: dict[int, dict[str, int]] = {}
+    for village, severity, count in db.execute(
+            f"SELECT v.village, i.severity, COUNT(*) FROM incidents i JOIN incident_villages v"
+            f" ON v.incident_id = i.id WHERE i.{_OPEN} GROUP BY v.village, i.severity"):
+        found.setdefault(village, {})[severity] = count
+    return found
+
+
+def refs_of(db: Database, alert_ids: Sequence[int]) -> dict[int, str]:
+    """The reference of each alert's incident, by alert id."""
+    if not alert_ids:
+        return {}
+    marks = ", ".join("?" * len(alert_ids))
+    return dict(db.execute(f"SELECT m.alert_id, i.ref FROM incident_alerts m JOIN incidents i"
+                           f" ON i.id = m.incident_id WHERE m.alert_id IN ({marks})",
+                           list(alert_ids)).fetchall())
 
 
 def attach(db: Database, alert_id: int, incident_id: int, at: float, sender: str | None,

@@ -77,6 +77,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "feed.all_severities": ("All severities", "Toutes gravités"),
     "feed.all_channels": ("All channels", "Tous canaux"),
     "feed.all_villages": ("All villages", "Tous villages"),
+    "feed.zone": ("Zone", "Zone"),
+    "feed.all_zones": ("All zones", "Toutes zones"),
     "feed.all_states": ("Seen or not", "Vues ou non"),
     "feed.filter": ("Filter", "Filtrer"),
     "feed.clear": ("Clear", "Tout afficher"),

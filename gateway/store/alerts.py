@@ -178,6 +178,7 @@ class FeedFilter:
     village: int | None = None
     state: str | None = None
     lane: str = "all"
+    zone: str | None = None  # alerts placed at a village of this zone
 
     def where(self) -> tuple[list[str], list[object]]:
         clauses: list[str] = []
@@ -187,6 +188,9 @@ class FeedFilter:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if self.zone is not None:
+            clauses.append("village_number IN (SELECT number FROM villages WHERE zone = ?)")
+            params.append(self.zone)
         if self.state in ("seen", "unseen"):
             negate = "" if self.state == "seen" else "NOT "
             clauses.append(f"{negate}EXISTS (SELECT 1 FROM alerts_seen s WHERE s.alert_id = alerts.id)")

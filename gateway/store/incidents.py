@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from gateway.store import inserted_id
 from gateway.store.alerts import AlertRow
+from gateway.store.crypto import sealer_of
 
 OPEN_STATES = ("open", "seen", "responding")
 STATES = (*OPEN_STATES, "closed", "false_alarm", "merged")
@@ -221,6 +222,30 @@ def member_codes(db: Database, incident_id: int) -> list[str | None]:
         "SELECT DISTINCT a.code FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
         " WHERE m.incident_id = ? ORDER BY a.code IS NULL, CAST(a.code AS INTEGER), a.code",
         [incident_id])]
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """One sender of an incident's reports, as the corroboration counts them."""
+
+    person: str | None  # the sender's pseudonym (None: typed by an operator)
+    sender: str | None  # their number or callsign, opened: to find their name, never to show
+    registered: bool
+    reports: int
+    channels: tuple[str, ...]
+
+
+def reporters(db: Database, incident_id: int) -> list[Reporter]:
+    """Who reported an incident, the first to report first."""
+    sealer = sealer_of(db)
+    rows = db.execute(
+        "SELECT m.sender, MIN(a.sender), MAX(a.registered), COUNT(*),"
+        " json_group_array(DISTINCT a.channel), MIN(a.id) AS first FROM incident_alerts m"
+        " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? GROUP BY m.sender"
+        " ORDER BY first", [incident_id]).fetchall()
+    return [Reporter(person, sealer.unseal(sender), bool(registered), count,
+                     tuple(sorted(json.loads(channels))))
+            for person, sender, registered, count, channels, _ in rows]
 
 
 def refresh(db: Database, incident_id: int) -> None:

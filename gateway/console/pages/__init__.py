@@ -30,11 +30,12 @@ def all_pages() -> list[Page]:
         auth,
         feed,
         health,
+        incidents,
         map,
         registry,
         voice,
         wipe,
     )
 
-    return [feed.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
+    return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
             audit.PAGE, wipe.PAGE, auth.PAGE]

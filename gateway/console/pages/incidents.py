@@ -18,7 +18,7 @@ from gateway.console.pages import Page
 from gateway.console.web import audit, console_of, outreach_book, page, refuse, render
 from gateway.store import incidents as incident_store
 from gateway.store import registry as reg
-from gateway.store.incidents import OPEN_STATES, STATES, IncidentRow
+from gateway.store.incidents import OPEN_STATES, IncidentRow
 from gateway.triage.incidents import ACTIONS, ALLOWED_FROM, IncidentError, Incidents, by_hand
 
 PAGE_SIZE = 50

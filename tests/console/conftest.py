@@ -137,8 +137,9 @@ OPS_ZONES = {12: "north", 31: "north", 204: "south"}
 
 @dataclass
 class Ops(Base):
-    """A base with zones, a group, a modem configured (the console never opens it), one
-    incident reported by two people and a focal point overdue for a check-in."""
+    """A base with zones, a group, a modem configured (the console never opens it), a daily
+    budget of 4 SMS, an incident reported by three people and a focal point overdue for a
+    check-in."""
 
     silent_focal: int = 0
 
@@ -146,7 +147,8 @@ class Ops(Base):
 @pytest.fixture(scope="session")
 def ops(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ops")
-    config, url = make_base(folder, '\n[gsm]\nport = "/dev/null"\n')
+    config, url = make_base(folder, '\n[gsm]\nport = "/dev/null"\n'
+                                    '\n[outreach]\ndaily_sms_budget = 4\n')
     with Store.open(folder / "gateway.db") as store:
         for number, zone in OPS_ZONES.items():
             village = reg.village(store, number)

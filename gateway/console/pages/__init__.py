@@ -28,14 +28,16 @@ def all_pages() -> list[Page]:
         alert,
         audit,
         auth,
+        broadcasts,
         feed,
         health,
         incidents,
         map,
+        network,
         registry,
         voice,
         wipe,
     )
 
-    return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
-            audit.PAGE, wipe.PAGE, auth.PAGE]
+    return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, broadcasts.PAGE, network.PAGE,
+            voice.PAGE, registry.PAGE, health.PAGE, audit.PAGE, wipe.PAGE, auth.PAGE]

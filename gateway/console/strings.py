@@ -115,10 +115,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alert.entered_by": ("entered by", "saisie par"),
     "alert.unregistered": ("unregistered sender", "expéditeur non enregistré"),
     # the map
-    "map.hint": ("Villages coloured by their most severe alert of the last {hours} hours; "
-                 "click one for its alerts.",
-                 "Villages colorés selon leur alerte la plus grave des {hours} dernières heures ; "
-                 "cliquer pour voir ses alertes."),
+    "map.hint": ("Villages coloured by their most severe open incident; a dashed red ring: "
+                 "silent. Click one for its incidents.",
+                 "Villages colorés selon leur incident ouvert le plus grave ; anneau rouge en "
+                 "tirets : silencieux. Cliquer pour voir ses incidents."),
+    "map.no_incident": ("No open incident", "Aucun incident ouvert"),
+    "map.silent": ("Silent", "Silencieux"),
     "map.no_villages": ("No village has coordinates: add lat and lon in the registry.",
                         "Aucun village n'a de coordonnées : ajoutez lat et lon au registre."),
     "map.quiet": ("No recent alert", "Pas d'alerte récente"),

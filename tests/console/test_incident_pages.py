@@ -109,3 +109,15 @@ def test_the_network_page_shows_who_is_overdue_and_where_coverage_is_thin(client
     zones = technician.split('class="rows zones"')[1]
     row = zones.split("<td>north</td>")[1].split("</tr>")[0]
     assert "<td>2</td><td>4</td><td>2</td>" in row  # 2 villages, 4 focal points, 2 women
+
+
+def test_the_map_colours_villages_by_their_open_incidents_and_marks_silent_ones(ops, clients):
+    villages = {v["name"]: v for v in clients["officer"].get("/map/villages.json").json()}
+    assert villages["Kamango"]["severity"] == "Extreme" and not villages["Kamango"]["silent"]
+    assert villages["Nobili"]["silent"] and villages["Nobili"]["href"] == "/incidents?village=31"
+    officer = clients["officer"]
+    closed = officer.post("/incidents/KWJ-I0002/state", data={"csrf": officer.csrf,
+                                                              "action": "close"})
+    assert closed.status_code == 303  # Mutwanga's only incident: the village goes quiet
+    villages = {v["name"]: v for v in clients["officer"].get("/map/villages.json").json()}
+    assert villages["Mutwanga"]["severity"] is None and villages["Mutwanga"]["incidents"] == 0

@@ -316,6 +316,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "broadcast.stopped": ("{n} sent STOP", "{n} ont envoyé STOP"),
     "broadcast.unreachable": ("{n} without a channel the base has",
                               "{n} sans canal disponible à la base"),
+    "broadcast.sms_count": ("SMS in all", "SMS en tout"),
     "broadcast.cost": ("cost", "coût"),
     "broadcast.balance": ("of a balance of", "sur un solde de"),
     "broadcast.budget": ("Today's SMS budget", "Budget SMS du jour"),

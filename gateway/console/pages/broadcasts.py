@@ -1,7 +1,7 @@
 """Broadcasts: compose one (a template or a free text, the languages), choose zones, villages,
 groups and a channel, preview the recipients (numbers masked but for admins) and the cost, send
 it through the same outreach functions as `cangw broadcast send`, and follow it: recipients by
-state, refreshed every few seconds until every message is delivered, failed or expired."""
+state, refreshed every few seconds while a message is queued or awaits its status report."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from gateway.outreach.summary import broadcast_state, summary
 from gateway.store import broadcasts as broadcast_store
 from gateway.store import groups
 from gateway.store import registry as reg
-from gateway.store.broadcasts import SETTLED, STATES, BroadcastRow
+from gateway.store.broadcasts import QUEUED, SENT, SETTLED, STATES, BroadcastRow
 
 LIST_SIZE = 30
 REFRESH = 2  # seconds between two looks at a broadcast's delivery
@@ -94,12 +94,14 @@ def _delivery(request: Request, row: BroadcastRow) -> dict:
     """What the delivery panel shows: counts by state, channel and language, each recipient."""
     console = console_of(request)
     db = console.store.db
-    state = broadcast_state(broadcast_store.counts(db, row.id), row, time.time(),
+    counts = broadcast_store.counts(db, row.id)
+    state = broadcast_state(counts, row, time.time(),
                             outreach_settings(console.config).reply_window)
     return {"b": row, "figures": summary(db, row, state), "states": STATES,
             "by_language": broadcast_store.counts_by(db, row.id, "language"),
             "recipients": broadcast_store.recipients(db, row.id),
-            "live": state != SETTLED and row.cancelled_at is None, "refresh": REFRESH}
+            "live": any(counts[s] for s in (QUEUED, SENT)) and state != SETTLED,
+            "refresh": REFRESH}
 
 
 @page("broadcast")

@@ -37,6 +37,8 @@ PAGES = {  # GET path -> the roles that may open it
     "/broadcasts": {"officer", "admin"},
     "/broadcasts/new": {"officer", "admin"},
     "/network": {"officer", "technician", "admin"},
+    "/registry/groups": {"officer", "technician", "admin"},
+    "/registry/villages/12": {"admin"},
 }
 WRITES = {  # POST path -> (form, the roles that may) ; each refused one must change nothing
     "/alerts/KWJ-0002/seen": ({}, {"officer", "admin"}),
@@ -50,6 +52,7 @@ WRITES = {  # POST path -> (form, the roles that may) ; each refused one must ch
     "/incidents/KWJ-I0001/split": ({"alert": "KWJ-0001"}, {"officer", "admin"}),
     "/broadcasts/preview": ({"text": "x"}, {"officer", "admin"}),
     "/broadcasts/send": ({"text": "x", "village": "12"}, {"officer", "admin"}),
+    "/registry/groups": ({"name": "teachers"}, {"admin"}),
 }
 OPERATIONS = [path for path in WRITES if path.startswith(("/incidents", "/broadcasts"))]
 
@@ -92,7 +95,7 @@ def _counts(base) -> tuple:
     with base.store() as store:
         return tuple(store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                      for table in ("alerts", "alerts_seen", "focal_points", "villages",
-                                   "incident_changes", "broadcasts", "outbox"))
+                                   "incident_changes", "broadcasts", "outbox", "groups"))
 
 
 def test_officers_see_names_and_masked_numbers_admins_full_numbers(clients):

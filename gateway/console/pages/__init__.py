@@ -30,6 +30,7 @@ def all_pages() -> list[Page]:
         auth,
         broadcasts,
         feed,
+        groups,
         health,
         incidents,
         map,
@@ -40,4 +41,4 @@ def all_pages() -> list[Page]:
     )
 
     return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, broadcasts.PAGE, network.PAGE,
-            voice.PAGE, registry.PAGE, health.PAGE, audit.PAGE, wipe.PAGE, auth.PAGE]
+            voice.PAGE, registry.PAGE, groups.PAGE, health.PAGE, audit.PAGE, wipe.PAGE, auth.PAGE]

@@ -106,19 +106,14 @@ def _delivery(request: Request, row: BroadcastRow) -> dict:
 
 @page("broadcast")
 async def show(request: Request) -> Response:
+    """The broadcast's page, or its delivery panel alone (`/delivery`: what the page asks for
+    again every few seconds while it lives)."""
     row = _broadcast(request)
     if row is None:
         return await refuse(request, 404, "error.not_found")
-    return render(request, "broadcast.html", _delivery(request, row))
-
-
-@page("broadcast")
-async def delivery(request: Request) -> Response:
-    """The delivery panel alone: the page asks for it again every few seconds while it lives."""
-    row = _broadcast(request)
-    if row is None:
-        return await refuse(request, 404, "error.not_found")
-    return render(request, "_broadcast_delivery.html", _delivery(request, row))
+    panel = request.url.path.endswith("/delivery")
+    return render(request, "_broadcast_delivery.html" if panel else "broadcast.html",
+                  _delivery(request, row))
 
 
 @page("broadcast.send")
@@ -138,6 +133,6 @@ PAGE = Page("broadcasts", "/broadcasts", "broadcast", [
     Route("/broadcasts/preview", preview, methods=["POST"]),
     Route("/broadcasts/send", send, methods=["POST"]),
     Route("/broadcasts/{ref}", show),
-    Route("/broadcasts/{ref}/delivery", delivery),
+    Route("/broadcasts/{ref}/delivery", show),
     Route("/broadcasts/{ref}/cancel", cancel, methods=["POST"]),
 ])

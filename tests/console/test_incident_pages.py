@@ -121,3 +121,11 @@ def test_the_map_colours_villages_by_their_open_incidents_and_marks_silent_ones(
     assert closed.status_code == 303  # Mutwanga's only incident: the village goes quiet
     villages = {v["name"]: v for v in clients["officer"].get("/map/villages.json").json()}
     assert villages["Mutwanga"]["severity"] is None and villages["Mutwanga"]["incidents"] == 0
+
+
+def test_the_feed_filters_by_zone_and_links_each_alert_to_its_incident(clients):
+    south = clients["officer"].get("/feed", params={"zone": "south"}).text
+    assert "KWJ-0002" in south and "KWJ-0001" not in south  # Mutwanga is the south
+    north = clients["officer"].get("/feed", params={"zone": "north"}).text
+    assert "KWJ-0001" in north and "KWJ-0002" not in north
+    assert 'href="/incidents/KWJ-I0001"' in north

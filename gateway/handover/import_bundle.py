@@ -9,6 +9,7 @@ one (`alert_seq_floor`), so no reference is ever given twice.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,9 @@ def import_bundle(store: Store, config: Config, contents: Contents, folder: Path
         floor = max(contents.last_alert_seq, int(store.meta(SEQ_FLOOR) or 0))
         store.set_meta(SEQ_FLOOR, str(floor))
     write_files(folder, {name: data for name, data in contents.files.items()
-                         if not name.startswith(REGISTRY)})
+                         if not name.startswith(REGISTRY)}
+                | {container.MANIFEST: json.dumps(contents.manifest, ensure_ascii=False,
+                                                  indent=2).encode("utf-8")})
     return Imported(contents.base_id, counts, floor, folder)
 
 

@@ -51,7 +51,7 @@ class BundleError(GatewayError, ValueError):
 
 @dataclass(frozen=True)
 class Kdf:
-    """scrypt's cost. The default takes 128 MiB and about half a second on a laptop's core;
+    """scrypt's cost. The default takes 128 MiB and under a second on a laptop's core;
     a Raspberry Pi 4 takes a few seconds (bench/handover_kdf.py measures it)."""
 
     log_n: int = 17

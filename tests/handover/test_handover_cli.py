@@ -9,9 +9,12 @@ import stat
 import tomllib
 from pathlib import Path
 
+from lxml import etree
+
 from gateway.store import Store, groups, opt_outs
 from gateway.store import registry as reg
 from gateway.store.alerts import next_seq
+from tests.cap.test_cap import SCHEMA
 from tests.handover.conftest import (
     BROKER_PASSWORD,
     EN,
@@ -102,7 +105,13 @@ def test_import_writes_settings_and_history_privately_and_no_registry(old_base, 
     assert [a["ref"] for a in alerts] == old_base.alert_refs == ["KWJ-0001", "KWJ-0002",
                                                                  "KWJ-0003"]
     assert all(a["sender"].startswith("fp-") for a in alerts)
-    assert len([n for n in written if n.startswith("history/cap/alerts/")]) == 3
+    incidents = list(csv.DictReader(io.StringIO(written["history/incidents.csv"].read_text())))
+    assert [(i["ref"], i["villages"]) for i in incidents] == [
+        ("KWJ-I0001", "12:Kamango"), ("KWJ-I0002", "204:Mutwanga"), ("KWJ-I0003", "31:Nobili")]
+    cap_files = [p for n, p in written.items() if n.startswith("history/cap/alerts/")]
+    assert len(cap_files) == 3
+    for path in cap_files:
+        SCHEMA.assertValid(etree.parse(str(path)))
     settings = tomllib.loads(written["config/gateway.toml"].read_text())
     assert "password_file" not in settings["mqtt"] and settings["mqtt"]["username"] == "kwj"
     assert settings["triage"]["schedules"] == {"evening": SCHEDULE}

@@ -30,7 +30,7 @@ def handover() -> None:
               help="The bundle file to write (private to you: mode 0600).")
 @click.option("--with-secrets", is_flag=True,
               help="Also carry the secrets the configuration names (broker password, command "
-                   "keys, SIM PIN); never the store's data key.")
+                   "keys, SIM PIN) and the pseudonyms' secret; never the store's data key.")
 @click.option("--kdf-cost", type=click.IntRange(14, 22), default=envelope.DEFAULT_KDF.log_n,
               show_default=True,
               help="scrypt's cost as log2(N): each step doubles the memory and time a guess takes.")
@@ -95,6 +95,8 @@ def handover_import(ctx: CliContext, bundle: Path, folder: Path | None, force: b
     click.echo(f"base {done.base_id}'s network imported: {_counted(done.counts)}")
     click.echo(f"alert numbers continue after {done.last_alert_seq}: the next alert is "
                f"{config.base.id}-{done.last_alert_seq + 1:04d}")
+    if done.pseudonyms_kept:
+        click.echo("focal points keep their pseudonyms (the bundle carried their secret)")
     if done.base_id != config.base.id:
         click.echo(f"note: this gateway is base {config.base.id}, the bundle's is {done.base_id}")
     click.echo(f"settings, code book, templates and history in {done.folder}: see its README.md")

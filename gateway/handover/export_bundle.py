@@ -23,11 +23,12 @@ from gateway.handover.registry_files import (
     FOCAL_POINTS,
     GROUPS,
     MEMBERS,
+    PSEUDONYMS,
     VILLAGES,
     registry_files,
 )
 from gateway.handover.tables import csv_records
-from gateway.store import Store
+from gateway.store import Store, pseudonym_secret
 from gateway.store import alerts as alert_store
 from gateway.timeutil import iso_utc
 
@@ -41,6 +42,8 @@ def bundle_bytes(store: Store, config: Config, codebook: CodeBook, passphrase: s
     """The sealed bundle of the base's network, and its manifest (no identity in it) for the
     technician's summary."""
     files = registry_files(store, config.triage)
+    if with_secrets:
+        files[PSEUDONYMS] = pseudonym_secret(store.db).encode("utf-8")
     settings, left_out = config_files(config, with_secrets)
     files |= settings | history_files(store, config, codebook)
     files[README] = resources.files("gateway").joinpath("data/handover_readme.md").read_bytes()

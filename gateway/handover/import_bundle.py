@@ -4,7 +4,9 @@ Everything is checked before anything changes: the passphrase, the file's authen
 archive, then every registry row inside one store transaction. The registry goes into the store
 only (sealed under the new gateway's own data key); the settings, books and history are written
 to a private folder for the operator to adopt. Alert numbers continue after the old base's last
-one (`alert_seq_floor`), so no reference is ever given twice.
+one (`alert_seq_floor`), so no reference is ever given twice. A bundle made with the secrets
+also carries the pseudonyms' secret, which a gateway that has no alert yet takes on, so that
+each focal point keeps the pseudonym the history and headquarters know them by.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from gateway.config import Config
 from gateway.handover import container, envelope
 from gateway.handover.container import Contents
 from gateway.handover.envelope import BundleError
-from gateway.handover.registry_files import load_registry
+from gateway.handover.registry_files import PSEUDONYMS, load_registry
 from gateway.store import Store
+from gateway.store import alerts as alert_store
 
 REGISTRY = "registry/"  # never written out: the numbers stay sealed at rest
-SEQ_FLOOR = "alert_seq_floor"
+SEQ_FLOOR, PSEUDONYM_SECRET = "alert_seq_floor", "pseudonym_secret"
 HELD = {"villages": "village(s)", "focal_points": "focal point(s)", "groups": "group(s)",
         "alerts": "alert(s)"}
 FOLDER_MODE, FILE_MODE = 0o700, 0o600
@@ -36,6 +39,7 @@ class Imported:
     counts: dict[str, int]
     last_alert_seq: int
     folder: Path
+    pseudonyms_kept: bool  # the focal points keep their pseudonyms (an export with secrets)
 
 
 def open_bundle(data: bytes, passphrase: str) -> Contents:
@@ -64,16 +68,21 @@ def import_bundle(store: Store, config: Config, contents: Contents, folder: Path
     if held and not force:
         raise BundleError(f"{store.path} already holds {', '.join(held)}: a hand-over sets up a "
                           "fresh gateway (--force adds the bundle's registry to this one)")
+    pseudonyms = contents.files.get(PSEUDONYMS)
+    if alert_store.recent(store.db, limit=1):
+        pseudonyms = None  # the alerts stored here carry this gateway's own pseudonyms
     with store.transaction():
         counts = load_registry(store, contents.files, config.base.country_code,
                                config.triage.schedules)
         floor = max(contents.last_alert_seq, int(store.meta(SEQ_FLOOR) or 0))
         store.set_meta(SEQ_FLOOR, str(floor))
+        if pseudonyms is not None:
+            store.set_meta(PSEUDONYM_SECRET, store.seal_meta(pseudonyms.decode("utf-8")))
     write_files(folder, {name: data for name, data in contents.files.items()
                          if not name.startswith(REGISTRY)}
                 | {container.MANIFEST: json.dumps(contents.manifest, ensure_ascii=False,
                                                   indent=2).encode("utf-8")})
-    return Imported(contents.base_id, counts, floor, folder)
+    return Imported(contents.base_id, counts, floor, folder, pseudonyms is not None)
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:

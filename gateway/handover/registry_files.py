@@ -25,6 +25,9 @@ from gateway.triage.config import TriageConfig
 VILLAGES, FOCAL_POINTS = "registry/villages.csv", "registry/focal_points.csv"
 GROUPS, MEMBERS = "registry/groups.csv", "registry/group_members.csv"
 SCHEDULES = "registry/schedules.csv"
+# with the secrets only: the new gateway then gives each focal point the pseudonym the history
+# (and headquarters) already knows them by
+PSEUDONYMS = "registry/pseudonym_secret"
 VILLAGE_COLUMNS = ["number", "name", "alt_names", "lat", "lon", "zone", "checkin"]
 FOCAL_COLUMNS = ["id", "phone", "name", "village", "language", "callsign", "call_meaning",
                  "keypad", "gender", "age_group", "checkin", "broadcasts_off_at"]

@@ -80,5 +80,5 @@ def old_base(tmp_path: Path) -> OldBase:
 def new_base(tmp_path: Path, **kwargs: object) -> Path:
     """A fresh gateway's configuration (its store not yet made)."""
     folder = tmp_path / "new"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     return write_config(folder, **kwargs)

@@ -123,14 +123,25 @@ def test_import_writes_settings_and_history_privately_and_no_registry(old_base, 
                        for phone, name in NAMES.items())
 
 
+def pseudonym(store_path: Path, phone: str) -> str | None:
+    with Store.open(store_path) as store:
+        return store.pseudonymiser()(phone)
+
+
 def test_secrets_go_over_only_when_asked(old_base, tmp_path):
+    plain = new_base(tmp_path / "plain")
+    import_(plain, export(old_base, tmp_path / "plain"))
+    assert pseudonym(plain.parent / "gateway.db", SW) != pseudonym(old_base.store, SW)
+
     bundle = export(old_base, tmp_path, "--with-secrets")
     config = new_base(tmp_path)
-    import_(config, bundle)
-    folder = config.parent / "handover-KWJ" / "config"
-    settings = tomllib.loads((folder / "gateway.toml").read_text())
+    assert "focal points keep their pseudonyms" in import_(config, bundle)
+    folder = config.parent / "handover-KWJ"
+    settings = tomllib.loads((folder / "config" / "gateway.toml").read_text())
     assert settings["mqtt"]["password_file"] == "secrets/broker.pw"
-    assert (folder / "secrets" / "broker.pw").read_text() == BROKER_PASSWORD
+    assert (folder / "config" / "secrets" / "broker.pw").read_text() == BROKER_PASSWORD
+    assert pseudonym(config.parent / "gateway.db", SW) == pseudonym(old_base.store, SW)
+    assert not (folder / "registry").exists()  # the pseudonyms' secret stays sealed in the store
 
 
 def test_a_store_that_holds_a_network_is_refused_unless_forced(old_base, tmp_path):

@@ -7,15 +7,10 @@ from pathlib import Path
 import click
 
 from gateway.alerts.codes import load_codebook
-from gateway.alerts.registry_cache import RegistryCache
-from gateway.cap.alerts import CapContext, alert_message
+from gateway.cap.alerts import stored_alert_messages
 from gateway.cap.message import to_bytes
 from gateway.cli.common import CliContext, parse_since, pass_context
-from gateway.store import alerts as alert_store
-from gateway.store import registry as reg
 from gateway.timeutil import local_zone
-
-ALERT_CURRENT_FOR = 86400.0  # how long an alert stays current in its CAP `expires`
 
 
 @click.group()
@@ -37,12 +32,7 @@ def export_cap(ctx: CliContext, since: str | None, folder: Path | None) -> None:
     codebook = load_codebook(config.codes.file if config.codes else None)
     zone = local_zone(config.base.timezone)
     with ctx.store() as store:
-        context = CapContext(config, config.cap_settings, codebook,
-                             {v.number: v for v in reg.villages(store)},
-                             RegistryCache(store, codebook).redact,
-                             lambda category: ALERT_CURRENT_FOR)
-        messages = [alert_message(alert, context) for alert in
-                    reversed(alert_store.recent(store.db, parse_since(since), limit=None))]
+        messages = stored_alert_messages(store, config, codebook, parse_since(since))
     if folder is None:
         for message in messages:
             click.echo(to_bytes(message, zone).decode("utf-8"))

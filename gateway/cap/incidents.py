@@ -23,13 +23,11 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from gateway.alerts.codes import CodeBook
-from gateway.alerts.registry_cache import RegistryCache
-from gateway.cap.alerts import CAP_CATEGORY, UNPARSED_EVENT, CapContext, area_of
+from gateway.cap.alerts import CAP_CATEGORY, UNPARSED_EVENT, CapContext, area_of, base_context
 from gateway.cap.message import Info, Message, Reference
 from gateway.config import Config
 from gateway.store import Store
 from gateway.store import incidents as incident_store
-from gateway.store import registry as reg
 from gateway.store.incidents import OPEN_STATES, IncidentRow
 
 CANCELLED = ("false_alarm", "merged")
@@ -149,13 +147,19 @@ def _info(incident: IncidentRow, sent: float, context: CapContext, language: str
 
 
 def incident_context(store: Store, config: Config, codebook: CodeBook) -> CapContext:
-    """The base's villages, its scrubbing of free text and its `[triage]` windows."""
-    return CapContext(config, config.cap_settings, codebook,
-                      {v.number: v for v in reg.villages(store)},
-                      RegistryCache(store, codebook).redact, config.triage.window)
+    """The base's villages and its `[triage]` windows."""
+    return base_context(store, config, codebook, config.triage.window)
 
 
 def incident_messages(db: Database, incidents: Sequence[IncidentRow],
                       context: CapContext) -> list[Message]:
     return [incident_message(incident, incident_history(db, incident), context)
             for incident in incidents]
+
+
+def stored_incident_messages(store: Store, config: Config, codebook: CodeBook,
+                             since: float | None = None) -> list[Message]:
+    """The current message of every incident changed since `since` (all without it), oldest
+    change first."""
+    return incident_messages(store.db, incident_store.changed_since(store.db, since),
+                             incident_context(store, config, codebook))

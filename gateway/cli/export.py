@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from gateway.alerts.codes import load_codebook
-from gateway.cap.alerts import alert_message
-from gateway.cap.incidents import incident_context, incident_messages
+from gateway.cap.alerts import stored_alert_messages
+from gateway.cap.incidents import stored_incident_messages
 from gateway.cap.message import to_bytes
 from gateway.cli.common import CliContext, parse_since, pass_context
-from gateway.store import alerts as alert_store
-from gateway.store import incidents as incident_store
 from gateway.timeutil import local_zone
-
-ALERT_CURRENT_FOR = 86400.0  # how long an alert stays current in its CAP `expires`
 
 
 @click.group()
@@ -44,14 +39,8 @@ def export_cap(ctx: CliContext, since: str | None, incidents: bool,
     codebook = load_codebook(config.codes.file if config.codes else None)
     zone = local_zone(config.base.timezone)
     with ctx.store() as store:
-        context = incident_context(store, config, codebook)
-        if incidents:
-            messages = incident_messages(
-                store.db, incident_store.changed_since(store.db, parse_since(since)), context)
-        else:
-            context = replace(context, expires_after=lambda category: ALERT_CURRENT_FOR)
-            messages = [alert_message(alert, context) for alert in
-                        reversed(alert_store.recent(store.db, parse_since(since), limit=None))]
+        written = stored_incident_messages if incidents else stored_alert_messages
+        messages = written(store, config, codebook, parse_since(since))
     if folder is None:
         for message in messages:
             click.echo(to_bytes(message, zone).decode("utf-8"))

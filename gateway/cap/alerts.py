@@ -42,14 +42,19 @@ class CapContext:
         return (own,) if own == "en" else (own, "en")
 
 
+def base_context(store: Store, config: Config, codebook: CodeBook,
+                 expires_after: Callable[[str | None], float]) -> CapContext:
+    """The base's own: its villages, and free text scrubbed by its registry."""
+    return CapContext(config, config.cap_settings, codebook,
+                      {v.number: v for v in reg.villages(store)},
+                      RegistryCache(store, codebook).redact, expires_after)
+
+
 def stored_alert_messages(store: Store, config: Config, codebook: CodeBook,
                           since: float | None = None) -> list[Message]:
     """The base's stored alerts (since `since`, all without it) as CAP messages, oldest first;
     free text scrubbed by the base's own registry."""
-    context = CapContext(config, config.cap_settings, codebook,
-                         {v.number: v for v in reg.villages(store)},
-                         RegistryCache(store, codebook).redact,
-                         lambda category: ALERT_CURRENT_FOR)
+    context = base_context(store, config, codebook, lambda category: ALERT_CURRENT_FOR)
     return [alert_message(alert, context) for alert in
             reversed(alert_store.recent(store.db, since, limit=None))]
 

@@ -1,4 +1,4 @@
-"""The base's history in the bundle: alerts and incidents as CSV, and the alerts as OASIS CAP 1.2.
+"""The base's history in the bundle: alerts and incidents as CSV, and both as OASIS CAP 1.2.
 
 What may leave the base only: senders as pseudonyms, free text scrubbed of numbers and names
 (the same records `cangw alerts export` and `cangw export cap` write). The new gateway keeps
@@ -14,6 +14,7 @@ from gateway.alerts.codes import CodeBook
 from gateway.alerts.history import alert_records, write_csv
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.cap.alerts import stored_alert_messages
+from gateway.cap.incidents import stored_incident_messages
 from gateway.cap.message import to_bytes
 from gateway.config import Config
 from gateway.handover.tables import csv_bytes
@@ -24,7 +25,7 @@ from gateway.timeutil import iso_utc, local_zone
 
 ALERTS, INCIDENTS = "history/alerts.csv", "history/incidents.csv"
 CHANGES = "history/incident_changes.csv"
-CAP_ALERTS = "history/cap/alerts/"
+CAP_ALERTS, CAP_INCIDENTS = "history/cap/alerts/", "history/cap/incidents/"
 INCIDENT_COLUMNS = ["ref", "id", "state", "level", "category", "categories", "severity",
                     "urgency", "villages", "zone", "first_report_at", "last_report_at",
                     "reports", "repeats", "throttled", "senders", "registered_senders",
@@ -50,8 +51,11 @@ def history_files(store: Store, config: Config, codebook: CodeBook) -> dict[str,
             for incident in incidents for change in incident_store.changes(store.db, incident.id)]),
     }
     zone = local_zone(config.base.timezone)
-    for message in stored_alert_messages(store, config, codebook):
-        files[CAP_ALERTS + SAFE_NAME.sub("_", message.identifier) + ".xml"] = to_bytes(message, zone)
+    for folder, messages in ((CAP_ALERTS, stored_alert_messages(store, config, codebook)),
+                             (CAP_INCIDENTS, stored_incident_messages(store, config, codebook))):
+        for message in messages:
+            files[folder + SAFE_NAME.sub("_", message.identifier) + ".xml"] = to_bytes(message,
+                                                                                       zone)
     return files
 
 

@@ -110,7 +110,10 @@ def test_import_writes_settings_and_history_privately_and_no_registry(old_base, 
         ("KWJ-I0001", "12:Kamango"), ("KWJ-I0002", "204:Mutwanga"), ("KWJ-I0003", "31:Nobili")]
     cap_files = [p for n, p in written.items() if n.startswith("history/cap/alerts/")]
     assert len(cap_files) == 3
-    for path in cap_files:
+    incident_files = sorted(n for n in written if n.startswith("history/cap/incidents/"))
+    assert [n.rsplit("/", 1)[1].split("-I")[1] for n in incident_files] == \
+        ["1-v1.xml", "2-v1.xml", "3-v1.xml"]
+    for path in [*cap_files, *(written[n] for n in incident_files)]:
         SCHEMA.assertValid(etree.parse(str(path)))
     settings = tomllib.loads(written["config/gateway.toml"].read_text())
     assert "password_file" not in settings["mqtt"] and settings["mqtt"]["username"] == "kwj"

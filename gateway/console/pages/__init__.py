@@ -26,6 +26,7 @@ def all_pages() -> list[Page]:
     """Every page, in navigation order."""
     from gateway.console.pages import (
         alert,
+        atom,
         audit,
         auth,
         feed,
@@ -37,4 +38,4 @@ def all_pages() -> list[Page]:
     )
 
     return [feed.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
-            audit.PAGE, wipe.PAGE, auth.PAGE]
+            audit.PAGE, wipe.PAGE, atom.PAGE, auth.PAGE]

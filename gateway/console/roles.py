@@ -3,9 +3,9 @@ templates only hide what the server would refuse anyway."""
 
 from __future__ import annotations
 
-from gateway.store.users import HQ_ROLES
+from gateway.store.users import ROLES
 
-OFFICER, TECHNICIAN, ADMIN, PARTNER = HQ_ROLES  # partners exist at headquarters only
+OFFICER, TECHNICIAN, ADMIN, PARTNER = ROLES
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "feed": frozenset({OFFICER, ADMIN}),  # alerts, their texts, the alert page
@@ -26,7 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "health": frozenset({OFFICER, TECHNICIAN, ADMIN}),  # links, queues, disk, last errors
     "audit": frozenset({ADMIN}),
     "wipe": frozenset({ADMIN}),  # the emergency wipe, the password asked again
-    "cap": frozenset({OFFICER, ADMIN, PARTNER}),  # headquarters' CAP Atom feed for partners
+    "cap": frozenset({OFFICER, ADMIN, PARTNER}),  # the CAP Atom feed (base and headquarters)
 }
 
 

@@ -22,6 +22,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.health": ("Health", "État"),
     "nav.audit": ("Audit", "Journal"),
     "nav.wipe": ("Emergency wipe", "Effacement d'urgence"),
+    "nav.cap_feed": ("CAP feed", "Flux CAP"),
     "nav.logout": ("Log out", "Déconnexion"),
     # roles
     "role.officer": ("duty officer", "officier de permanence"),
@@ -214,7 +215,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.hq_map": ("Map", "Carte"),
     "nav.hq_incidents": ("Incidents", "Incidents"),
     "nav.hq_shared": ("Shared villages", "Villages partagés"),
-    "nav.hq_feed": ("CAP feed", "Flux CAP"),
     "liveness.online": ("online", "en ligne"),
     "liveness.silent": ("silent", "silencieuse"),
     "liveness.never_heard": ("never heard", "jamais entendue"),

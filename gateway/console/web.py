@@ -60,8 +60,9 @@ class Console:
         return daemon_running(self.config.store.path)
 
     def home(self, role: str) -> str:
-        """The first page a role sees: the feed for officers and admins, health for technicians."""
-        return "/health" if role == "technician" else "/feed"
+        """The first page a role sees: the feed for officers and admins, health for
+        technicians, the CAP feed for partners."""
+        return {"technician": "/health", "partner": "/feed.atom"}.get(role, "/feed")
 
 
 def console_of(request: Request) -> Console:

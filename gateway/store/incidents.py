@@ -178,6 +178,14 @@ def refs_of(db: Database, alert_ids: Sequence[int]) -> dict[int, str]:
                            list(alert_ids)).fetchall())
 
 
+def changed_since(db: Database, since: float | None = None) -> list[IncidentRow]:
+    """Incidents whose latest version was made at or after `since` (None: all), oldest change
+    first."""
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE updated_at >= ?"
+                      " ORDER BY updated_at, id", [since or 0.0]).fetchall()
+    return [_opened(row) for row in rows]
+
+
 def attach(db: Database, alert_id: int, incident_id: int, at: float, sender: str | None,
            throttled: bool) -> None:
     db.execute("INSERT INTO incident_alerts (alert_id, incident_id, at, sender, throttled)"
@@ -354,6 +362,26 @@ def bump(db: Database, incident_id: int, now: float, level: str) -> int:
                " WHERE id = ?", [now, level, incident_id])
     return int(db.execute("SELECT version FROM incidents WHERE id = ?",
                           [incident_id]).fetchone()[0])
+
+
+def record_version(db: Database, incident_id: int, version: int, at: float) -> None:
+    """When `version` was made: the `sent` of its CAP message, which later ones reference."""
+    db.execute("INSERT OR REPLACE INTO incident_versions (incident_id, version, at)"
+               " VALUES (?, ?, ?)", [incident_id, version, at])
+
+
+def versions(db: Database, incident_id: int) -> list[tuple[int, float]]:
+    """(version, when it was made) of every version kept, oldest first."""
+    return [(row[0], row[1]) for row in db.execute(
+        "SELECT version, at FROM incident_versions WHERE incident_id = ? ORDER BY version",
+        [incident_id])]
+
+
+def merged_from(db: Database, incident_id: int) -> list[IncidentRow]:
+    """The incidents merged into this one."""
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE merged_into = ? ORDER BY id",
+                      [incident_id]).fetchall()
+    return [_opened(row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class Incidents:
         self.config = config
         self.settings = config.triage
         self.places = Places(store, self.settings.distance_km)
-        self.publisher = Publisher(config, redact)
+        self.publisher = Publisher(config, redact, store)
         self.clock = clock
         clock.jump = self.settings.clock_jump
 
@@ -125,6 +125,7 @@ class Incidents:
         version = 1 if action == "opened" else incident_store.bump(db, incident_id, now, level)
         if action == "opened":
             incident_store.update(db, incident_id, level=level)
+        incident_store.record_version(db, incident_id, version, now)
         change = Change(version, now, by, action, from_state, incident.state, note)
         if record:
             incident_store.record_change(db, incident_id, change)

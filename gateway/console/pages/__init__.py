@@ -26,6 +26,7 @@ def all_pages() -> list[Page]:
     """Every page, in navigation order."""
     from gateway.console.pages import (
         alert,
+        atom,
         audit,
         auth,
         broadcasts,
@@ -41,4 +42,5 @@ def all_pages() -> list[Page]:
     )
 
     return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, broadcasts.PAGE, network.PAGE,
-            voice.PAGE, registry.PAGE, groups.PAGE, health.PAGE, audit.PAGE, wipe.PAGE, auth.PAGE]
+            voice.PAGE, registry.PAGE, groups.PAGE, health.PAGE, audit.PAGE, wipe.PAGE,
+            atom.PAGE, auth.PAGE]

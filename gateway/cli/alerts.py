@@ -13,7 +13,6 @@ import click
 
 from gateway.alerts.codes import load_codebook
 from gateway.alerts.history import alert_records, write_csv
-from gateway.alerts.registry_cache import RegistryCache
 from gateway.alerts.seen import SeenMarker
 from gateway.alerts.voice import VIA, record_voice_alert
 from gateway.cli.common import (
@@ -30,7 +29,7 @@ from gateway.store import Store, inbox
 from gateway.store import alerts as alert_store
 from gateway.store import incidents as incident_store
 from gateway.store import seen as seen_store
-from gateway.triage.incidents import IncidentError, Incidents
+from gateway.triage.incidents import IncidentError, by_hand
 
 
 @click.group()
@@ -166,15 +165,14 @@ def alerts_respond(ctx: CliContext, ref: str, note: str, by: str) -> None:
     """The base is responding to alert REF: its incident becomes `responding` (as `cangw
     incident respond`), and the people who reported it are told if [outreach] follow_ups
     has `respond`."""
-    codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
     with ctx.store() as store:
         alert = _find(store, ref)
         incident_id = incident_store.membership_id(store.db, alert.id)
         if incident_id is None:
             raise click.ClickException(f"{alert.ref} belongs to no incident")
         try:
-            changed = Incidents(store, ctx.config, RegistryCache(store, codebook).redact
-                                ).change_state(incident_id, "respond", by, note, time.time())
+            changed = by_hand(store, ctx.config).change_state(incident_id, "respond", by, note,
+                                                              time.time())
         except IncidentError as exc:
             raise click.ClickException(str(exc)) from None
     audit(f"respond to {alert.ref} ({changed.ref}) as {by}")

@@ -12,6 +12,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alerts.seen": frozenset({OFFICER, ADMIN}),
     "voice": frozenset({OFFICER, ADMIN}),  # type an alert heard by voice
     "map": frozenset({OFFICER, ADMIN}),
+    # incidents: technicians read them without message texts, notes or names
+    "incidents": frozenset({OFFICER, TECHNICIAN, ADMIN}),
+    "incidents.write": frozenset({OFFICER, ADMIN}),  # seen, responding, closed, merge, split
+    "broadcast": frozenset({OFFICER, ADMIN}),  # compose, preview, follow a broadcast
+    "broadcast.send": frozenset({OFFICER, ADMIN}),  # send, cancel
+    "broadcast.force": frozenset({ADMIN}),  # send over the daily SMS budget
+    "network": frozenset({OFFICER, TECHNICIAN, ADMIN}),  # silence watch, coverage
+    "network.names": frozenset({OFFICER, ADMIN}),  # who is silent, by name
     "registry": frozenset({OFFICER, TECHNICIAN, ADMIN}),  # numbers masked but for admins
     "registry.write": frozenset({ADMIN}),
     "numbers": frozenset({ADMIN}),  # full phone numbers and callsigns

@@ -29,13 +29,18 @@ def all_pages() -> list[Page]:
         atom,
         audit,
         auth,
+        broadcasts,
         feed,
+        groups,
         health,
+        incidents,
         map,
+        network,
         registry,
         voice,
         wipe,
     )
 
-    return [feed.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
-            audit.PAGE, wipe.PAGE, atom.PAGE, auth.PAGE]
+    return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, broadcasts.PAGE, network.PAGE,
+            voice.PAGE, registry.PAGE, groups.PAGE, health.PAGE, audit.PAGE, wipe.PAGE,
+            atom.PAGE, auth.PAGE]

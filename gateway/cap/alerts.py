@@ -7,16 +7,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gateway.alerts.codes import CodeBook
+from gateway.alerts.registry_cache import RegistryCache
 from gateway.cap.config import CapConfig
 from gateway.cap.message import Area, Info, Message
 from gateway.config import Config
 from gateway.model import Village
+from gateway.store import Store
+from gateway.store import alerts as alert_store
+from gateway.store import registry as reg
 from gateway.store.alerts import AlertRow
 
 # CAP's categories for the code book's; anything not listed is a matter of security.
 CAP_CATEGORY = {"displacement": "Safety", "check_in": "Other", "test": "Other", None: "Other"}
 UNPARSED_EVENT = {"fr": "Message à lire", "sw": "Ujumbe wa kusoma", "en": "Report to read"}
 NOWHERE = {"fr": "Lieu inconnu", "sw": "Mahali hapajulikani", "en": "Place unknown"}
+ALERT_CURRENT_FOR = 86400.0  # how long a stored alert stays current in its CAP `expires`
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,23 @@ class CapContext:
         """The base's language, and English for partners when it is another."""
         own = self.config.base.language
         return (own,) if own == "en" else (own, "en")
+
+
+def base_context(store: Store, config: Config, codebook: CodeBook,
+                 expires_after: Callable[[str | None], float]) -> CapContext:
+    """The base's own: its villages, and free text scrubbed by its registry."""
+    return CapContext(config, config.cap_settings, codebook,
+                      {v.number: v for v in reg.villages(store)},
+                      RegistryCache(store, codebook).redact, expires_after)
+
+
+def stored_alert_messages(store: Store, config: Config, codebook: CodeBook,
+                          since: float | None = None) -> list[Message]:
+    """The base's stored alerts (since `since`, all without it) as CAP messages, oldest first;
+    free text scrubbed by the base's own registry."""
+    context = base_context(store, config, codebook, lambda category: ALERT_CURRENT_FOR)
+    return [alert_message(alert, context) for alert in
+            reversed(alert_store.recent(store.db, since, limit=None))]
 
 
 def certainty(alert: AlertRow) -> str:

@@ -19,6 +19,7 @@ from gateway.cli.console import audit, console, user
 from gateway.cli.db import db
 from gateway.cli.export import export
 from gateway.cli.groups import group
+from gateway.cli.handover import handover
 from gateway.cli.hq import hq_bridge, hq_collect, hq_command, hq_status
 from gateway.cli.incidents import incident
 from gateway.cli.logs import logs
@@ -50,7 +51,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 for command in (run, config, village, focal, group, alerts, incident, network, broadcast, export,
                 outbox, status, modem, db, logs, panel, hq_bridge, hq_collect, hq_status, hq_command,
-                console, user, audit, wipe, setup_after_wipe):
+                console, user, audit, wipe, setup_after_wipe, handover):
     cli.add_command(command)
 accept_config_after_commands(cli)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import json
 import sys
@@ -13,8 +12,7 @@ from pathlib import Path
 import click
 
 from gateway.alerts.codes import load_codebook
-from gateway.alerts.payload import alert_payload
-from gateway.alerts.registry_cache import RegistryCache
+from gateway.alerts.history import alert_records, write_csv
 from gateway.alerts.seen import SeenMarker
 from gateway.alerts.voice import VIA, record_voice_alert
 from gateway.cli.common import (
@@ -31,13 +29,7 @@ from gateway.store import Store, inbox
 from gateway.store import alerts as alert_store
 from gateway.store import incidents as incident_store
 from gateway.store import seen as seen_store
-from gateway.timeutil import iso_utc
-from gateway.triage.incidents import IncidentError, Incidents
-
-EXPORT_COLUMNS = ["id", "ref", "base", "channel", "received_at", "code", "category", "severity",
-                  "urgency", "village_number", "village_name", "count", "text", "unparsed",
-                  "sender", "sender_registered", "language", "parts", "partial", "repeats",
-                  "incident", "throttled", "seen_at", "seen_via"]
+from gateway.triage.incidents import IncidentError, by_hand
 
 
 @click.group()
@@ -108,28 +100,14 @@ def alerts_export(ctx: CliContext, fmt: str, since: str | None, output: Path | N
     names and numbers removed from the text, so the file may leave the base."""
     codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
     with ctx.store() as store:
-        redact = RegistryCache(store, codebook).redact
-        records = []
-        for alert in reversed(alert_store.recent(store.db, parse_since(since), limit=None)):
-            seen = seen_store.seen(store.db, alert.id)
-            incident, throttled = incident_store.membership(store.db, alert.id) or (None, False)
-            records.append(alert_payload(alert, ctx.config.base.id, codebook,
-                                         store.pseudonymiser(), redact, incident, throttled)
-                           | {"seen_at": iso_utc(seen[0]) if seen else None,
-                              "seen_via": seen[1] if seen else None})
+        records = alert_records(store, ctx.config.base.id, codebook, parse_since(since))
     with (open(output, "w", encoding="utf-8", newline="") if output
           else contextlib.nullcontext(sys.stdout)) as out:
         if fmt == "json":
             json.dump(records, out, ensure_ascii=False, indent=2)
             out.write("\n")
         else:
-            writer = csv.DictWriter(out, EXPORT_COLUMNS, extrasaction="ignore",
-                                    lineterminator="\n")
-            writer.writeheader()
-            for record in records:
-                village = record["village"] or {}
-                writer.writerow(record | {"village_number": village.get("number"),
-                                          "village_name": village.get("name")})
+            write_csv(records, out)
     if output:
         click.echo(f"exported {len(records)} alert(s) to {output}")
 
@@ -187,15 +165,14 @@ def alerts_respond(ctx: CliContext, ref: str, note: str, by: str) -> None:
     """The base is responding to alert REF: its incident becomes `responding` (as `cangw
     incident respond`), and the people who reported it are told if [outreach] follow_ups
     has `respond`."""
-    codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
     with ctx.store() as store:
         alert = _find(store, ref)
         incident_id = incident_store.membership_id(store.db, alert.id)
         if incident_id is None:
             raise click.ClickException(f"{alert.ref} belongs to no incident")
         try:
-            changed = Incidents(store, ctx.config, RegistryCache(store, codebook).redact
-                                ).change_state(incident_id, "respond", by, note, time.time())
+            changed = by_hand(store, ctx.config).change_state(incident_id, "respond", by, note,
+                                                              time.time())
         except IncidentError as exc:
             raise click.ClickException(str(exc)) from None
     audit(f"respond to {alert.ref} ({changed.ref}) as {by}")

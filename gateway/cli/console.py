@@ -24,7 +24,7 @@ HQ_MODE = "cangw.hq"  # the group's --hq, for its commands
 
 hq_option = click.option(
     "--hq", is_flag=True, help="Headquarters': -c names hq.toml (else $CANGW_HQ_CONFIG, else "
-    "/etc/cangw/hq.toml) and its store holds the users (roles add partner: the CAP feed only).")
+    "/etc/cangw/hq.toml) and its store holds the users.")
 
 
 @click.command()
@@ -67,9 +67,9 @@ def users_store(ctx: CliContext) -> Store:
 @click.pass_context
 def user(click_ctx: click.Context, hq: bool) -> None:
     """The console's users: officer (alerts, map, numbers masked), technician (health, queues,
-    registry; no message texts), admin (everything, full numbers, registry changes, audit).
-    With --hq, headquarters' users, and partner: another organisation's reader of the CAP
-    feed, nothing else."""
+    registry; no message texts), admin (everything, full numbers, registry changes, audit),
+    partner (another organisation's reader of the CAP feed, /feed.atom, and of nothing else).
+    With --hq, headquarters' users."""
     click_ctx.meta[HQ_MODE] = hq
 
 
@@ -80,8 +80,8 @@ password_option = click.option(
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(user_store.HQ_ROLES), required=True,
-              help="partner: at headquarters only (user --hq).")
+@click.option("--role", type=click.Choice(user_store.ROLES), required=True,
+              help="partner: the CAP feed only.")
 @click.option("--language", type=click.Choice(user_store.LANGUAGES), default="fr",
               show_default=True, help="The console's language for this user.")
 @password_option
@@ -90,8 +90,7 @@ def user_add(ctx: CliContext, name: str, role: str, language: str, password: str
     """Create a console user."""
     with users_store(ctx) as store:
         try:
-            user_store.add_user(store, name, role, password, language,
-                                user_store.HQ_ROLES if at_hq() else user_store.ROLES)
+            user_store.add_user(store, name, role, password, language)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         audit_store.record(store, None, "user added", name, f"role {role} (cli)")

@@ -7,13 +7,12 @@ from collections.abc import Callable
 
 import click
 
-from gateway.alerts.codes import load_codebook
-from gateway.alerts.registry_cache import RegistryCache
 from gateway.cli.common import CliContext, audit, emit, json_option, local_time, operator, pass_context
 from gateway.store import Store
+from gateway.store import alerts as alert_store
 from gateway.store import incidents as incident_store
 from gateway.store.incidents import OPEN_STATES, STATES, IncidentRow
-from gateway.triage.incidents import IncidentError, Incidents
+from gateway.triage.incidents import IncidentError, Incidents, by_hand
 
 
 @click.group("incident")
@@ -46,15 +45,10 @@ def incident_show(ctx: CliContext, ref: str, as_json: bool) -> None:
     """Show one incident: its counts, its reports and every change (REF such as KWJ-I0012)."""
     with ctx.store() as store:
         found = _find(store, ref)
-        reports = [{"ref": ref, "received": local_time(at), "channel": channel, "code": code,
-                    "village": village, "registered": bool(registered),
-                    "throttled": bool(throttled), "repeats": repeats}
-                   for ref, at, channel, code, village, registered, throttled, repeats in
-                   store.db.execute(
-                       "SELECT a.ref, a.received_at, a.channel, a.code, a.village_name,"
-                       " a.registered, m.throttled, a.repeats FROM incident_alerts m JOIN alerts"
-                       " a ON a.id = m.alert_id WHERE m.incident_id = ? ORDER BY a.id",
-                       [found.id])]
+        reports = [{"ref": a.ref, "received": local_time(a.received_at), "channel": a.channel,
+                    "code": a.code, "village": a.village_name, "registered": bool(a.registered),
+                    "throttled": throttled, "repeats": a.repeats}
+                   for a, throttled in alert_store.in_incident(store.db, found.id)]
         history = [{"version": c.version, "at": local_time(c.at), "by": c.by,
                     "action": c.action, "from": c.from_state, "to": c.to_state, "note": c.note}
                    for c in incident_store.changes(store.db, found.id)]
@@ -132,9 +126,8 @@ def incident_split(ctx: CliContext, ref: str, alerts: tuple[str, ...], note: str
 
 def _change(ctx: CliContext, make: Callable[[Incidents, Store], IncidentRow], what: str,
             by: str) -> None:
-    codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
     with ctx.store() as store:
-        incidents = Incidents(store, ctx.config, RegistryCache(store, codebook).redact)
+        incidents = by_hand(store, ctx.config)
         try:
             changed = make(incidents, store)
         except IncidentError as exc:

@@ -8,12 +8,8 @@ import time
 import click
 
 from gateway.cli.common import CliContext, emit, json_option, local_time, pass_context
-from gateway.store import incidents as incident_store
 from gateway.store import network as network_store
-from gateway.store import registry as reg
-from gateway.store import silences
-from gateway.store.silences import VILLAGE
-from gateway.triage.report import network_report
+from gateway.triage.report import network_report, silent_now
 
 
 @click.group()
@@ -27,19 +23,9 @@ def network() -> None:
 def network_silent(ctx: CliContext, as_json: bool) -> None:
     """Who missed a check-in and has not been heard since (this shows names: base only)."""
     with ctx.store() as store:
-        db = store.db
-        villages = dict(db.execute("SELECT number, name FROM villages").fetchall())
-        people = reg.focal_names(store)
-        rows = []
-        for silence in silences.open_silences(db):
-            incident = incident_store.get(db, silence.incident_id) if silence.incident_id else None
-            rows.append({
-                "who": villages.get(silence.subject) if silence.kind == VILLAGE
-                else people.get(silence.subject, f"focal point {silence.subject}"),
-                "kind": silence.kind, "village": villages.get(silence.village),
-                "zone": silence.zone, "overdue_since": local_time(silence.due_at),
-                "last_heard": local_time(silence.last_heard_at),
-                "incident": incident.ref if incident else None})
+        rows = [{"who": s.who, "kind": s.kind, "village": s.village, "zone": s.zone,
+                 "overdue_since": local_time(s.due_at), "last_heard": local_time(s.last_heard_at),
+                 "incident": s.incident} for s in silent_now(store)]
     emit(rows, ["who", "kind", "village", "zone", "overdue_since", "last_heard", "incident"],
          as_json)
 

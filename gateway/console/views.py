@@ -11,6 +11,7 @@ from gateway.console.privacy import shown_identity
 from gateway.console.roles import allowed
 from gateway.model import FocalPoint
 from gateway.store import Store
+from gateway.store import incidents as incident_store
 from gateway.store import registry as reg
 from gateway.store import seen as seen_store
 from gateway.store.alerts import AlertRow
@@ -40,6 +41,7 @@ class AlertView:
     seen_at: float | None
     entered_by: str | None
     via: str | None
+    incident: str | None = None  # its incident's reference
 
     @property
     def alarming(self) -> bool:
@@ -54,6 +56,7 @@ def alert_views(store: Store, alerts: Sequence[AlertRow], user: User, codebook: 
                 country_code: str) -> list[AlertView]:
     full = allowed(user.role, "numbers")
     seen = seen_store.seen_many(store.db, [a.id for a in alerts])
+    incidents = incident_store.refs_of(store.db, [a.id for a in alerts])
     names: dict[str, FocalPoint | None] = {}
     views = []
     for alert in alerts:
@@ -68,7 +71,8 @@ def alert_views(store: Store, alerts: Sequence[AlertRow], user: User, codebook: 
             alert.severity, alert.village_name, alert.village_number, alert.count, alert.text,
             focal.name if focal else None, shown_identity(alert.sender, full, country_code),
             bool(alert.registered), alert.repeats, alert.parts,
-            seen[alert.id][0] if alert.id in seen else None, alert.entered_by, alert.via))
+            seen[alert.id][0] if alert.id in seen else None, alert.entered_by, alert.via,
+            incidents.get(alert.id)))
     return views
 
 

@@ -7,7 +7,8 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -23,6 +24,8 @@ from gateway.console.roles import allowed
 from gateway.console.sessions import LoginLimiter, Session, Sessions, csrf_matches
 from gateway.console.strings import translator
 from gateway.liveness import daemon_running
+from gateway.outreach.config import outreach_settings
+from gateway.outreach.templates import Book, load_book
 from gateway.store import Store, users
 from gateway.store import audit as audit_store
 from gateway.timeutil import local_zone
@@ -57,8 +60,9 @@ class Console:
         return daemon_running(self.config.store.path)
 
     def home(self, role: str) -> str:
-        """The first page a role sees: the feed for officers and admins, health for technicians."""
-        return "/health" if role == "technician" else "/feed"
+        """The first page a role sees: the feed for officers and admins, health for
+        technicians, the CAP feed for partners."""
+        return {"technician": "/health", "partner": "/feed.atom"}.get(role, "/feed")
 
 
 def console_of(request: Request) -> Console:
@@ -202,6 +206,16 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
+
+
+def outreach_book(console: Console) -> Book:
+    """The book of broadcast templates and follow-ups (`[outreach] templates`), read once."""
+    return _book(outreach_settings(console.config).templates)
+
+
+@lru_cache(maxsize=2)
+def _book(path: Path | None) -> Book:
+    return load_book(path)
 
 
 def templates() -> Jinja2Templates:

@@ -26,6 +26,7 @@ class MqttConfig:
     reconnect_max: int = 60  # seconds: paho's wait between attempts doubles from 1 up to this
     status_interval: float = 60.0
     command_key_file: Path | None = None  # commands from headquarters (default: [sbd]'s key)
+    cap: bool = False  # also each new version of an incident as CAP 1.2 XML on {prefix}/{base}/cap
 
     def check(self) -> list[tuple[str, str]]:
         problems = []

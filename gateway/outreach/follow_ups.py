@@ -14,6 +14,7 @@ report asked), HF senders a frame by radio.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -30,12 +31,29 @@ from gateway.store import deliveries, outbox
 from gateway.store import follow_ups as follow_store
 from gateway.store import incidents as incident_store
 from gateway.store.crypto import sealer_of
+from gateway.store.incidents import IncidentRow
 from gateway.timeutil import day_start, local_zone
 
 log = logging.getLogger(__name__)
 
 CURSOR = "outreach_changes_read"
 BATCH = 200
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One follow-up as it would go: to whom (the number only for the outbox), in which
+    language, by which route, with which text."""
+
+    alert_id: int
+    ref: str  # the person's latest report in the incident
+    sender: str
+    person: str  # the sender's pseudonym
+    channel: str
+    language: str
+    route: str | None  # sms, hf, or None: no way to reach this sender
+    text: str
+    parts: int
 
 
 class FollowUps:
@@ -70,38 +88,48 @@ class FollowUps:
         incident = incident_store.get(db, incident_id)
         if incident is None:
             return 0
-        place = next((name for _, name in incident.villages if name), None)
-        latest: dict[str, tuple[int, str, str, str]] = {}  # sender -> its latest report
-        for alert_id, ref, sender, channel, language in db.execute(
-                "SELECT a.id, a.ref, a.sender, a.channel, a.language FROM incident_alerts m"
-                " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? AND a.sender IS NOT"
-                " NULL ORDER BY a.id", [incident_id]):
-            latest[sealer_of(db).unseal(sender) or ""] = (alert_id, ref, channel, language)
         since = day_start(now, self.zone)
         queued = 0
-        for sender, (alert_id, ref, channel, language) in latest.items():
-            person = self.pseudonym(sender) or ""
-            if follow_store.exists(db, change_id, person):
+        for planned in self.plan(db, incident, action):
+            if follow_store.exists(db, change_id, planned.person):
                 continue
-            route = self._route(channel, sender)
-            text = self.book.follow_up(action, language, ref, place)
-            text = to_ascii(text) if route == "hf" else to_gsm7(text)
-            parts = message_shape(text)[1] if route == "sms" else 1
-            reason = self._refusal(db, route, person, parts, since)
+            reason = self._refusal(db, planned.route, planned.person, planned.parts, since)
             if reason is not None:
-                follow_store.insert(db, change_id, alert_id, person, action, route or channel,
-                                    None, parts, follow_store.SKIPPED, now, reason)
-                log.info("%s: no follow-up to %s (%s)", ref, person, reason)
+                follow_store.insert(db, change_id, planned.alert_id, planned.person, action,
+                                    planned.route or planned.channel, None, planned.parts,
+                                    follow_store.SKIPPED, now, reason)
+                log.info("%s: no follow-up to %s (%s)", planned.ref, planned.person, reason)
                 continue
-            assert route is not None
-            row = outbox.enqueue(db, route, FOLLOW_UP_PRIORITY, now, recipient=sender, body=text)
-            follow_store.insert(db, change_id, alert_id, person, action, route, row, parts,
-                                "queued", now)
+            assert planned.route is not None
+            row = outbox.enqueue(db, planned.route, FOLLOW_UP_PRIORITY, now,
+                                 recipient=planned.sender, body=planned.text)
+            follow_store.insert(db, change_id, planned.alert_id, planned.person, action,
+                                planned.route, row, planned.parts, "queued", now)
             queued += 1
         if queued:
             log.info("%s %s: %d follow-up(s) queued to the people who reported it",
                      incident.ref, action, queued)
         return queued
+
+    def plan(self, db: Database, incident: IncidentRow, action: str) -> list[Planned]:
+        """What `action` on `incident` sends to each person who reported it (their latest
+        report gives the reference), and by which route (None: no way to reach them)."""
+        place = next((name for _, name in incident.villages if name), None)
+        latest: dict[str, tuple[int, str, str, str]] = {}  # sender -> its latest report
+        for alert_id, ref, sender, channel, language in db.execute(
+                "SELECT a.id, a.ref, a.sender, a.channel, a.language FROM incident_alerts m"
+                " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? AND a.sender IS NOT"
+                " NULL ORDER BY a.id", [incident.id]):
+            latest[sealer_of(db).unseal(sender) or ""] = (alert_id, ref, channel, language)
+        planned = []
+        for sender, (alert_id, ref, channel, language) in latest.items():
+            route = self._route(channel, sender)
+            text = self.book.follow_up(action, language, ref, place)
+            text = to_ascii(text) if route == "hf" else to_gsm7(text)
+            planned.append(Planned(alert_id, ref, sender, self.pseudonym(sender) or "", channel,
+                                   language, route, text,
+                                   message_shape(text)[1] if route == "sms" else 1))
+        return planned
 
     def _route(self, channel: str, sender: str) -> str | None:
         if channel == "hf":

@@ -196,8 +196,13 @@ class Store:
 
 def pseudonymiser_of(db: Database) -> Pseudonymiser:
     """The base's pseudonyms, from the secret sealed in `meta`."""
+    return Pseudonymiser(pseudonym_secret(db))
+
+
+def pseudonym_secret(db: Database) -> str:
+    """The secret behind the base's pseudonyms, opened (a hand-over may carry it on)."""
     row = db.execute("SELECT value FROM meta WHERE key = 'pseudonym_secret'").fetchone()
-    return Pseudonymiser(crypto.sealer_of(db).unseal(_unhex(row[0] if row else None)) or "")
+    return crypto.sealer_of(db).unseal(_unhex(row[0] if row else None)) or ""
 
 
 def _opens(sealer: crypto.Sealer, check: str) -> bool:

@@ -109,6 +109,17 @@ def recent(db: Database, since: float | None = None, code: str | None = None,
     return [_opened(db, row) for row in rows]
 
 
+def in_incident(db: Database, incident_id: int, limit: int | None = None
+                ) -> list[tuple[AlertRow, bool]]:
+    """An incident's reports in the order they came (the first `limit`), each with whether
+    flood control throttled it."""
+    columns = ", ".join(f"a.{name.strip()}" for name in COLUMNS.split(","))
+    rows = db.execute(f"SELECT {columns}, m.throttled FROM incident_alerts m JOIN alerts a"
+                      " ON a.id = m.alert_id WHERE m.incident_id = ? ORDER BY a.id LIMIT ?",
+                      [incident_id, -1 if limit is None else limit]).fetchall()
+    return [(_opened(db, row[:-1]), bool(row[-1])) for row in rows]
+
+
 def last_received_at(db: Database) -> float | None:
     return db.execute("SELECT MAX(received_at) FROM alerts").fetchone()[0]
 
@@ -167,6 +178,7 @@ class FeedFilter:
     village: int | None = None
     state: str | None = None
     lane: str = "all"
+    zone: str | None = None  # alerts placed at a village of this zone
 
     def where(self) -> tuple[list[str], list[object]]:
         clauses: list[str] = []
@@ -176,6 +188,9 @@ class FeedFilter:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if self.zone is not None:
+            clauses.append("village_number IN (SELECT number FROM villages WHERE zone = ?)")
+            params.append(self.zone)
         if self.state in ("seen", "unseen"):
             negate = "" if self.state == "seen" else "NOT "
             clauses.append(f"{negate}EXISTS (SELECT 1 FROM alerts_seen s WHERE s.alert_id = alerts.id)")

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from gateway.store import inserted_id
 from gateway.store.alerts import AlertRow
+from gateway.store.crypto import sealer_of
 
 OPEN_STATES = ("open", "seen", "responding")
 STATES = (*OPEN_STATES, "closed", "false_alarm", "merged")
@@ -135,11 +136,53 @@ def open_near(db: Database, villages: Iterable[int], since: float, until: float)
     return [_opened(row) for row in rows]
 
 
-def listing(db: Database, states: Sequence[str] = OPEN_STATES, limit: int = 100) -> list[IncidentRow]:
-    """Incidents in `states`, most recently reported first."""
-    marks = ", ".join("?" * len(states))
-    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE state IN ({marks})"
-                      " ORDER BY last_at DESC, id DESC LIMIT ?", [*states, limit]).fetchall()
+def listing(db: Database, states: Sequence[str] = OPEN_STATES, limit: int = 100,
+            village: int | None = None, zone: str | None = None,
+            before: tuple[float, int] | None = None) -> list[IncidentRow]:
+    """Incidents in `states` (at `village`, or at a village of `zone`), most recently reported
+    first; `before`: the (last_at, id) that ended the previous page."""
+    clauses = [f"state IN ({', '.join('?' * len(states))})"]
+    params: list[object] = [*states]
+    if village is not None:
+        clauses.append("id IN (SELECT incident_id FROM incident_villages WHERE village = ?)")
+        params.append(village)
+    if zone is not None:
+        clauses.append("id IN (SELECT incident_id FROM incident_villages WHERE village IN"
+                       " (SELECT number FROM villages WHERE zone = ?))")
+        params.append(zone)
+    if before is not None:
+        clauses.append("(last_at < ? OR (last_at = ? AND id < ?))")
+        params += [before[0], before[0], before[1]]
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE {' AND '.join(clauses)}"
+                      " ORDER BY last_at DESC, id DESC LIMIT ?", [*params, limit]).fetchall()
+    return [_opened(row) for row in rows]
+
+
+def open_by_village(db: Database) -> dict[int, dict[str, int]]:
+    """For each village, how many open incidents of each severity it has."""
+    found: dict[int, dict[str, int]] = {}
+    for village, severity, count in db.execute(
+            f"SELECT v.village, i.severity, COUNT(*) FROM incidents i JOIN incident_villages v"
+            f" ON v.incident_id = i.id WHERE i.{_OPEN} GROUP BY v.village, i.severity"):
+        found.setdefault(village, {})[severity] = count
+    return found
+
+
+def refs_of(db: Database, alert_ids: Sequence[int]) -> dict[int, str]:
+    """The reference of each alert's incident, by alert id."""
+    if not alert_ids:
+        return {}
+    marks = ", ".join("?" * len(alert_ids))
+    return dict(db.execute(f"SELECT m.alert_id, i.ref FROM incident_alerts m JOIN incidents i"
+                           f" ON i.id = m.incident_id WHERE m.alert_id IN ({marks})",
+                           list(alert_ids)).fetchall())
+
+
+def changed_since(db: Database, since: float | None = None) -> list[IncidentRow]:
+    """Incidents whose latest version was made at or after `since` (None: all), oldest change
+    first."""
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE updated_at >= ?"
+                      " ORDER BY updated_at, id", [since or 0.0]).fetchall()
     return [_opened(row) for row in rows]
 
 
@@ -187,6 +230,30 @@ def member_codes(db: Database, incident_id: int) -> list[str | None]:
         "SELECT DISTINCT a.code FROM incident_alerts m JOIN alerts a ON a.id = m.alert_id"
         " WHERE m.incident_id = ? ORDER BY a.code IS NULL, CAST(a.code AS INTEGER), a.code",
         [incident_id])]
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """One sender of an incident's reports, as the corroboration counts them."""
+
+    person: str | None  # the sender's pseudonym (None: typed by an operator)
+    sender: str | None  # their number or callsign, opened: to find their name, never to show
+    registered: bool
+    reports: int
+    channels: tuple[str, ...]
+
+
+def reporters(db: Database, incident_id: int) -> list[Reporter]:
+    """Who reported an incident, the first to report first."""
+    sealer = sealer_of(db)
+    rows = db.execute(
+        "SELECT m.sender, MIN(a.sender), MAX(a.registered), COUNT(*),"
+        " json_group_array(DISTINCT a.channel), MIN(a.id) AS first FROM incident_alerts m"
+        " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? GROUP BY m.sender"
+        " ORDER BY first", [incident_id]).fetchall()
+    return [Reporter(person, sealer.unseal(sender), bool(registered), count,
+                     tuple(sorted(json.loads(channels))))
+            for person, sender, registered, count, channels, _ in rows]
 
 
 def refresh(db: Database, incident_id: int) -> None:
@@ -295,6 +362,26 @@ def bump(db: Database, incident_id: int, now: float, level: str) -> int:
                " WHERE id = ?", [now, level, incident_id])
     return int(db.execute("SELECT version FROM incidents WHERE id = ?",
                           [incident_id]).fetchone()[0])
+
+
+def record_version(db: Database, incident_id: int, version: int, at: float) -> None:
+    """When `version` was made: the `sent` of its CAP message, which later ones reference."""
+    db.execute("INSERT OR REPLACE INTO incident_versions (incident_id, version, at)"
+               " VALUES (?, ?, ?)", [incident_id, version, at])
+
+
+def versions(db: Database, incident_id: int) -> list[tuple[int, float]]:
+    """(version, when it was made) of every version kept, oldest first."""
+    return [(row[0], row[1]) for row in db.execute(
+        "SELECT version, at FROM incident_versions WHERE incident_id = ? ORDER BY version",
+        [incident_id])]
+
+
+def merged_from(db: Database, incident_id: int) -> list[IncidentRow]:
+    """The incidents merged into this one."""
+    rows = db.execute(f"SELECT {COLUMNS} FROM incidents WHERE merged_into = ? ORDER BY id",
+                      [incident_id]).fetchall()
+    return [_opened(row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,12 @@ def villages(store: Store) -> list[Village]:
             for n, name, alt, lat, lon, zone, checkin in rows]
 
 
+def zones(store: Store) -> list[str]:
+    """The zones villages are in, by name."""
+    return [row[0] for row in store.db.execute(
+        "SELECT DISTINCT zone FROM villages WHERE zone IS NOT NULL ORDER BY zone")]
+
+
 def village(store: Store, number: int | None) -> Village | None:
     if number is None:
         return None

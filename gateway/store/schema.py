@@ -624,3 +624,53 @@ def m012_outreach(db: Database) -> None:
         CREATE INDEX sent_parts_waiting ON sent_parts(expires_at) WHERE state IN ('sent', 'trying')
         """
     )
+
+
+@migrations()
+def m013_incident_versions(db: Database) -> None:
+    """When each version of an incident was made: the `sent` of the CAP message that version
+    is, which every later message of the incident names in its `references` (sender,
+    identifier, sent). An incident stored before has its current version only: no earlier one
+    was ever written as CAP. The incidents merged into one are found by an index (their
+    messages are referenced too)."""
+    run_script(
+        db,
+        """
+        CREATE TABLE incident_versions (
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            version INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (incident_id, version)
+        );
+        INSERT INTO incident_versions (incident_id, version, at)
+            SELECT id, version, updated_at FROM incidents;
+        CREATE INDEX incidents_merged ON incidents(merged_into) WHERE merged_into IS NOT NULL
+        """
+    )
+
+
+@migrations()
+def m014_console_partners(db: Database) -> None:
+    """The base console's `partner` role: another organisation's reader of the base's CAP
+    feed, and of nothing else (as at headquarters). SQLite changes a CHECK only by building
+    the table again; the users keep their ids, so open sessions and the audit trail hold."""
+    run_script(
+        db,
+        """
+        CREATE TABLE console_users_new (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('officer', 'technician', 'admin', 'partner')),
+            language TEXT NOT NULL DEFAULT 'fr',
+            password TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            changed_at REAL NOT NULL
+        );
+        INSERT INTO console_users_new (id, name, role, language, password, created_at,
+                changed_at)
+            SELECT id, name, role, language, password, created_at, changed_at
+            FROM console_users;
+        DROP TABLE console_users;
+        ALTER TABLE console_users_new RENAME TO console_users
+        """
+    )

@@ -20,8 +20,9 @@ from sqlite_utils import Database
 
 from gateway.store import Store
 
-ROLES = ("officer", "technician", "admin")
-HQ_ROLES = (*ROLES, "partner")  # headquarters' console adds partners, who read the CAP feed only
+# a partner is another organisation's reader of the CAP feed (the base's or headquarters'), and
+# of nothing else
+ROLES = ("officer", "technician", "admin", "partner")
 LANGUAGES = ("fr", "en")
 MIN_PASSWORD = 10
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
@@ -62,15 +63,14 @@ def check_password(password: str) -> None:
         raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
 
 
-def add_user(store: Store, name: str, role: str, password: str, language: str = "fr",
-             roles: tuple[str, ...] = ROLES) -> User:
-    """Create a user with one of `roles` (a base's, or headquarters' HQ_ROLES); ValueError
-    names what is wrong (name taken, role, language, password)."""
+def add_user(store: Store, name: str, role: str, password: str, language: str = "fr") -> User:
+    """Create a user with one of ROLES; ValueError names what is wrong (name taken, role,
+    language, password)."""
     if not NAME.fullmatch(name):
         raise ValueError("a user name is 2 to 32 lower-case letters, digits, '.', '_' or '-', "
                          "starting with a letter")
-    if role not in roles:
-        raise ValueError(f"the role must be one of {', '.join(roles)}")
+    if role not in ROLES:
+        raise ValueError(f"the role must be one of {', '.join(ROLES)}")
     if language not in LANGUAGES:
         raise ValueError(f"the language must be one of {', '.join(LANGUAGES)}")
     check_password(password)

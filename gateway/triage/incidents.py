@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
 
-from gateway.alerts.codes import PRIORITY, load_codebook
+from gateway.alerts.codes import PRIORITY, CodeBook, load_codebook
 from gateway.alerts.registry_cache import RegistryCache
 from gateway.config import Config
 from gateway.store import Store, outbox
@@ -56,7 +56,7 @@ class Incidents:
         self.config = config
         self.settings = config.triage
         self.places = Places(store, self.settings.distance_km)
-        self.publisher = Publisher(config, redact)
+        self.publisher = Publisher(config, redact, store)
         self.clock = clock
         clock.jump = self.settings.clock_jump
 
@@ -125,6 +125,7 @@ class Incidents:
         version = 1 if action == "opened" else incident_store.bump(db, incident_id, now, level)
         if action == "opened":
             incident_store.update(db, incident_id, level=level)
+        incident_store.record_version(db, incident_id, version, now)
         change = Change(version, now, by, action, from_state, incident.state, note)
         if record:
             incident_store.record_change(db, incident_id, change)
@@ -238,11 +239,18 @@ class Incidents:
         return incident
 
 
+def by_hand(store: Store, config: Config, codebook: CodeBook | None = None) -> Incidents:
+    """Incidents for a person's changes (the CLI's, the console's): the notes they write are
+    published with focal points' names and numbers taken out, as the registry has them now."""
+    if codebook is None:
+        codebook = load_codebook(config.codes.file if config.codes else None)
+    return Incidents(store, config, RegistryCache(store, codebook).redact)
+
+
 def change_state(store: Store, config: Config, incident_id: int, action: str, by: str,
                  note: str = "", now: float | None = None) -> IncidentRow:
     """The duty officer's change to an incident (`seen`, `respond`, `close`, `false-alarm`,
     `reopen`, `confirm`), recorded with who, when, from, to and the note (published without
     focal points' names and numbers). IncidentError says why a change cannot be made."""
-    codebook = load_codebook(config.codes.file if config.codes else None)
-    return Incidents(store, config, RegistryCache(store, codebook).redact).change_state(
-        incident_id, action, by, note, time.time() if now is None else now)
+    return by_hand(store, config).change_state(incident_id, action, by, note,
+                                               time.time() if now is None else now)

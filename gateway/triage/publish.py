@@ -4,7 +4,9 @@ version that only grows (consumers keep the highest). A change made while the pr
 waits to leave replaces it in the queue: the newer version carries everything.
 
 An MQTT outbox row's `recipient` names its topic under the base (`incidents`, `network`); the
-satellite encodes the same JSON in its compact format (docs/sbd-format.md).
+satellite encodes the same JSON in its compact format (docs/sbd-format.md). With `[mqtt] cap`,
+every version also goes out as its CAP 1.2 message on `cap` (gateway/cap/incidents.py): each
+one, never superseded, since later messages reference the earlier ones by identifier.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from collections.abc import Callable, Sequence
 from sqlite_utils import Database
 
 from gateway import features
-from gateway.alerts.codes import PRIORITY
+from gateway.alerts.codes import PRIORITY, CodeBook, load_codebook
 from gateway.alerts.payload import SCHEMA_VERSION
+from gateway.cap.incidents import incident_context, incident_history, incident_message
+from gateway.cap.message import to_bytes
 from gateway.config import Config
+from gateway.store import Store, outbox
 from gateway.store import incidents as incident_store
-from gateway.store import outbox
 from gateway.store.incidents import Change, IncidentRow
-from gateway.timeutil import iso_utc
+from gateway.timeutil import iso_utc, local_zone
 
 TOPIC = "incidents"
+CAP_TOPIC = "cap"
 MAX_LISTED = 50  # an incident with more alerts leaves `alerts` null: each alert names it anyway
 
 
@@ -69,9 +74,11 @@ def incident_payload(incident: IncidentRow, base_id: str, alerts: Sequence[str] 
 
 
 class Publisher:
-    def __init__(self, config: Config, redact: Callable[[str], str]):
+    def __init__(self, config: Config, redact: Callable[[str], str], store: Store):
         self.config = config
         self.redact = redact
+        self.store = store
+        self._codebook: CodeBook | None = None
 
     def publish(self, db: Database, incident_id: int, change: Change | None, now: float) -> None:
         """Queue the incident's current state on every uplink that carries its severity."""
@@ -100,3 +107,14 @@ class Publisher:
                 recipient=TOPIC, body=body, not_before=now + delay if delay else None)
         if queued != incident.queued:
             incident_store.update(db, incident_id, queued=json.dumps(queued))
+        if self.config.mqtt is not None and self.config.mqtt.cap:
+            outbox.enqueue(db, "mqtt", PRIORITY.get(incident.severity, PRIORITY["Unknown"]), now,
+                           recipient=CAP_TOPIC, body=self._cap(db, incident))
+
+    def _cap(self, db: Database, incident: IncidentRow) -> str:
+        """The incident's current version as a CAP 1.2 document."""
+        if self._codebook is None:
+            self._codebook = load_codebook(self.config.codes.file if self.config.codes else None)
+        context = incident_context(self.store, self.config, self._codebook)
+        message = incident_message(incident, incident_history(db, incident), context)
+        return to_bytes(message, local_zone(self.config.base.timezone)).decode("utf-8")

@@ -7,14 +7,17 @@ person).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from gateway.alerts.codes import PRIORITY
 from gateway.alerts.payload import SCHEMA_VERSION
 from gateway.config import Config
-from gateway.store import Store, outbox
+from gateway.store import Store, outbox, silences
+from gateway.store import incidents as incident_store
 from gateway.store import network as network_store
+from gateway.store import registry as reg
 from gateway.store.network import DAY
 from gateway.timeutil import iso_utc
 
@@ -89,3 +92,36 @@ def publish_network(store: Store, config: Config, now: float) -> bool:
                           separators=(",", ":"))
         outbox.enqueue(db, "mqtt", PRIORITY["Minor"], now, recipient=TOPIC, body=body)
     return True
+
+
+@dataclass(frozen=True)
+class Silent:
+    """Someone who missed a check-in and has not been heard since."""
+
+    kind: str  # village or focal
+    subject: int  # the village's number or the focal point's id
+    who: str | None  # the village's or the focal point's name (None: names not asked for)
+    village: str | None
+    zone: str | None
+    due_at: float  # the first check-in missed
+    last_heard_at: float | None
+    incident: str | None  # the silence incident it is part of
+
+
+def silent_now(store: Store, names: bool = True) -> list[Silent]:
+    """Every open silence, the longest first; focal points named only when `names` (a list
+    that ties a person to "not heard since" is for those who may see names)."""
+    db = store.db
+    villages = dict(db.execute("SELECT number, name FROM villages").fetchall())
+    people = reg.focal_names(store) if names else {}
+    found = []
+    for silence in silences.open_silences(db):
+        incident = incident_store.get(db, silence.incident_id) if silence.incident_id else None
+        if silence.kind == silences.VILLAGE:
+            who = villages.get(silence.subject)
+        else:
+            who = people.get(silence.subject, f"focal point {silence.subject}") if names else None
+        found.append(Silent(silence.kind, silence.subject, who, villages.get(silence.village),
+                            silence.zone, silence.due_at, silence.last_heard_at,
+                            incident.ref if incident else None))
+    return found

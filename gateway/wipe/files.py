@@ -29,8 +29,22 @@ def inventory(config: Config) -> dict[str, list[str]]:
     files += [str(p) for p in sorted(store.parent.glob(f"{store.name}.corrupt-*"))]
     files += backups(store)
     logs = [str(p) for p in sorted(store.parent.glob("*.log"))]
-    return {"secrets": _config_files(config, "key_file"), "files": files, "logs": logs,
+    handed_secrets, handed_files = handed_over(store.parent)
+    return {"secrets": _config_files(config, "key_file") + handed_secrets,
+            "files": files + handed_files, "logs": logs,
             "last": _config_files(config, "password_file")}
+
+
+def handed_over(folder: Path) -> tuple[list[str], list[str]]:
+    """What `cangw handover import` unpacked beside the store (`handover-<BASE>/`): its
+    secrets (a bundle made `--with-secrets` carries the broker's password and command keys in
+    clear) and the rest (the old base's settings and history)."""
+    secrets: list[str] = []
+    others: list[str] = []
+    for path in sorted(folder.glob("handover-*/**/*")):
+        if path.is_file():
+            (secrets if "secrets" in path.relative_to(folder).parts else others).append(str(path))
+    return secrets, others
 
 
 def backups(store: Path) -> list[str]:

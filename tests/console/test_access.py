@@ -32,6 +32,13 @@ PAGES = {  # GET path -> the roles that may open it
     "/health/panel": {"officer", "technician", "admin"},
     "/audit": {"admin"},
     "/admin/wipe": {"admin"},
+    "/incidents": {"officer", "technician", "admin"},
+    "/incidents/KWJ-I0001": {"officer", "technician", "admin"},
+    "/broadcasts": {"officer", "admin"},
+    "/broadcasts/new": {"officer", "admin"},
+    "/network": {"officer", "technician", "admin"},
+    "/registry/groups": {"officer", "technician", "admin"},
+    "/registry/villages/12": {"admin"},
 }
 WRITES = {  # POST path -> (form, the roles that may) ; each refused one must change nothing
     "/alerts/KWJ-0002/seen": ({}, {"officer", "admin"}),
@@ -40,7 +47,14 @@ WRITES = {  # POST path -> (form, the roles that may) ; each refused one must ch
     "/registry/villages/new": ({"number": "77", "name": "Lubero"}, {"admin"}),
     "/registry/focal/2/remove": ({}, {"admin"}),
     "/admin/wipe": ({"password": PASSWORD, "base_id": "KWJ"}, {"admin"}),
+    "/incidents/KWJ-I0001/state": ({"action": "seen"}, {"officer", "admin"}),
+    "/incidents/KWJ-I0001/merge": ({"others": "KWJ-I0002"}, {"officer", "admin"}),
+    "/incidents/KWJ-I0001/split": ({"alert": "KWJ-0001"}, {"officer", "admin"}),
+    "/broadcasts/preview": ({"text": "x"}, {"officer", "admin"}),
+    "/broadcasts/send": ({"text": "x", "village": "12"}, {"officer", "admin"}),
+    "/registry/groups": ({"name": "teachers"}, {"admin"}),
 }
+OPERATIONS = [path for path in WRITES if path.startswith(("/incidents", "/broadcasts"))]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +94,8 @@ def test_writes_a_role_may_not_make_are_refused_and_change_nothing(base, clients
 def _counts(base) -> tuple:
     with base.store() as store:
         return tuple(store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                     for table in ("alerts", "alerts_seen", "focal_points", "villages"))
+                     for table in ("alerts", "alerts_seen", "focal_points", "villages",
+                                   "incident_changes", "broadcasts", "outbox", "groups"))
 
 
 def test_officers_see_names_and_masked_numbers_admins_full_numbers(clients):
@@ -116,6 +131,16 @@ def test_a_post_without_the_csrf_token_or_with_another_sessions_is_refused(base,
     answer = officer.post("/alerts/KWJ-0001/seen", headers={"x-csrf-token": officer.csrf,
                                                               "hx-request": "true"})
     assert answer.status_code == 200 and "✓" in answer.text
+
+
+@pytest.mark.parametrize("path", OPERATIONS)
+def test_incident_and_broadcast_writes_without_the_csrf_token_are_refused(base, clients, path):
+    before = _counts(base)
+    form = WRITES[path][0]
+    assert clients["officer"].post(path, data=form).status_code == 403
+    assert clients["admin"].post(path, data=form | {"csrf": clients["officer"].csrf}
+                                 ).status_code == 403
+    assert _counts(base) == before
 
 
 def test_the_session_cookie_is_httponly_and_same_site_strict_and_pages_allow_only_this_origin(base):

@@ -1,6 +1,7 @@
 """The console in a real browser (Debian's chromium, driven by Selenium) against the real
 daemon, the simulated modem and a real mosquitto: log in, watch an SMS arrive live, mark it
-seen and see headquarters told, the officer's limits, CSRF, a phone's width, no request
+seen and see headquarters told, the officer's limits, CSRF, an incident marked seen and
+published, a broadcast that reaches exactly its recipients, a phone's width, no request
 anywhere but the console, and last the admin's emergency wipe, which the daemon finishes.
 Screenshots of each page at laptop and phone width go to $CANGW_SCREENSHOTS (default
 bench/out/screenshots)."""
@@ -34,7 +35,9 @@ from tests.console.conftest import FOCAL, PASSWORD, UNKNOWN, VILLAGES
 
 SHOTS = Path(os.environ.get("CANGW_SCREENSHOTS", "bench/out/screenshots"))
 LAPTOP, PHONE = (1280, 900), (360, 740)
-PAGES = ("/feed", "/alerts/KWJ-0001", "/map", "/voice", "/registry", "/health")
+PAGES = ("/feed", "/alerts/KWJ-0001", "/map", "/voice", "/registry", "/health", "/incidents",
+         "/incidents/KWJ-I0001", "/broadcasts", "/broadcasts/new", "/network")
+SHOT_NAMES = {"/incidents/KWJ-I0001": "incident", "/broadcasts/new": "broadcast-new"}
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +190,53 @@ def test_a_voice_alert_typed_in_the_form_is_stored_and_shown(live):
                  [ref]) == [("duty", "radio", "Nobili")]
 
 
+def test_an_incident_marked_seen_in_the_page_is_published_on_mqtt(live):
+    driver = live["browser"].driver
+    driver.get(live["url"] + "/incidents")
+    driver.find_element(By.LINK_TEXT, "KWJ-I0001").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "action-seen"))
+    assert "Kahindo Masika" in driver.page_source and FOCAL[0][0] not in driver.page_source
+    status = driver.execute_async_script(  # without the page's token: refused
+        "const done = arguments[0]; fetch('/incidents/KWJ-I0001/state', {method: 'POST',"
+        " headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
+        " body: 'action=seen'}).then(r => done(r.status));")
+    assert status == 403
+    driver.find_element(By.CSS_SELECTOR, "#state-form input[name='note']").send_keys(
+        "patrouille prévenue")
+    driver.find_element(By.ID, "action-seen").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "incident-state").text == "vu")
+    event = wait_for(lambda: [e for e in live["hq"].json_on("/incidents")
+                              if e["ref"] == "KWJ-I0001" and e["state"] == "seen"],
+                     what="the incident seen on MQTT")[0]
+    assert event["change"]["by"] == "duty" and event["change"]["note"] == "patrouille prévenue"
+
+
+def test_a_broadcast_sent_from_the_page_reaches_exactly_the_chosen_recipients(live):
+    driver, modem = live["browser"].driver, live["modem"]
+    driver.get(live["url"] + "/broadcasts/new")
+    driver.find_element(By.CSS_SELECTOR, "select[name='template'] option[value='1']").click()
+    driver.find_element(By.NAME, "param.place").send_keys("Kamango")
+    driver.find_element(By.CSS_SELECTOR, "input[name='village'][value='12']").click()
+    driver.find_element(By.ID, "preview-button").click()
+    count = WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "preview-count"))[0]
+    assert count.text.startswith("1")
+    preview = driver.find_element(By.ID, "preview-recipients").text
+    assert FOCAL[0][1] in preview and "+243 99• ••• •01" in preview and FOCAL[1][1] not in preview
+    _shoot(live["browser"], "broadcast-preview-laptop")
+    driver.find_element(By.ID, "send-button").click()
+    WebDriverWait(driver, 10).until(lambda d: "/broadcasts/KWJ-B" in d.current_url)
+    driver.execute_script("window.notReloaded = true")
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#delivery td[data-state='delivered']").text
+        == "1")  # the panel follows the status report by itself
+    assert driver.execute_script("return window.notReloaded") is True
+    WebDriverWait(driver, 10).until(  # every state final: the panel stops asking
+        lambda d: not d.find_elements(By.CSS_SELECTOR, "#delivery[hx-get]"))
+    sent = [m for m in modem.sent if "groupe arme se dirige vers Kamango" in m.text]
+    assert [m.number for m in sent] == [FOCAL[0][0]]
+    _shoot(live["browser"], "broadcast-laptop")
+
+
 def test_every_page_fits_a_phone_and_the_map_draws_villages_without_tiles(live):
     browser = live["browser"]
     driver = browser.driver
@@ -200,7 +250,7 @@ def test_every_page_fits_a_phone_and_the_map_draws_villages_without_tiles(live):
                 assert driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-scale")
                 assert not driver.find_elements(By.CSS_SELECTOR, ".leaflet-tile")
             assert browser.fits_width(), (label, path)
-            _shoot(browser, f"{path.strip('/').split('/')[0]}-{label}")
+            _shoot(browser, f"{SHOT_NAMES.get(path, path.strip('/').split('/')[0])}-{label}")
     browser.resize(*LAPTOP)
 
 
@@ -245,8 +295,9 @@ def test_the_admin_wipes_the_gateway_from_the_form_and_the_daemon_finishes(live)
                      what="the wiped event on MQTT")[0]
     assert event["trigger"] == "console" and set(event) == {"schema", "event", "base", "time",
                                                              "trigger"}
-    WebDriverWait(driver, 15).until(  # the page follows the journal to the end by itself
+    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element(By.ID, "wipe-state").text not in ("under way…", "en cours…"))
+    # (the page follows the journal to the end by itself, swapping the element as it goes)
     _shoot(browser, "wiped-laptop")
     driver.get(live["url"] + "/feed")
     assert browser.status_of(live["url"] + "/feed") == 410

@@ -148,11 +148,11 @@ def test_the_pages_say_when_the_daemon_is_down_and_stop_saying_it_once_it_runs(b
         lock.close()
 
 
-def test_the_map_lists_villages_with_their_most_severe_recent_alert(officer):
+def test_the_map_lists_villages_with_their_most_severe_open_incident(officer):
     villages = {v["name"]: v for v in officer.get("/map/villages.json").json()}
-    assert villages["Kamango"]["severity"] == "Extreme" and villages["Kamango"]["alerts"] >= 1
-    assert villages["Nobili"]["severity"] is None or villages["Nobili"]["alerts"] >= 1
-    assert villages["Kamango"]["href"] == "/feed?village=12"
+    assert villages["Kamango"]["severity"] == "Extreme" and villages["Kamango"]["incidents"] >= 1
+    assert villages["Nobili"]["severity"] is None or villages["Nobili"]["incidents"] >= 1
+    assert villages["Kamango"]["href"] == "/incidents?village=12"
     assert 'data-tiles="/map/tiles/{z}/{x}/{y}"' in officer.get("/map").text
 
 

@@ -38,7 +38,8 @@ def sbd_sim():
 
 
 def make_base(tmp_path, modem=None, broker_port=None, sbd_port=None):
-    """A base with focal points, alerts, a backup, a log file, a command key and a password."""
+    """A base with focal points, alerts, a backup, a log file, a command key and a password, and
+    the folder a hand-over import left beside the store."""
     for name, text in (("command.key", SECRET_KEY + "\n"), ("mqtt-password", "broker-secret\n")):
         (tmp_path / name).write_text(text)
         (tmp_path / name).chmod(0o600)  # secrets others can read are refused
@@ -58,6 +59,11 @@ def make_base(tmp_path, modem=None, broker_port=None, sbd_port=None):
     (tmp_path / "usb").mkdir()
     cangw(path, "db", "backup", str(tmp_path / "usb" / "copy.db"))
     (tmp_path / "daemon.log").write_text("ready\n")
+    handed = tmp_path / "handover-BNI"  # what an import of the old base's bundle unpacked
+    (handed / "config" / "secrets").mkdir(parents=True)
+    (handed / "config" / "secrets" / "mqtt-password").write_text("old-base-secret\n")
+    (handed / "history").mkdir()
+    (handed / "history" / "alerts.csv").write_text("ref,code\nBNI-0001,2\n")
     return path, config
 
 

@@ -22,7 +22,7 @@ INCIDENTS, ALERTS = 200, 100  # at most this many on the page
 
 @dataclass(frozen=True)
 class IncidentRow:
-    """An incident with what its payload says, where it says it (issue 14's incident JSON)."""
+    """An incident with what its payload says (README, 'Incident payload'), where it says it."""
 
     incident: views.IncidentView
     villages: str | None

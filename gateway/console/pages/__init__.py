@@ -26,15 +26,21 @@ def all_pages() -> list[Page]:
     """Every page, in navigation order."""
     from gateway.console.pages import (
         alert,
+        atom,
         audit,
         auth,
+        broadcasts,
         feed,
+        groups,
         health,
+        incidents,
         map,
+        network,
         registry,
         voice,
         wipe,
     )
 
-    return [feed.PAGE, alert.PAGE, map.PAGE, voice.PAGE, registry.PAGE, health.PAGE,
-            audit.PAGE, wipe.PAGE, auth.PAGE]
+    return [feed.PAGE, incidents.PAGE, alert.PAGE, map.PAGE, broadcasts.PAGE, network.PAGE,
+            voice.PAGE, registry.PAGE, groups.PAGE, health.PAGE, audit.PAGE, wipe.PAGE,
+            atom.PAGE, auth.PAGE]

@@ -29,13 +29,14 @@ def feed_filter(request: Request, lane: str) -> alert_store.FeedFilter:
     """The filters of the query string (unknown values are ignored, not an error)."""
     query = request.query_params
     village = query.get("village", "")
+    zone = query.get("zone", "").strip()[:100]
     return alert_store.FeedFilter(
         severity=query.get("severity") if query.get("severity") in (*SEVERITIES, "Unknown")
         else None,
         channel=query.get("channel") if query.get("channel") in CHANNELS else None,
         village=int(village) if village.isdigit() else None,
         state=query.get("state") if query.get("state") in STATES else None,
-        lane=lane)
+        lane=lane, zone=zone or None)
 
 
 def _before(request: Request) -> int | None:
@@ -61,7 +62,8 @@ async def feed(request: Request) -> Response:
         "live": _before(request) is None, "after": alert_store.last_id(store.db),
         "stream": "/feed/stream" + (f"?{query}" if query else ""),
         "filters": request.query_params, "severities": (*SEVERITIES, "Unknown"),
-        "channels": CHANNELS, "states": STATES, "villages": reg.villages(store)})
+        "channels": CHANNELS, "states": STATES, "villages": reg.villages(store),
+        "zones": reg.zones(store)})
 
 
 @page("feed", touch=False)

@@ -1,6 +1,7 @@
-"""The map: villages at their registered coordinates, coloured by their most severe alert of
-the last `[console] recent_hours`, on a plain background or an offline tile file; never an
-online tile server."""
+"""The map: villages at their registered coordinates, coloured by their most severe open
+incident, silent ones marked (a silence the watch opened, or nobody heard for `silent_days`),
+each a link to its incidents; on a plain background or an offline tile file, never an online
+tile server."""
 
 from __future__ import annotations
 
@@ -13,23 +14,30 @@ from starlette.routing import Route
 from gateway.alerts.pipeline import PRIORITY
 from gateway.console.pages import Page
 from gateway.console.web import console_of, page, render
-from gateway.store import alerts as alert_store
+from gateway.store import incidents as incident_store
 from gateway.store import registry as reg
+from gateway.store import silences
+from gateway.triage.report import network_report
 
 
 @page("map")
 async def show(request: Request) -> Response:
     console = console_of(request)
     return render(request, "map.html", {"tiles": request.app.state.tiles is not None,
-                                        "hours": console.config.console.recent_hours})
+                                        "hours": console.config.console.recent_hours,
+                                        "silent_legend": True, "silent_label": "map.silent",
+                                        "quiet_label": "map.no_incident"})
 
 
 @page("map")
 async def villages(request: Request) -> Response:
-    """The villages with coordinates, each with its most severe recent alert and the counts."""
+    """The villages with coordinates, each with its most severe open incident, how many are
+    open, and whether it is silent."""
     console = console_of(request)
-    since = time.time() - console.config.console.recent_hours * 3600
-    counts = alert_store.by_village_since(console.store.db, since)
+    db = console.store.db
+    counts = incident_store.open_by_village(db)
+    silent = set(network_report(db, console.config, time.time())["silent"]) | {
+        s.subject for s in silences.open_silences(db) if s.kind == silences.VILLAGE}
     points = []
     for village in reg.villages(console.store):
         if village.lat is None or village.lon is None:
@@ -37,8 +45,9 @@ async def villages(request: Request) -> Response:
         seen = counts.get(village.number, {})
         worst = min(seen, key=lambda s: (PRIORITY.get(s, 9), s)) if seen else None
         points.append({"number": village.number, "name": village.name, "lat": village.lat,
-                       "lon": village.lon, "severity": worst, "alerts": sum(seen.values()),
-                       "href": f"/feed?village={village.number}"})
+                       "lon": village.lon, "severity": worst, "incidents": sum(seen.values()),
+                       "silent": village.number in silent,
+                       "href": f"/incidents?village={village.number}"})
     return JSONResponse(points, headers={"Cache-Control": "no-store"})
 
 

@@ -19,7 +19,9 @@ from gateway.console.web import audit, console_of, page, refuse, render
 from gateway.store import registry as reg
 
 PAGE_SIZE = 50
-FOCAL_FIELDS = ("phone", "callsign", "name", "village", "language", "call_meaning")
+FOCAL_FIELDS = ("phone", "callsign", "name", "village", "language", "call_meaning", "gender",
+                "age_group", "checkin")
+VILLAGE_FIELDS = ("number", "name", "alt_names", "lat", "lon", "zone", "checkin")
 
 
 @page("registry")
@@ -47,6 +49,7 @@ def _focal_form(request: Request, values: dict, focal_id: int | None, error: str
                 status: int = 200) -> Response:
     return render(request, "focal_form.html", {
         "values": values, "focal_id": focal_id, "error": error, "languages": LANGUAGES,
+        "genders": reg.GENDERS, "age_groups": reg.AGE_GROUPS,
         "villages": reg.villages(console_of(request).store)}, status)
 
 
@@ -63,7 +66,9 @@ async def focal_edit(request: Request) -> Response:
         return await refuse(request, 404, "error.not_found")
     values = {"phone": point.phone or "", "callsign": point.callsign or "", "name": point.name,
               "village": str(point.village or ""), "language": point.language or "",
-              "call_meaning": point.call_meaning or "", "keypad": point.keypad}
+              "call_meaning": point.call_meaning or "", "keypad": point.keypad,
+              "gender": point.gender or "", "age_group": point.age_group or "",
+              "checkin": point.checkin or ""}
     return _focal_form(request, values, focal_id)
 
 
@@ -76,10 +81,12 @@ async def focal_save(request: Request) -> Response:
     values["keypad"] = form.get("keypad") == "on"
     focal_id = request.path_params.get("id")
     try:
+        profile = reg.Profile.read(values["gender"], values["age_group"], values["checkin"],
+                                   console.config.triage.schedules)
         point = reg.make_focal_point(
             console.store, values["phone"], values["name"], values["village"],
             values["language"], console.config.base.country_code, values["callsign"],
-            values["call_meaning"], values["keypad"])
+            values["call_meaning"], values["keypad"], profile)
         saved = reg.save_focal_point(console.store, point, focal_id)
     except ValueError as exc:
         return _focal_form(request, values, focal_id, str(exc), 400)
@@ -102,12 +109,28 @@ async def village_new(request: Request) -> Response:
 
 
 @page("registry.write")
+async def village_edit(request: Request) -> Response:
+    village = reg.village(console_of(request).store, request.path_params["number"])
+    if village is None:
+        return await refuse(request, 404, "error.not_found")
+    values = {"number": str(village.number), "name": village.name,
+              "alt_names": "; ".join(village.alt_names),
+              "lat": "" if village.lat is None else str(village.lat),
+              "lon": "" if village.lon is None else str(village.lon),
+              "zone": village.zone or "", "checkin": village.checkin or ""}
+    return render(request, "village_form.html", {"values": values, "editing": True})
+
+
+@page("registry.write")
 async def village_save(request: Request) -> Response:
+    """Add or change a village (its number is its key), zone and check-in schedule included,
+    validated as `cangw village import` and `cangw village set` validate them."""
     form = await request.form()
-    values = {k: str(form.get(k, "")).strip() for k in ("number", "name", "alt_names", "lat", "lon")}
+    values = {k: str(form.get(k, "")).strip() for k in VILLAGE_FIELDS}
     try:
         village = reg.make_village(values["number"], values["name"], values["alt_names"],
-                                   values["lat"], values["lon"])
+                                   values["lat"], values["lon"], values["zone"],
+                                   values["checkin"], console_of(request).config.triage.schedules)
     except ValueError as exc:
         return render(request, "village_form.html", {"values": values, "error": str(exc)}, 400)
     reg.save_village(console_of(request).store, village)
@@ -152,6 +175,7 @@ PAGE = Page("registry", "/registry", "registry", [
     Route("/registry/villages", village_list),
     Route("/registry/villages/new", village_new, methods=["GET"]),
     Route("/registry/villages/new", village_save, methods=["POST"]),
+    Route("/registry/villages/{number:int}", village_edit, methods=["GET"]),
     Route("/registry/focal/new", focal_new, methods=["GET"]),
     Route("/registry/focal/new", focal_save, methods=["POST"]),
     Route("/registry/focal/{id:int}", focal_edit, methods=["GET"]),

@@ -30,7 +30,8 @@
           weight: v.silent ? 3 : 1, dashArray: v.silent ? "4 3" : null, fillColor: colour,
           fillOpacity: 0.9
         }).addTo(map);
-        marker.bindTooltip(v.name + (v.alerts ? " (" + v.alerts + ")" : ""),
+        var count = v.incidents || v.alerts;  // open incidents at a base, alerts at HQ
+        marker.bindTooltip(v.name + (count ? " (" + count + ")" : ""),
           { permanent: true, direction: "right", className: "village-label" });
         marker.on("click", function () { window.location.href = v.href; });
         bounds.push([v.lat, v.lon]);

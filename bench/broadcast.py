@@ -77,8 +77,8 @@ def publish(port: int, payload: bytes) -> float:
     client.loop_start()
     started = time.time()
     client.publish("can/v1/KWJ/commands", payload, qos=1).wait_for_publish(10)
+    client.disconnect()  # first: it ends paho's loop at once (loop_stop alone waits 1 s)
     client.loop_stop()
-    client.disconnect()
     return started
 
 

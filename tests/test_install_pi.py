@@ -50,10 +50,12 @@ def pi_os_root(root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> Path:
-    """This checkout, with a unit file in systemd/ if none is there yet."""
+    """This checkout, with a unit file in systemd/ if none is there yet (not what the running
+    suite writes into it meanwhile: coverage data, Hypothesis's examples)."""
     copy = tmp_path_factory.mktemp("source") / "cangw"
     shutil.copytree(REPO, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "__pycache__", "*.egg-info", "build", "demo-run", ".*_cache", "*.db*"))
+        ".git", ".venv", "__pycache__", "*.egg-info", "build", "demo-run", ".*_cache", "*.db*",
+        ".coverage*", ".hypothesis"))
     units = copy / "systemd"
     units.mkdir(exist_ok=True)
     if not any(units.glob("*.service")):

@@ -107,11 +107,11 @@ def test_a_command_key_others_can_read_or_change_is_refused(tmp_path, mode):
                                           r"make it private: chmod o-rwx"):
         commands.load_key(key)
     path = write_config(tmp_path, extra='\n[sbd]\nport = "x"\ncommand_key_file = "command.key"\n')
-    done = cangw("-c", str(path), "config", "check")
-    assert done.returncode == 1 and "others can read or change this command key" in done.stderr
+    done = CliRunner().invoke(cli, ["-c", str(path), "config", "check"])
+    assert done.exit_code == 1 and "others can read or change this command key" in done.stderr
     key.chmod(0o640)
     assert commands.load_key(key) == KEY.strip().encode()
-    assert cangw("-c", str(path), "config", "check").returncode == 0
+    assert CliRunner().invoke(cli, ["-c", str(path), "config", "check"]).exit_code == 0
 
 
 def test_a_broker_password_file_others_can_read_is_refused(tmp_path):

@@ -9,8 +9,9 @@ is done.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from gateway.sim.harness import wait_for
+from gateway.sim.harness import query, wait_for
 from gateway.workers import Worker
 
 
@@ -25,3 +26,12 @@ def wait_for_turns(worker: Worker, count: int = 2, wake: Callable[[], None] | No
             wake()
         wait_for(lambda last=last: worker.heartbeat > last, timeout, interval=0.005,
                  what=f"a turn of the {worker.name} worker")
+
+
+def wait_until_done(db: Path, destination: str, where: str = "1", timeout: float = 20.0) -> None:
+    """Wait until every outbox row for `destination` (and `where`) is done. A row is done once
+    its acknowledgement is back (the broker's PUBACK), a moment *after* the far end has the
+    message: a test that stops the daemon as soon as headquarters has it may stop it first."""
+    wait_for(lambda: query(db, f"SELECT COUNT(*) FROM outbox WHERE destination = ? AND ({where})"
+                               " AND state != 'done'", [destination]) == [(0,)],
+             timeout, what=f"every {destination} outbox row done (acknowledged)")

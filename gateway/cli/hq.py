@@ -206,8 +206,8 @@ def _publish(config: HqConfig, topic: str, payload: bytes) -> None:
     except (OSError, RuntimeError, ValueError) as exc:
         raise click.ClickException(f"cannot publish to {host}:{port}: {exc}") from None
     finally:
+        client.disconnect()  # first: it ends paho's loop at once (loop_stop alone waits 1 s)
         client.loop_stop()
-        client.disconnect()
 
 
 def _send_through_cluster(config: HqConfig, base: str, command: str, counter: int,

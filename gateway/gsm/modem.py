@@ -116,7 +116,8 @@ class GsmModem:
                 self.at.command("AT", timeout=min(SYNC_TIMEOUT, self.config.command_timeout))
                 return
             except (ModemTimeout, CommandError):
-                time.sleep(0.2 * (attempt + 1))
+                if attempt + 1 < SYNC_ATTEMPTS:  # no pause after the last: it is given up on
+                    time.sleep(0.2 * (attempt + 1))
         raise ModemTimeout(f"{self.config.port}: the modem does not answer 'AT'")
 
     def ping(self) -> None:

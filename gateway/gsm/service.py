@@ -201,6 +201,11 @@ class GsmService(StoreWorker):
                       self._next_send or float("inf"))
         return max(0.0, min(IDLE_WAIT, soonest - time.monotonic()))
 
+    def stop(self) -> None:
+        """Stop, ending the wait on the modem's lines now rather than when it runs out."""
+        super().stop()
+        self._wake()
+
     def _wake(self) -> None:
         """Another worker queued something to send: end the wait on the modem's lines now."""
         modem = self.modem

@@ -79,6 +79,11 @@ class MqttService(StoreWorker):
                 self._publish_due()
                 self._publish_status()
 
+    def stop(self) -> None:
+        """Stop, ending the idle wait now rather than when it runs out."""
+        super().stop()
+        self.notifier("mqtt")
+
     def cleanup(self) -> None:
         if self.link is not None:
             self._final_status()

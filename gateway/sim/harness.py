@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,6 +124,8 @@ class MqttListener:
         self.messages: list[tuple[str, bytes, bool]] = []
         self._timed: list[tuple[str, bytes, bool, float]] = []
         self._lock = threading.Lock()
+        self._flush_topic = f"cangw-listener/{uuid.uuid4().hex}"  # its own: nobody else's
+        self._flushed = threading.Event()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
         if login is not None:
             self.client.username_pw_set(*login)
@@ -130,7 +133,7 @@ class MqttListener:
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.connect("127.0.0.1", port)
-        self.client.subscribe(topic, qos=1)
+        self.client.subscribe([(topic, 1), (self._flush_topic, 1)])
         self.client.loop_start()
         if not subscribed.wait(10):
             self.close()
@@ -138,6 +141,9 @@ class MqttListener:
 
     def _on_message(self, client: paho.Client, userdata: object,
                     message: paho.MQTTMessage) -> None:
+        if message.topic == self._flush_topic:
+            self._flushed.set()
+            return
         with self._lock:
             entry = (message.topic, bytes(message.payload), bool(message.retain))
             self.messages.append(entry)
@@ -160,9 +166,25 @@ class MqttListener:
         with self._lock:
             return [at for topic, _, _, at in self._timed if topic.endswith(suffix)]
 
+    def flush(self, timeout: float = 1.0) -> bool:
+        """Wait until what the broker took before now has reached this listener: a message of
+        its own, on its own topic, comes back behind it (the broker sends each subscriber its
+        messages in the order it took them). False if it did not come back in time (the
+        listener lost its connection, or the broker is gone)."""
+        if not self.client.is_connected():
+            return False
+        self._flushed.clear()
+        self.client.publish(self._flush_topic, b"", qos=1)
+        return self._flushed.wait(timeout)
+
     def close(self) -> None:
-        self.client.loop_stop()
+        """Stop listening once what the broker already took has arrived (a test may read it
+        after the block, such as a daemon's last status, acknowledged just before it exited)."""
+        self.flush()
+        # DISCONNECT first: it ends paho's network loop at once, where loop_stop() alone waits
+        # out the loop's 1 s select
         self.client.disconnect()
+        self.client.loop_stop()
 
     def __enter__(self) -> MqttListener:
         return self

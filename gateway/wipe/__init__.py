@@ -55,10 +55,13 @@ def wipe(config: Config, trigger: str, triggered_at: float | None = None) -> Wip
     (time.monotonic(); default now). Safe to call from any thread or process, and again: a
     running daemon notices the journal within a second, stops its workers and `finish`es."""
     started = time.monotonic() if triggered_at is None else triggered_at
-    journal = begin(config, trigger)
-    unreadable = time.monotonic() - started
-    erase_files(journal)
-    erased = time.monotonic() - started
+    # under the lock `finish` takes: a running daemon that sees the journal and finishes the
+    # wipe must not write the journal at the same time (both replace it through one .part file)
+    with locked(config.store.path):
+        journal = begin(config, trigger)
+        unreadable = time.monotonic() - started
+        erase_files(journal)
+        erased = time.monotonic() - started
     log.warning("WIPED (%s): the data key was destroyed %.0f ms after the trigger and the "
                 "store's files %.0f ms after it", trigger, unreadable * 1000, erased * 1000)
     return WipeReport(unreadable, erased, journal.path)

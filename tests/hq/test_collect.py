@@ -40,6 +40,7 @@ def hq(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hq-store")
     config = write_hq_config(folder, cluster, BASES, silent_after=SILENT_AFTER, ack_wait=5)
     (folder / "kwj.key").write_text(KEY)
+    (folder / "kwj.key").chmod(0o600)  # a key others can read is refused
     keyed = config.read_text().replace('id = "KWJ"\n', 'id = "KWJ"\ncommand_key_file = "kwj.key"\n')
     config.write_text(keyed)
     with CollectorProcess(config) as collector:

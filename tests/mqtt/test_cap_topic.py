@@ -20,6 +20,7 @@ from gateway.triage.incidents import change_state
 from tests.cap.schema import NS, SCHEMA
 from tests.conftest import VILLAGES
 from tests.triage.conftest import T0, Base
+from tests.waiting import wait_until_done
 
 KAHINDO, STRANGER = "+243990000101", "+243997770001"
 
@@ -58,6 +59,7 @@ def test_each_version_of_an_incident_is_published_as_cap(tmp_path, modem, broker
         with Store.open(db) as store:
             change_state(store, load_config(config), incident_id, "false-alarm", "duty", "")
         wait_for(lambda: len(_messages(hq)) == 3, 20, what="the cancel")
+        wait_until_done(db, "mqtt")  # the JSON versions too, not only the CAP ones
         assert daemon.stop() == 0
 
     messages = _messages(hq)

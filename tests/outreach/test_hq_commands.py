@@ -39,8 +39,8 @@ def publish(port: int, payload: bytes) -> None:
     try:
         client.publish(TOPIC, payload, qos=1).wait_for_publish(timeout=10)
     finally:
+        client.disconnect()  # first: it ends paho's loop at once (loop_stop alone waits 1 s)
         client.loop_stop()
-        client.disconnect()
 
 
 def command(counter: int, request: BroadcastRequest | None = NORTH_CHIEFS,

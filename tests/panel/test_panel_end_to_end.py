@@ -14,6 +14,7 @@ from gateway.cli import cli
 from gateway.config import load_config
 from gateway.panel.devices import PanelDevices
 from gateway.sim.harness import DaemonProcess, MqttListener, query, wait_for, wait_until_gsm_up, write_config
+from tests.waiting import wait_until_done
 
 FR = "+243990000101"
 
@@ -32,6 +33,7 @@ def test_seen_alert_reaches_headquarters_and_the_sender(tmp_path, modem, broker)
         seen_ack = seen_text("KWJ-0001", "fr")
         second = wait_for(lambda: [m for m in modem.sent if m.text == seen_ack],
                           what="the second acknowledgement")
+        wait_until_done(db, "mqtt")  # the event's PUBACK is back, not only the event
         assert daemon.stop() == 0
     assert event["event"] == "seen" and event["ref"] == "KWJ-0001" and event["via"] == "cli"
     assert event["id"] == hq.json_on("/alerts")[0]["id"]

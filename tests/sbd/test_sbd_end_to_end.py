@@ -13,6 +13,7 @@ from gateway.sim.sbd_modem import IMEI, SimulatedSbdModem
 from gateway.store import Store
 from tests.hq.test_hq_bridge import SECRET, _health, post, running_bridge, write_hq_config
 from tests.test_end_to_end import PHONE_FR, _register
+from tests.waiting import wait_until_done
 
 
 def test_an_alert_crosses_the_satellite_and_mqtt_later_merges_by_id(tmp_path, modem):
@@ -43,6 +44,7 @@ def test_an_alert_crosses_the_satellite_and_mqtt_later_merges_by_id(tmp_path, mo
                     alerts = wait_for(lambda: len(listener.json_on("KWJ/alerts")) >= 3
                                       and listener.json_on("KWJ/alerts"), 90,
                                       what="the alert by satellite and both over MQTT")
+                    wait_until_done(db, "mqtt")  # each PUBACK is back, not only each alert
             status = json.loads(query(db, "SELECT detail FROM link_status WHERE link = 'sbd'"
                                       )[0][0])
             assert daemon.stop() == 0

@@ -16,7 +16,7 @@ from gateway.clock import ClockWatch
 from gateway.config import load_config
 from gateway.model import Village
 from gateway.mqtt.service import MqttService
-from gateway.sbd import commands, packed, policy
+from gateway.sbd import commands, packed, policy, service
 from gateway.sbd.packed import Message
 from gateway.sbd.reply import StatusReply, decode_message
 from gateway.sbd.service import SbdService
@@ -41,6 +41,7 @@ def sim():
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
+    monkeypatch.setattr(service, "TURN", 0.2)  # a session each turn: a reply queued leaves soon
     monkeypatch.setattr(policy, "RETRY_STEPS", ((2, 0.2), (4, 0.5)))
     monkeypatch.setattr(policy, "RETRY_LONG", 1.0)
     monkeypatch.setattr(policy, "REGISTRATION_WAIT", 1.5)

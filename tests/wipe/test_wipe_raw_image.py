@@ -53,6 +53,7 @@ def test_after_the_wipe_the_raw_image_holds_no_identity_and_no_key(mounted, mode
     base = point / "cangw"
     base.mkdir()
     (base / "command.key").write_text(COMMAND_KEY + "\n")
+    (base / "command.key").chmod(0o600)  # a key others can read is refused
     config = write_config(base, modem.path, broker.port, extra=(
         '\n[sbd]\nport = "/dev/cangw-sbd-absent"\ncommand_key_file = "command.key"\n'))
     run = CliRunner().invoke

@@ -6,8 +6,9 @@ Prints:
       alerts (target p99 < 500 ms);
   (b) server time per page (the answer's full round trip on loopback) with 100,000 alerts and
       5,000 focal points: the feed's first page, a page 1,000 pages deep (by key), a filtered
-      page, the registry's first page, a deep registry page and a search: p50/p99 over 30
-      requests each (target p99 < 300 ms);
+      page, the registry's first page, a deep registry page and a search, the incidents (open,
+      every state, the one with most reports), the network page and the map's villages:
+      p50/p99 over 30 requests each (target p99 < 300 ms);
   (c) the feed's first load in a fresh browser: bytes transferred and requests (target
       < 300 KB), and the map page's;
   (d) the console's resident memory idle and with 10 open live pages (target < 60 MB).
@@ -34,7 +35,7 @@ from gateway.model import Village
 from gateway.sim.broker import free_port
 from gateway.sim.browser import Browser
 from gateway.sim.console_run import ConsoleProcess
-from gateway.sim.harness import process_figure, write_config
+from gateway.sim.harness import process_figure, query, write_config
 from gateway.store import Store, users
 from gateway.store import registry as reg
 from gateway.store.inbox import NewMessage
@@ -127,7 +128,7 @@ def latency(samples: int) -> list[float]:
                 browser.quit()
 
 
-def page_times(url: str, deep_alert: int, samples: int) -> dict[str, list[float]]:
+def page_times(url: str, deep_alert: int, incident_ref: str, samples: int) -> dict[str, list[float]]:
     client = login(url)
     deep_name = client.get("/registry").text  # warm
     paths = {
@@ -137,6 +138,11 @@ def page_times(url: str, deep_alert: int, samples: int) -> dict[str, list[float]
         "registry, first page": "/registry",
         "registry, deep page": "/registry?after_name=Focal+04000+Kasereka&after_id=4001",
         "registry, search": "/registry?q=Focal+0449",
+        "incidents, open": "/incidents",
+        "incidents, every state": "/incidents?state=all",
+        "one incident": f"/incidents/{incident_ref}",
+        "network (silence, coverage)": "/network",
+        "map's villages": "/map/villages.json",
     }
     del deep_name
     times: dict[str, list[float]] = {}
@@ -229,8 +235,10 @@ def main() -> None:
         with ConsoleProcess(config, url) as console:
             idle, busy = memory(console, url, 10)
             deep = max(1, args.alerts - 50 * 1000)
-            for name, spent in page_times(url, deep, 30).items():
-                print(f"(b) {name:<24} p50 {percentile(spent, 50):6.1f} ms   "
+            (largest,), = query(Path(folder) / "gateway.db",  # the heaviest incident page
+                                "SELECT ref FROM incidents ORDER BY reports DESC LIMIT 1")
+            for name, spent in page_times(url, deep, largest, 30).items():
+                print(f"(b) {name:<28} p50 {percentile(spent, 50):6.1f} ms   "
                       f"p99 {percentile(spent, 99):6.1f} ms (target p99 < 300 ms)")
             for path, (size, count) in first_load(url).items():
                 print(f"(c) first load of {path}: {size / 1024:.0f} KB in {count} requests"

@@ -23,6 +23,13 @@ from gateway.store import registry as reg
 from gateway.store.incidents import Change, IncidentRow
 from gateway.store.users import User
 
+# An incident a flood or a long night made of thousands of reports still opens at once: the page
+# shows the first of each list and says how many more there are (the CLI lists them all).
+REPORTS_SHOWN = 100
+REPORTERS_SHOWN = 100
+FOLLOW_UPS_SHOWN = 20
+CHANGES_SHOWN = 100
+
 
 @dataclass(frozen=True)
 class ReporterView:
@@ -44,6 +51,7 @@ class FollowUpView:
     action: str
     on: bool  # whether `[outreach] follow_ups` sends it
     planned: list[tuple[str | None, str, str | None, str]]  # (who, language, route, text)
+    more: int  # people beyond those planned here
 
 
 @dataclass(frozen=True)
@@ -51,9 +59,12 @@ class IncidentPage:
     incident: IncidentRow
     reports: list[tuple[AlertView, bool]]  # each report with whether it was throttled
     reporters: list[ReporterView]
-    changes: list[Change]
+    changes: list[Change]  # the latest ones
     follow_ups: list[FollowUpView]
     merged_into: str | None
+    more_reports: int  # beyond those shown
+    more_reporters: int
+    more_changes: int
 
 
 def incident_page(store: Store, config: Config, codebook: CodeBook, book: Book,
@@ -61,25 +72,28 @@ def incident_page(store: Store, config: Config, codebook: CodeBook, book: Book,
     texts = allowed(user.role, "feed")
     full = allowed(user.role, "numbers")
     country = config.base.country_code
-    rows = alert_store.in_incident(store.db, incident.id)
+    rows = alert_store.in_incident(store.db, incident.id, REPORTS_SHOWN)
     views = alert_views(store, [alert for alert, _ in rows], user, codebook, country)
     if not texts:
         views = [dataclasses.replace(v, text="", sender_name=None, sender=None) for v in views]
-    changes = incident_store.changes(store.db, incident.id)
+    every_change = incident_store.changes(store.db, incident.id)
+    changes = every_change[-CHANGES_SHOWN:]
     if not texts:
         changes = [dataclasses.replace(c, note="") for c in changes]
     merged = incident_store.get(store.db, incident.merged_into) if incident.merged_into else None
+    reporters = _reporters(store, incident, texts, full, country)
     return IncidentPage(
         incident, list(zip(views, [throttled for _, throttled in rows], strict=True)),
-        _reporters(store, incident, texts, full, country), changes,
-        _follow_ups(store, config, book, incident, full) if texts else [],
-        merged.ref if merged else None)
+        reporters, changes, _follow_ups(store, config, book, incident, full) if texts else [],
+        merged.ref if merged else None, max(0, incident.reports - len(rows)),
+        max(0, incident.senders - len(reporters)), len(every_change) - len(changes))
 
 
 def _reporters(store: Store, incident: IncidentRow, names: bool, full: bool,
                country: str) -> list[ReporterView]:
     shown = []
-    for number, reporter in enumerate(incident_store.reporters(store.db, incident.id), 1):
+    for number, reporter in enumerate(
+            incident_store.reporters(store.db, incident.id, REPORTERS_SHOWN), 1):
         focal = reg.focal_point(store, reporter.sender) if names and reporter.sender else None
         shown.append(ReporterView(
             number, focal.name if focal else None,
@@ -95,8 +109,8 @@ def _follow_ups(store: Store, config: Config, book: Book, incident: IncidentRow,
     enabled = outreach_settings(config).follow_ups
     shown = []
     for action in FOLLOW_UP_ACTIONS:
-        planned = planner.plan(store.db, incident, action)
+        planned = planner.plan(store.db, incident, action, FOLLOW_UPS_SHOWN)
         shown.append(FollowUpView(action, action in enabled, [
             (shown_identity(p.sender, full, config.base.country_code), p.language, p.route,
-             p.text) for p in planned]))
+             p.text) for p in planned], max(0, incident.senders - len(planned))))
     return shown

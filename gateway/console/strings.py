@@ -310,6 +310,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "incident.no_route": ("no way to reach them", "injoignable"),
     "incident.nobody_to_tell": ("Nobody to tell.", "Personne à prévenir."),
     "incident.history": ("Changes", "Changements"),
+    "incident.more_reports": ("{n} later reports are not shown here; `cangw incident show {ref}` "
+                              "lists them all.", "{n} signalements suivants ne sont pas affichés "
+                              "ici ; `cangw incident show {ref}` les liste tous."),
+    "incident.more_reporters": ("and {n} more senders", "et {n} autres expéditeurs"),
+    "incident.more_follow_ups": ("and {n} more people", "et {n} autres personnes"),
+    "incident.more_changes": ("{n} earlier changes are not shown here.",
+                              "{n} changements précédents ne sont pas affichés ici."),
     # broadcasts
     "nav.broadcasts": ("Broadcasts", "Diffusions"),
     "broadcast.new": ("New broadcast", "Nouvelle diffusion"),

@@ -111,18 +111,21 @@ class FollowUps:
                      incident.ref, action, queued)
         return queued
 
-    def plan(self, db: Database, incident: IncidentRow, action: str) -> list[Planned]:
+    def plan(self, db: Database, incident: IncidentRow, action: str,
+             limit: int | None = None) -> list[Planned]:
         """What `action` on `incident` sends to each person who reported it (their latest
-        report gives the reference), and by which route (None: no way to reach them)."""
+        report gives the reference), and by which route (None: no way to reach them); the
+        first `limit` people to report, for a page that shows a few of thousands."""
         place = next((name for _, name in incident.villages if name), None)
-        latest: dict[str, tuple[int, str, str, str]] = {}  # sender -> its latest report
-        for alert_id, ref, sender, channel, language in db.execute(
-                "SELECT a.id, a.ref, a.sender, a.channel, a.language FROM incident_alerts m"
-                " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? AND a.sender IS NOT"
-                " NULL ORDER BY a.id", [incident.id]):
-            latest[sealer_of(db).unseal(sender) or ""] = (alert_id, ref, channel, language)
+        latest = db.execute(  # each person's (pseudonym's) latest report, the first to report first
+            "SELECT a.id, a.ref, a.sender, a.channel, a.language FROM alerts a JOIN ("
+            " SELECT MAX(m.alert_id) AS latest, MIN(m.alert_id) AS first FROM incident_alerts m"
+            " JOIN alerts s ON s.id = m.alert_id WHERE m.incident_id = ? AND s.sender IS NOT NULL"
+            " GROUP BY m.sender) p ON a.id = p.latest ORDER BY p.first LIMIT ?",
+            [incident.id, -1 if limit is None else limit]).fetchall()
         planned = []
-        for sender, (alert_id, ref, channel, language) in latest.items():
+        for alert_id, ref, sealed, channel, language in latest:
+            sender = sealer_of(db).unseal(sealed) or ""
             route = self._route(channel, sender)
             text = self.book.follow_up(action, language, ref, place)
             text = to_ascii(text) if route == "hf" else to_gsm7(text)

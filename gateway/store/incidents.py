@@ -243,14 +243,14 @@ class Reporter:
     channels: tuple[str, ...]
 
 
-def reporters(db: Database, incident_id: int) -> list[Reporter]:
-    """Who reported an incident, the first to report first."""
+def reporters(db: Database, incident_id: int, limit: int | None = None) -> list[Reporter]:
+    """Who reported an incident, the first to report first (the first `limit` of them)."""
     sealer = sealer_of(db)
     rows = db.execute(
         "SELECT m.sender, MIN(a.sender), MAX(a.registered), COUNT(*),"
         " json_group_array(DISTINCT a.channel), MIN(a.id) AS first FROM incident_alerts m"
         " JOIN alerts a ON a.id = m.alert_id WHERE m.incident_id = ? GROUP BY m.sender"
-        " ORDER BY first", [incident_id]).fetchall()
+        " ORDER BY first LIMIT ?", [incident_id, -1 if limit is None else limit]).fetchall()
     return [Reporter(person, sealer.unseal(sender), bool(registered), count,
                      tuple(sorted(json.loads(channels))))
             for person, sender, registered, count, channels, _ in rows]

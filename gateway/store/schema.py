@@ -674,3 +674,19 @@ def m014_console_partners(db: Database) -> None:
         ALTER TABLE console_users_new RENAME TO console_users
         """
     )
+
+
+@migrations()
+def m015_alerts_received_villages(db: Database) -> None:
+    """The network report counts each village's reports of the last 30 and 90 days: with the
+    village in the index of the time received, that count reads the index alone instead of
+    every alert row of three months (100,000 alerts: a page in tens of milliseconds, not
+    hundreds). The index replaces the one on the time alone, which served only its prefix,
+    so an alert still writes as many index entries."""
+    run_script(
+        db,
+        """
+        DROP INDEX alerts_received;
+        CREATE INDEX alerts_received ON alerts(received_at, village_number)
+        """
+    )

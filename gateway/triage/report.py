@@ -29,6 +29,18 @@ SUMMED = ("focal_points", "women", "youth", "active_focal_points", "reports_30d"
 NO_ZONE = "(no zone)"
 
 
+def _silent(heard: float | None, config: Config, now: float) -> bool:
+    return heard is None or now - heard > config.triage.silent_days * DAY
+
+
+def silent_villages(db: Database, config: Config, now: float) -> set[int]:
+    """The villages not heard from for more than `silent_days` (the map's rings): the report's
+    `silent` without working out the rest of the report."""
+    heard = silences.last_heard(db, silences.VILLAGE)
+    return {number for number, in db.execute("SELECT number FROM villages")
+            if _silent(heard.get(number), config, now)}
+
+
 def network_report(db: Database, config: Config, now: float) -> dict:
     """Per village and per zone: focal points, women, youth, active ones, last heard, reports
     in 30 and 90 days, how incidents ended; villages without an active focal point, and those
@@ -36,8 +48,7 @@ def network_report(db: Database, config: Config, now: float) -> dict:
     settings = config.triage
     villages = network_store.village_figures(db, now, settings.active_days, settings.routine)
     for village in villages:
-        heard = village["last_heard_at"]
-        village["silent"] = heard is None or now - heard > settings.silent_days * DAY
+        village["silent"] = _silent(village["last_heard_at"], config, now)
     zones: dict[str, dict] = {}
     for village in villages:
         zone = zones.setdefault(village["zone"] or NO_ZONE, {

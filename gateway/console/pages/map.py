@@ -17,7 +17,7 @@ from gateway.console.web import console_of, page, render
 from gateway.store import incidents as incident_store
 from gateway.store import registry as reg
 from gateway.store import silences
-from gateway.triage.report import network_report
+from gateway.triage.report import silent_villages
 
 
 @page("map")
@@ -36,7 +36,7 @@ async def villages(request: Request) -> Response:
     console = console_of(request)
     db = console.store.db
     counts = incident_store.open_by_village(db)
-    silent = set(network_report(db, console.config, time.time())["silent"]) | {
+    silent = silent_villages(db, console.config, time.time()) | {
         s.subject for s in silences.open_silences(db) if s.kind == silences.VILLAGE}
     points = []
     for village in reg.villages(console.store):

@@ -32,7 +32,7 @@ from gateway.errors import GatewayError
 from gateway.store import crypto
 from gateway.store.wiped import journal_path
 from gateway.timeutil import iso_utc
-from gateway.wipe import devices, farewell, files
+from gateway.wipe import files
 from gateway.wipe.journal import DONE, STARTED, Journal, daemon_lock, daemon_running, locked
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,10 @@ def _attempt(step: str, action: Callable[[], str]) -> str:
 
 def _link_steps(config: Config, record: dict) -> list[tuple[str, Callable[[], str]]]:
     """Step 4's work on the configured links, in order."""
+    # The modem, broker and satellite code is loaded only here: the console, which imports the
+    # wipe for its admin page, keeps ~5 MB less resident for a step the daemon nearly always does.
+    from gateway.wipe import devices, farewell
+
     steps: list[tuple[str, Callable[[], str]]] = []
     if config.gsm is not None:
         gsm = config.gsm

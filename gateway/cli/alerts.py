@@ -24,6 +24,7 @@ from gateway.cli.common import (
     operator,
     parse_since,
     pass_context,
+    private_text_file,
 )
 from gateway.store import Store, inbox
 from gateway.store import alerts as alert_store
@@ -101,8 +102,7 @@ def alerts_export(ctx: CliContext, fmt: str, since: str | None, output: Path | N
     codebook = load_codebook(ctx.config.codes.file if ctx.config.codes else None)
     with ctx.store() as store:
         records = alert_records(store, ctx.config.base.id, codebook, parse_since(since))
-    with (open(output, "w", encoding="utf-8", newline="") if output
-          else contextlib.nullcontext(sys.stdout)) as out:
+    with (private_text_file(output) if output else contextlib.nullcontext(sys.stdout)) as out:
         if fmt == "json":
             json.dump(records, out, ensure_ascii=False, indent=2)
             out.write("\n")

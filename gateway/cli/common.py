@@ -177,3 +177,15 @@ def parse_since(value: str | None) -> float | None:
     except ValueError:
         raise click.BadParameter(f"not an ISO date/time: {value!r}", param_hint="--since") from None
     return (moment if moment.tzinfo else moment.astimezone()).timestamp()
+
+
+EXPORT_MODE = 0o640  # the owner writes, the CLI's group reads, others nothing
+
+
+def private_text_file(path: Path) -> TextIO:
+    """`path` opened for writing text, readable by the owner and the CLI's group only, even
+    when it existed before open to others (an export is pseudonymised, but it is the base's
+    history, and every file the gateway writes is kept from other users)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, EXPORT_MODE)
+    os.fchmod(handle, EXPORT_MODE)
+    return os.fdopen(handle, "w", encoding="utf-8", newline="")

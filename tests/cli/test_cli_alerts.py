@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import stat
 
 import pytest
 from click.testing import CliRunner
@@ -115,9 +116,12 @@ def test_export_carries_pseudonyms_not_numbers_or_names(tmp_path, fmt):
 def test_export_to_a_file(tmp_path):
     config, _ = make_base(tmp_path)
     target = tmp_path / "alerts.json"
+    target.write_text("an older file, open to everyone\n")
+    target.chmod(0o644)
     assert "exported 2 alert(s)" in run(config, "alerts", "export", "--format", "json", "-o",
                                         str(target))
     assert len(json.loads(target.read_text())) == 2
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # others may not read the history
 
 
 def test_upgrade_counts_old_alerts_as_seen(tmp_path):

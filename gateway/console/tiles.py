@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import sqlite3
 import struct
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -18,14 +19,15 @@ TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": 
 PMTILES_TYPES = {2: "image/png", 3: "image/jpeg", 4: "image/webp"}
 
 
-class TileSource:
+class TileSource(ABC):
     """A tile file opened once; `tile(z, x, y)` is the image's bytes, or None where the file
     has no tile."""
 
     media_type = "image/png"
 
+    @abstractmethod
     def tile(self, z: int, x: int, y: int) -> bytes | None:
-        raise NotImplementedError
+        """The tile's image bytes, or None where the file has none."""
 
 
 class MBTiles(TileSource):
